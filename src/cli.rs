@@ -1,0 +1,96 @@
+//! Command-line syntax (clap derive). Resolved into scan options by [`crate::app`].
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::report::Format;
+
+/// keyfence: find AWS credentials in files and git history before they leak.
+#[derive(Debug, Parser)]
+#[command(name = "keyfence", version, about, max_term_width = 100)]
+pub struct Cli {
+    /// Run as if keyfence was started in DIR (like `git -C`).
+    #[arg(short = 'C', global = true, value_name = "DIR")]
+    pub chdir: Option<PathBuf>,
+
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Scan files and directories (default: the current directory); `-` reads standard input.
+    Scan(ScanArgs),
+    /// List or check rules.
+    #[command(subcommand)]
+    Rules(RulesCommand),
+}
+
+/// `keyfence rules …`.
+#[derive(Debug, Subcommand)]
+pub enum RulesCommand {
+    /// List the rules in effect.
+    List,
+    /// Compile the rules (built-in, or FILE) and run their examples.
+    Check {
+        /// A rule file to check instead of the built-in rules.
+        file: Option<PathBuf>,
+    },
+}
+
+/// Options of every command that produces a report.
+#[derive(Debug, Clone, Args)]
+pub struct ReportArgs {
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+    /// Write the report to FILE instead of standard output.
+    #[arg(short = 'o', long = "output", value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// When to use colours (NO_COLOR is honoured in auto mode).
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
+    /// Print secrets and session tokens in full (they are redacted by default).
+    #[arg(long)]
+    pub show_secrets: bool,
+    /// Print findings only: no summary line and no error list in the text report.
+    #[arg(short, long)]
+    pub quiet: bool,
+    /// Worker threads (default: one per core).
+    #[arg(long, default_value_t = 0, value_name = "N")]
+    pub threads: usize,
+}
+
+/// `keyfence scan`.
+#[derive(Debug, Args)]
+pub struct ScanArgs {
+    /// Files or directories to scan; `-` is standard input.
+    #[arg(default_value = ".", value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+    /// Also scan files excluded by .gitignore and .ignore (`.git/` is always skipped).
+    #[arg(long)]
+    pub no_ignore: bool,
+    /// Scan files that look binary instead of skipping them.
+    #[arg(long)]
+    pub binary: bool,
+    /// Follow symbolic links.
+    #[arg(long)]
+    pub follow: bool,
+    /// Report options.
+    #[command(flatten)]
+    pub report: ReportArgs,
+}
+
+/// `--color`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    /// Colour when writing to a terminal and NO_COLOR is unset.
+    Auto,
+    /// Always colour.
+    Always,
+    /// Never colour.
+    Never,
+}

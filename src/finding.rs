@@ -1,0 +1,178 @@
+//! What a scan reports: findings, with a [`Secret`] type that redacts itself unless asked not to.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+/// How urgent a finding is; ordered from least to most severe.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    /// Worth knowing.
+    Info,
+    /// An identifier that names an account but grants nothing alone.
+    Low,
+    /// A degraded or partial credential.
+    Medium,
+    /// A usable credential with limits (temporary, or without its key ID).
+    High,
+    /// A usable long-term credential.
+    Critical,
+}
+
+impl Severity {
+    /// All severities, most severe first.
+    pub const ALL: [Severity; 5] = [
+        Severity::Critical,
+        Severity::High,
+        Severity::Medium,
+        Severity::Low,
+        Severity::Info,
+    ];
+
+    /// The lowercase name used in reports and configuration.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Info => "info",
+            Severity::Low => "low",
+            Severity::Medium => "medium",
+            Severity::High => "high",
+            Severity::Critical => "critical",
+        }
+    }
+}
+
+impl fmt::Display for Severity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// How many leading characters of a secret a redacted rendering keeps.
+pub const REDACTED_PREFIX_LEN: usize = 4;
+
+/// A secret value. `Display` and `Debug` redact it; [`Secret::expose`] is the only way to the text.
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub struct Secret(String);
+
+impl Secret {
+    /// Wraps a secret value.
+    pub fn new(value: impl Into<String>) -> Secret {
+        Secret(value.into())
+    }
+
+    /// The full secret. Call only when the user asked for secrets to be shown.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+
+    /// The redacted form: the first few characters and a fixed mask, never the length's worth.
+    pub fn redacted(&self) -> String {
+        let keep: String = self.0.chars().take(REDACTED_PREFIX_LEN).collect();
+        format!("{keep}********")
+    }
+
+    /// The full value if `show`, else the redacted form.
+    pub fn render(&self, show: bool) -> String {
+        if show {
+            self.0.clone()
+        } else {
+            self.redacted()
+        }
+    }
+}
+
+impl fmt::Display for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.redacted())
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Secret({})", self.redacted())
+    }
+}
+
+/// The commit a git finding was introduced in.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CommitInfo {
+    /// Full commit id.
+    pub id: String,
+    /// Author name and email, `Name <email>`.
+    pub author: String,
+    /// Author date, RFC 3339.
+    pub date: String,
+}
+
+/// One credential found in one place.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Finding {
+    /// The rule that found it.
+    pub rule_id: String,
+    /// Severity after configuration overrides.
+    pub severity: Severity,
+    /// One sentence on what was found.
+    pub message: String,
+    /// One line on what to do about it.
+    pub remediation: String,
+    /// Path relative to the scanned root (or the path in the commit).
+    pub path: String,
+    /// First line of the credential, 1-based.
+    pub line: usize,
+    /// Column of its first byte on that line, 1-based, in bytes.
+    pub column: usize,
+    /// Last line of the credential.
+    pub end_line: usize,
+    /// The access key ID, when the credential has one (not secret on its own).
+    pub key_id: Option<String>,
+    /// The account decoded from the key ID (12 digits), when it is a new-format key.
+    pub account_id: Option<String>,
+    /// The secret part.
+    pub secret: Option<Secret>,
+    /// The session token of a temporary credential.
+    pub session_token: Option<Secret>,
+    /// Stable identity of the credential under this rule: independent of path and line.
+    pub fingerprint: String,
+    /// The commit that introduced it (git modes).
+    pub commit: Option<CommitInfo>,
+    /// How many times the same credential appears in this blob.
+    pub occurrences: usize,
+}
+
+/// The fingerprint of a credential under a rule: a SHA-256 over the rule id and the credential's
+/// parts, so it survives moved lines and files and never reveals the secret.
+pub fn fingerprint(rule_id: &str, key_id: Option<&str>, secret: Option<&str>) -> String {
+    let mut h = Sha256::new();
+    h.update(rule_id.as_bytes());
+    h.update([0]);
+    h.update(key_id.unwrap_or("").as_bytes());
+    h.update([0]);
+    h.update(secret.unwrap_or("").as_bytes());
+    let digest = h.finalize();
+    digest[..16].iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secrets_redact_everywhere_but_expose() {
+        let s = Secret::new("abcdefghijklmnopqrstuvwxyz");
+        assert_eq!(s.to_string(), "abcd********");
+        assert!(!format!("{s:?}").contains("efgh"));
+        assert_eq!(s.expose(), "abcdefghijklmnopqrstuvwxyz");
+        assert_eq!(s.render(true), s.expose());
+    }
+
+    #[test]
+    fn fingerprints_depend_on_rule_and_credential_only() {
+        let a = fingerprint("r", Some("K"), Some("S"));
+        assert_eq!(a, fingerprint("r", Some("K"), Some("S")));
+        assert_ne!(a, fingerprint("q", Some("K"), Some("S")));
+        assert_ne!(a, fingerprint("r", Some("K"), Some("T")));
+        assert_eq!(a.len(), 32);
+    }
+}

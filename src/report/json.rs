@@ -1,0 +1,57 @@
+//! JSON and JSON Lines reports.
+
+use std::io::{self, Write};
+
+use serde_json::{json, Value};
+
+use super::ReportOptions;
+use crate::finding::Finding;
+use crate::report_model::ScanReport;
+
+/// One finding as a JSON object; secrets redacted unless `show_secrets`.
+pub fn finding_json(f: &Finding, show_secrets: bool) -> Value {
+    let commit = f.commit.as_ref();
+    json!({
+        "rule_id": f.rule_id,
+        "severity": f.severity,
+        "message": f.message,
+        "remediation": f.remediation,
+        "path": f.path,
+        "line": f.line,
+        "column": f.column,
+        "end_line": f.end_line,
+        "key_id": f.key_id,
+        "account_id": f.account_id,
+        "secret": f.secret.as_ref().map(|s| s.render(show_secrets)),
+        "session_token": f.session_token.as_ref().map(|s| s.render(show_secrets)),
+        "fingerprint": f.fingerprint,
+        "commit": commit.map(|c| c.id.clone()),
+        "author": commit.map(|c| c.author.clone()),
+        "date": commit.map(|c| c.date.clone()),
+        "occurrences": f.occurrences,
+    })
+}
+
+/// `{"findings": [...], "errors": [...], "stats": {...}}`.
+pub fn write(report: &ScanReport, opts: ReportOptions, out: &mut dyn Write) -> io::Result<()> {
+    let doc = json!({
+        "findings": report.findings.iter().map(|f| finding_json(f, opts.show_secrets)).collect::<Vec<_>>(),
+        "errors": report.errors,
+        "stats": report.stats,
+    });
+    serde_json::to_writer_pretty(&mut *out, &doc)?;
+    writeln!(out)
+}
+
+/// One finding per line.
+pub fn write_lines(
+    report: &ScanReport,
+    opts: ReportOptions,
+    out: &mut dyn Write,
+) -> io::Result<()> {
+    for f in &report.findings {
+        serde_json::to_writer(&mut *out, &finding_json(f, opts.show_secrets))?;
+        writeln!(out)?;
+    }
+    Ok(())
+}

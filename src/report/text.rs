@@ -1,0 +1,144 @@
+//! The terminal report: one block per finding, a summary line at the end.
+
+use std::io::{self, Write};
+
+use colored::{ColoredString, Colorize};
+
+use super::ReportOptions;
+use crate::finding::{Finding, Severity};
+use crate::report_model::ScanReport;
+
+/// Removes control characters: paths and messages in a repository are attacker-controlled text
+/// and must not move the cursor or recolour the terminal.
+pub fn sanitize(s: &str) -> String {
+    s.chars()
+        .map(|c| if c.is_control() { '?' } else { c })
+        .collect()
+}
+
+fn severity_label(s: Severity) -> ColoredString {
+    let label = s.as_str().to_uppercase();
+    match s {
+        Severity::Critical => label.red().bold(),
+        Severity::High => label.red(),
+        Severity::Medium => label.yellow(),
+        Severity::Low => label.cyan(),
+        Severity::Info => label.normal(),
+    }
+}
+
+fn write_finding(f: &Finding, opts: ReportOptions, out: &mut dyn Write) -> io::Result<()> {
+    writeln!(
+        out,
+        "{} {}:{}:{}  {}",
+        severity_label(f.severity),
+        sanitize(&f.path).bold(),
+        f.line,
+        f.column,
+        f.rule_id.dimmed()
+    )?;
+    writeln!(out, "  {}", sanitize(&f.message))?;
+    if let Some(c) = &f.commit {
+        writeln!(
+            out,
+            "  commit   {} {} {}",
+            &c.id[..c.id.len().min(12)],
+            sanitize(&c.author),
+            c.date
+        )?;
+    }
+    if let Some(k) = &f.key_id {
+        let account = f
+            .account_id
+            .as_deref()
+            .map_or(String::new(), |a| format!("  account {a}"));
+        writeln!(out, "  key ID   {k}{account}")?;
+    }
+    if let Some(s) = &f.secret {
+        writeln!(out, "  secret   {}", sanitize(&s.render(opts.show_secrets)))?;
+    }
+    if let Some(t) = &f.session_token {
+        writeln!(out, "  token    {}", sanitize(&t.render(opts.show_secrets)))?;
+    }
+    if f.occurrences > 1 {
+        writeln!(out, "  seen     {} times in this file", f.occurrences)?;
+    }
+    writeln!(out, "  {} {}", "fix".green(), f.remediation)?;
+    writeln!(out)
+}
+
+/// A human size: `12.3 MB`.
+fn human_bytes(n: u64) -> String {
+    const UNITS: [&str; 5] = ["B", "kB", "MB", "GB", "TB"];
+    let mut v = n as f64;
+    let mut unit = 0;
+    while v >= 1000.0 && unit < UNITS.len() - 1 {
+        v /= 1000.0;
+        unit += 1;
+    }
+    if unit == 0 {
+        format!("{n} B")
+    } else {
+        format!("{v:.1} {}", UNITS[unit])
+    }
+}
+
+/// The summary line: what was scanned, how long it took, findings by severity.
+pub fn summary_line(report: &ScanReport) -> String {
+    let s = &report.stats;
+    let what = if s.commits_scanned > 0 {
+        format!("{} commits, {} blobs", s.commits_scanned, s.files_scanned)
+    } else {
+        format!("{} files", s.files_scanned)
+    };
+    let found = if report.findings.is_empty() {
+        "no findings".to_string()
+    } else {
+        let parts: Vec<String> = report
+            .by_severity()
+            .iter()
+            .map(|(sev, n)| format!("{n} {sev}"))
+            .collect();
+        format!("{} findings ({})", report.findings.len(), parts.join(", "))
+    };
+    let mut extra = Vec::new();
+    if s.binary_skipped > 0 {
+        extra.push(format!("{} binary skipped", s.binary_skipped));
+    }
+    if s.suppressed > 0 {
+        extra.push(format!("{} suppressed", s.suppressed));
+    }
+    if !report.errors.is_empty() {
+        extra.push(format!("{} errors", report.errors.len()));
+    }
+    let extra = if extra.is_empty() {
+        String::new()
+    } else {
+        format!("; {}", extra.join(", "))
+    };
+    format!(
+        "scanned {what}, {} in {:.2}s: {found}{extra}",
+        human_bytes(s.bytes_scanned),
+        s.elapsed_ms as f64 / 1000.0
+    )
+}
+
+/// Writes the text report.
+pub fn write(report: &ScanReport, opts: ReportOptions, out: &mut dyn Write) -> io::Result<()> {
+    for f in &report.findings {
+        write_finding(f, opts, out)?;
+    }
+    if !opts.quiet {
+        for e in &report.errors {
+            writeln!(
+                out,
+                "{} {}: {}",
+                "ERROR".red(),
+                sanitize(&e.path),
+                sanitize(&e.message)
+            )?;
+        }
+        writeln!(out, "{}", summary_line(report).bold())?;
+    }
+    Ok(())
+}

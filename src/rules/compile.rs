@@ -1,0 +1,267 @@
+//! Validation of rule syntax into the rules the scanner runs.
+
+use regex::bytes::Regex;
+use thiserror::Error;
+
+use super::syntax::{RuleFileSyntax, RuleSyntax};
+use super::{line_col, BUILTIN_RULES, BUILTIN_RULES_NAME};
+use crate::finding::Severity;
+use crate::validate::aws::AwsKind;
+use crate::validate::key_id::CREDENTIAL_PREFIXES;
+
+/// Size limit of a compiled rule regex, so a pathological pattern fails at load time.
+const REGEX_SIZE_LIMIT: usize = 1 << 22;
+
+/// A problem in a rule file; every variant names the file and the rule or location at fault.
+#[derive(Debug, Error)]
+pub enum RuleError {
+    /// The TOML does not parse or does not fit the schema.
+    #[error("{file}:{line}:{column}: {message}")]
+    Syntax {
+        /// The rule file.
+        file: String,
+        /// 1-based line.
+        line: usize,
+        /// 1-based column.
+        column: usize,
+        /// What is wrong.
+        message: String,
+    },
+    /// A rule is wrong in itself.
+    #[error("{file}: rule `{rule}`: {message}")]
+    Invalid {
+        /// The rule file.
+        file: String,
+        /// The rule id.
+        rule: String,
+        /// What is wrong.
+        message: String,
+    },
+}
+
+/// How a rule finds its matches.
+#[derive(Debug, Clone)]
+pub enum Matcher {
+    /// The structural AWS validator; the rule reports one kind of AWS credential.
+    Aws(AwsKind),
+    /// A regex run around keyword hits.
+    Regex {
+        /// The compiled pattern.
+        regex: Regex,
+        /// Index of the `secret` capture group, if any.
+        secret_group: Option<usize>,
+        /// Minimum entropy of the secret part.
+        entropy: Option<f64>,
+    },
+}
+
+/// A validated rule.
+#[derive(Debug, Clone)]
+pub struct Rule {
+    /// Stable identifier.
+    pub id: String,
+    /// What it finds.
+    pub description: String,
+    /// Severity of its findings.
+    pub severity: Severity,
+    /// What to do about a finding.
+    pub remediation: String,
+    /// Prefilter keywords (matched ignoring ASCII case).
+    pub keywords: Vec<String>,
+    /// How it matches.
+    pub matcher: Matcher,
+    /// Texts it must find.
+    pub examples: Vec<String>,
+    /// Texts it must not find.
+    pub negative_examples: Vec<String>,
+}
+
+/// An ordered set of rules with unique ids.
+#[derive(Debug, Clone, Default)]
+pub struct RuleSet {
+    /// The rules, in load order.
+    pub rules: Vec<Rule>,
+}
+
+const DEFAULT_REMEDIATION: &str =
+    "Revoke and rotate the credential, then remove it from the source.";
+
+impl RuleSet {
+    /// The built-in rules.
+    pub fn builtin() -> Result<RuleSet, RuleError> {
+        RuleSet::from_toml(BUILTIN_RULES, BUILTIN_RULES_NAME)
+    }
+
+    /// Parses and validates a rule file's text; `file` names it in errors.
+    pub fn from_toml(text: &str, file: &str) -> Result<RuleSet, RuleError> {
+        let syntax: RuleFileSyntax =
+            toml::from_str(text).map_err(|e| syntax_error(text, file, &e))?;
+        let mut set = RuleSet::default();
+        for rule in syntax.rules {
+            set.push(compile_rule(rule, file)?, file)?;
+        }
+        Ok(set)
+    }
+
+    /// Adds a rule, refusing a duplicate id.
+    pub fn push(&mut self, rule: Rule, file: &str) -> Result<(), RuleError> {
+        if self.get(&rule.id).is_some() {
+            return Err(RuleError::Invalid {
+                file: file.to_string(),
+                rule: rule.id,
+                message: "a rule with this id already exists".into(),
+            });
+        }
+        self.rules.push(rule);
+        Ok(())
+    }
+
+    /// The rule with `id`.
+    pub fn get(&self, id: &str) -> Option<&Rule> {
+        self.rules.iter().find(|r| r.id == id)
+    }
+}
+
+/// Turns a TOML error into a [`RuleError::Syntax`] with line and column.
+pub fn syntax_error(text: &str, file: &str, e: &toml::de::Error) -> RuleError {
+    let (line, column) = e.span().map_or((1, 1), |s| line_col(text, s.start));
+    RuleError::Syntax {
+        file: file.to_string(),
+        line,
+        column,
+        message: e.message().to_string(),
+    }
+}
+
+/// Validates one rule.
+pub fn compile_rule(raw: RuleSyntax, file: &str) -> Result<Rule, RuleError> {
+    let invalid = |message: String| RuleError::Invalid {
+        file: file.to_string(),
+        rule: raw.id.clone(),
+        message,
+    };
+    if raw.id.is_empty()
+        || !raw
+            .id
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+    {
+        return Err(invalid(
+            "the id must be non-empty and use only letters, digits, '-' and '_'".into(),
+        ));
+    }
+    if raw.keywords.is_empty() || raw.keywords.iter().any(String::is_empty) {
+        return Err(invalid(
+            "`keywords` must list at least one non-empty keyword".into(),
+        ));
+    }
+    let matcher = match (&raw.validator, &raw.regex) {
+        (Some(v), None) if v == "aws" => Matcher::Aws(aws_kind(&raw).map_err(invalid)?),
+        (Some(v), None) => {
+            return Err(invalid(format!("unknown validator `{v}` (known: \"aws\")")))
+        }
+        (Some(_), Some(_)) => {
+            return Err(invalid(
+                "give either `regex` or `validator`, not both".into(),
+            ))
+        }
+        (None, None) => {
+            return Err(invalid(
+                "a rule needs `regex` (or a built-in `validator`)".into(),
+            ))
+        }
+        (None, Some(pattern)) => {
+            let regex = regex::bytes::RegexBuilder::new(pattern)
+                .size_limit(REGEX_SIZE_LIMIT)
+                .build()
+                .map_err(|e| invalid(format!("invalid regex: {e}")))?;
+            let secret_group = regex.capture_names().position(|n| n == Some("secret"));
+            if let Some(e) = raw.entropy {
+                if !(0.0..=8.0).contains(&e) {
+                    return Err(invalid(format!(
+                        "`entropy` must be between 0 and 8 bits, got {e}"
+                    )));
+                }
+            }
+            Matcher::Regex {
+                regex,
+                secret_group,
+                entropy: raw.entropy,
+            }
+        }
+    };
+    Ok(Rule {
+        remediation: raw
+            .remediation
+            .clone()
+            .unwrap_or_else(|| DEFAULT_REMEDIATION.into()),
+        id: raw.id,
+        description: raw.description,
+        severity: raw.severity,
+        keywords: raw.keywords,
+        matcher,
+        examples: raw.examples,
+        negative_examples: raw.negative_examples,
+    })
+}
+
+/// The AWS kind a validator rule reports, and a check that its keywords are anchors the validator
+/// understands (credential prefixes or "secret").
+fn aws_kind(raw: &RuleSyntax) -> Result<AwsKind, String> {
+    let kind = [
+        AwsKind::AccessKey,
+        AwsKind::TemporaryCredentials,
+        AwsKind::TemporaryMissingToken,
+        AwsKind::SecretOnly,
+        AwsKind::KeyIdOnly,
+    ]
+    .into_iter()
+    .find(|k| k.rule_id() == raw.id)
+    .ok_or_else(|| "the aws validator reports only the built-in AWS rule ids".to_string())?;
+    for k in &raw.keywords {
+        let prefix = CREDENTIAL_PREFIXES
+            .iter()
+            .any(|(p, _)| p.eq_ignore_ascii_case(k));
+        if !prefix && !k.eq_ignore_ascii_case("secret") {
+            return Err(format!(
+                "keyword `{k}` is not an anchor of the aws validator"
+            ));
+        }
+    }
+    Ok(kind)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn builtin_rules_compile() {
+        let set = RuleSet::builtin().unwrap();
+        for id in [
+            "aws-access-key",
+            "aws-temporary-credentials",
+            "aws-temporary-key-missing-token",
+            "aws-secret-access-key",
+            "aws-access-key-id",
+        ] {
+            assert!(set.get(id).is_some(), "{id}");
+        }
+    }
+
+    #[test]
+    fn errors_name_file_line_and_rule() {
+        let err = RuleSet::from_toml("[[rules]]\nid = 3\n", "x.toml").unwrap_err();
+        assert!(err.to_string().starts_with("x.toml:2:6:"), "{err}");
+        let bad = "[[rules]]\nid='r'\ndescription='d'\nseverity='low'\nkeywords=['k']\nregex='('\n";
+        let err = RuleSet::from_toml(bad, "x.toml").unwrap_err();
+        assert!(err.to_string().contains("rule `r`: invalid regex"), "{err}");
+        let unknown = "[[rules]]\nid='r'\ndescription='d'\nseverity='low'\nkeywords=['k']\nregex='k'\nflavour=1\n";
+        let err = RuleSet::from_toml(unknown, "x.toml").unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("x.toml:7:1: unknown field `flavour`"),
+            "{err}"
+        );
+    }
+}

@@ -1,0 +1,147 @@
+//! Deterministic synthetic credentials with a valid structure, for tests and benchmarks.
+//!
+//! They are built at run time so that no credential-shaped literal sits in this repository's
+//! sources (a `keyfence scan .` of the repository stays clean), and seeded so failures reproduce.
+
+use crate::validate::key_id::{parse_key_id, KEY_ID_LEN};
+use crate::validate::secret::check_secret_text;
+
+const BASE32: &[u8; 32] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+const BASE64: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+/// A small seeded generator (SplitMix64): reproducible, no dependency.
+#[derive(Debug, Clone)]
+pub struct Rng(u64);
+
+impl Rng {
+    /// A generator for `seed`.
+    pub fn new(seed: u64) -> Rng {
+        Rng(seed ^ 0x9E37_79B9_7F4A_7C15)
+    }
+
+    /// The next 64 random bits.
+    pub fn next_u64(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    fn pick(&mut self, alphabet: &[u8]) -> char {
+        alphabet[(self.next_u64() % alphabet.len() as u64) as usize] as char
+    }
+
+    fn string(&mut self, alphabet: &[u8], len: usize) -> String {
+        (0..len).map(|_| self.pick(alphabet)).collect()
+    }
+}
+
+/// A key ID with `prefix` (`AKIA`, `ASIA`, …) and a random new-format body that the validator
+/// accepts.
+pub fn key_id(prefix: &str, seed: u64) -> String {
+    let mut rng = Rng::new(seed);
+    loop {
+        // The 5th character in Q-Z/2-7 marks a new-format key.
+        let first = BASE32[16 + (rng.next_u64() % 16) as usize] as char;
+        let id = format!("{prefix}{first}{}", rng.string(BASE32, 15));
+        if parse_key_id(id.as_bytes(), 0).is_ok() {
+            return id;
+        }
+    }
+}
+
+/// A new-format key ID whose body encodes `account` (12 digits).
+pub fn key_id_for_account(prefix: &str, account: u64, seed: u64) -> String {
+    let mut rng = Rng::new(seed);
+    loop {
+        let head: u64 = (1 << 47) | ((account & 0xFF_FFFF_FFFF) << 7) | (rng.next_u64() & 0x7F);
+        // 80 bits: 48 from the head, 32 random.
+        let bits: u128 = (u128::from(head) << 32) | u128::from(rng.next_u64() as u32);
+        let body: String = (0..16)
+            .map(|i| BASE32[((bits >> (75 - 5 * i)) & 0x1F) as usize] as char)
+            .collect();
+        let id = format!("{prefix}{body}");
+        if id.len() == KEY_ID_LEN && parse_key_id(id.as_bytes(), 0).is_ok() {
+            return id;
+        }
+    }
+}
+
+/// A 40-character secret access key that the validator accepts.
+pub fn secret(seed: u64) -> String {
+    let mut rng = Rng::new(seed.wrapping_add(0x5EC2E7));
+    loop {
+        let s = rng.string(BASE64, 40);
+        if check_secret_text(s.as_bytes()).is_ok() {
+            return s;
+        }
+    }
+}
+
+/// A session token with the current observed header, `len` characters long.
+pub fn session_token(seed: u64, len: usize) -> String {
+    let mut rng = Rng::new(seed.wrapping_add(0x70CE));
+    let head = "IQoJb3JpZ2luX2Vj";
+    format!(
+        "{head}{}",
+        rng.string(BASE64, len.saturating_sub(head.len()))
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::validate::key_id::account_id;
+
+    #[test]
+    fn generated_key_ids_encode_the_account() {
+        for seed in 0..50 {
+            let id = key_id_for_account("AKIA", 609_629_065_308, seed);
+            assert_eq!(account_id(&id).as_deref(), Some("609629065308"), "{id}");
+        }
+    }
+
+    #[test]
+    fn generated_values_are_deterministic() {
+        assert_eq!(key_id("AKIA", 7), key_id("AKIA", 7));
+        assert_ne!(secret(1), secret(2));
+        assert_eq!(session_token(3, 400).len(), 400);
+    }
+}
+
+/// Expands the placeholders that rule examples use instead of literal credentials:
+/// `${keyid:PREFIX:SEED}`, `${secret:SEED}`, `${token:SEED}` (a 400-character session token) and
+/// `${b64:LEN:SEED}` (random base64).
+/// Text without placeholders comes back unchanged; an unknown placeholder stays as written.
+pub fn expand_template(template: &str) -> String {
+    let mut out = String::with_capacity(template.len());
+    let mut rest = template;
+    while let Some(start) = rest.find("${") {
+        out.push_str(&rest[..start]);
+        let after = &rest[start + 2..];
+        let Some(end) = after.find('}') else {
+            out.push_str(&rest[start..]);
+            return out;
+        };
+        let parts: Vec<&str> = after[..end].split(':').collect();
+        let seed = |s: &str| s.parse::<u64>().ok();
+        let value = match parts.as_slice() {
+            ["keyid", prefix, s] => seed(s).map(|s| key_id(prefix, s)),
+            ["secret", s] => seed(s).map(secret),
+            ["token", s] => seed(s).map(|s| session_token(s, 400)),
+            ["b64", n, s] => match (n.parse::<usize>().ok(), seed(s)) {
+                (Some(n), Some(s)) => Some(Rng::new(s).string(BASE64, n)),
+                _ => None,
+            },
+            _ => None,
+        };
+        match value {
+            Some(v) => out.push_str(&v),
+            None => out.push_str(&rest[start..start + 2 + end + 1]),
+        }
+        rest = &after[end + 1..];
+    }
+    out.push_str(rest);
+    out
+}

@@ -1,0 +1,131 @@
+use super::*;
+use crate::synthetic::{key_id, secret, session_token};
+
+fn run(text: &str) -> Vec<AwsMatch> {
+    let data = text.as_bytes();
+    let finder = |needles: &[&str]| -> Vec<usize> {
+        let mut hits: Vec<usize> = needles
+            .iter()
+            .flat_map(|n| text.match_indices(n).map(|(i, _)| i))
+            .collect();
+        hits.sort_unstable();
+        hits
+    };
+    let keys = finder(&["AKIA", "ASIA", "ABIA", "ACCA"]);
+    let secrets = finder(&["secret", "Secret", "SECRET"]);
+    analyse(data, &keys, &secrets, &AwsSettings::default())
+}
+
+#[test]
+fn pairs_key_and_secret_as_one_finding() {
+    let (id, sk) = (key_id("AKIA", 1), secret(1));
+    let m = run(&format!(
+        "aws_access_key_id = {id}\naws_secret_access_key = {sk}\n"
+    ));
+    assert_eq!(m.len(), 1);
+    assert_eq!(m[0].kind, AwsKind::AccessKey);
+    assert_eq!(m[0].secret.as_ref().unwrap().text, sk);
+}
+
+#[test]
+fn pairing_window_edge() {
+    let (id, sk) = (key_id("AKIA", 2), secret(2));
+    let at = |n: usize| format!("{id}{}x = \"{sk}\"\n", "\n".repeat(n));
+    let inside = run(&at(PAIRING_WINDOW_LINES));
+    assert_eq!(inside.len(), 1);
+    assert_eq!(inside[0].kind, AwsKind::AccessKey);
+    let outside = run(&at(PAIRING_WINDOW_LINES + 1));
+    assert_eq!(outside.len(), 1);
+    assert_eq!(outside[0].kind, AwsKind::KeyIdOnly);
+}
+
+#[test]
+fn byte_window_bounds_minified_lines() {
+    let (id, sk) = (key_id("AKIA", 3), secret(3));
+    let near = format!("{id} {} {sk}", "x".repeat(PAIRING_WINDOW_BYTES - 2));
+    assert_eq!(run(&near)[0].kind, AwsKind::AccessKey);
+    let far = format!("{id} {} {sk}", "x".repeat(PAIRING_WINDOW_BYTES));
+    assert_eq!(run(&far)[0].kind, AwsKind::KeyIdOnly);
+}
+
+#[test]
+fn two_profiles_pair_with_their_own_secrets() {
+    let (a, b) = (key_id("AKIA", 4), key_id("AKIA", 5));
+    let (sa, sb) = (secret(4), secret(5));
+    let text = format!("[a]\nid = {a}\nsecret = {sa}\n\n[b]\nid = {b}\nsecret = {sb}\n");
+    let m = run(&text);
+    assert_eq!(m.len(), 2);
+    assert_eq!(m[0].secret.as_ref().unwrap().text, sa);
+    assert_eq!(m[1].secret.as_ref().unwrap().text, sb);
+}
+
+#[test]
+fn temporary_credentials_with_and_without_token() {
+    let (id, sk, tok) = (key_id("ASIA", 6), secret(6), session_token(6, 600));
+    let full = run(&format!(
+        "aws_access_key_id={id}\naws_secret_access_key={sk}\naws_session_token={tok}\n"
+    ));
+    assert_eq!(full.len(), 1);
+    assert_eq!(full[0].kind, AwsKind::TemporaryCredentials);
+    assert_eq!(full[0].session_token.as_ref().unwrap().text, tok);
+    let missing = run(&format!(
+        "AWS_ACCESS_KEY_ID={id}\nAWS_SECRET_ACCESS_KEY={sk}\n"
+    ));
+    assert_eq!(missing[0].kind, AwsKind::TemporaryMissingToken);
+}
+
+#[test]
+fn sts_xml_with_token_before_the_key() {
+    let (id, sk, tok) = (key_id("ASIA", 7), secret(7), session_token(7, 900));
+    let xml = format!(
+        "<Credentials><SessionToken>{tok}</SessionToken><SecretAccessKey>{sk}</SecretAccessKey>\
+         <Expiration>2026-11-22T12:00:00Z</Expiration><AccessKeyId>{id}</AccessKeyId></Credentials>"
+    );
+    let m = run(&xml);
+    assert_eq!(m.len(), 1);
+    assert_eq!(m[0].kind, AwsKind::TemporaryCredentials);
+}
+
+#[test]
+fn presigned_url_has_key_and_token_but_no_secret() {
+    let (id, tok) = (key_id("ASIA", 8), session_token(8, 700));
+    let url = format!(
+        "https://b.s3.amazonaws.com/k?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential={id}%2F20261101%2Fus-east-1%2Fs3%2Faws4_request&X-Amz-Security-Token={}",
+        tok.replace('/', "%2F").replace('+', "%2B")
+    );
+    let m = run(&url);
+    assert_eq!(m.len(), 1);
+    assert_eq!(m[0].kind, AwsKind::KeyIdOnly);
+    assert_eq!(m[0].session_token.as_ref().unwrap().text, tok);
+}
+
+#[test]
+fn escaped_json_secret() {
+    let (id, sk) = (key_id("AKIA", 9), secret(9));
+    let text = format!(
+        "{{\"AccessKeyId\":\"{id}\",\"SecretAccessKey\":\"{}\"}}",
+        sk.replace('/', "\\/")
+    );
+    let m = run(&text);
+    assert_eq!(m[0].kind, AwsKind::AccessKey);
+    assert_eq!(m[0].secret.as_ref().unwrap().text, sk);
+}
+
+#[test]
+fn secret_only_and_key_only() {
+    let sk = secret(10);
+    let m = run(&format!("AWS_SECRET_ACCESS_KEY={sk}\n"));
+    assert_eq!(m.len(), 1);
+    assert_eq!(m[0].kind, AwsKind::SecretOnly);
+    let id = key_id("ABIA", 10);
+    let m = run(&format!("bearer key {id} in a log\n"));
+    assert_eq!(m[0].kind, AwsKind::KeyIdOnly);
+}
+
+#[test]
+fn slices_of_longer_base64_runs_are_not_secrets() {
+    let id = key_id("AKIA", 11);
+    let blob = format!("{}{}", secret(11), secret(12));
+    let m = run(&format!("{id}\nblob: {blob}\n"));
+    assert_eq!(m[0].kind, AwsKind::KeyIdOnly);
+}

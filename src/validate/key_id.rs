@@ -1,0 +1,216 @@
+//! AWS access key IDs: prefix classes, strict base32 body, token boundaries, account decoding.
+
+use super::placeholder::{is_documentation_example, looks_like_placeholder};
+
+/// Length of an access key ID: a 4-letter prefix and a 16-character base32 body.
+pub const KEY_ID_LEN: usize = 20;
+
+/// What the 4-letter prefix of a key ID says it is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum KeyKind {
+    /// `AKIA`: long-term access key of an IAM user or the root user.
+    LongTerm,
+    /// `ASIA`: temporary key from STS; unusable without its session token.
+    Temporary,
+    /// `ABIA`: STS service bearer token key ID.
+    BearerToken,
+    /// `ACCA`: context- or service-specific credential ID.
+    ServiceSpecific,
+}
+
+/// The credential prefixes; identifier prefixes (`AIDA`, `AROA`, …) are deliberately absent.
+pub const CREDENTIAL_PREFIXES: [(&str, KeyKind); 4] = [
+    ("AKIA", KeyKind::LongTerm),
+    ("ASIA", KeyKind::Temporary),
+    ("ABIA", KeyKind::BearerToken),
+    ("ACCA", KeyKind::ServiceSpecific),
+];
+
+/// Prefixes of unique identifiers that are not credentials and must never be reported as such.
+pub const IDENTIFIER_PREFIXES: [&str; 8] = [
+    "AIDA", "AROA", "AGPA", "AIPA", "ANPA", "ANVA", "APKA", "ASCA",
+];
+
+impl KeyKind {
+    /// The kind named by a 4-byte prefix, if it is a credential prefix.
+    pub fn from_prefix(prefix: &[u8]) -> Option<KeyKind> {
+        CREDENTIAL_PREFIXES
+            .iter()
+            .find(|(p, _)| p.as_bytes() == prefix)
+            .map(|&(_, kind)| kind)
+    }
+
+    /// A short human name for reports.
+    pub fn describe(self) -> &'static str {
+        match self {
+            KeyKind::LongTerm => "long-term access key (AKIA)",
+            KeyKind::Temporary => "temporary STS access key (ASIA)",
+            KeyKind::BearerToken => "STS bearer token key (ABIA)",
+            KeyKind::ServiceSpecific => "service-specific credential (ACCA)",
+        }
+    }
+}
+
+/// True for the RFC 4648 base32 alphabet `A-Z2-7`.
+pub fn is_base32(b: u8) -> bool {
+    b.is_ascii_uppercase() || (b'2'..=b'7').contains(&b)
+}
+
+/// True for bytes that glue onto a token: a key ID must not touch one on either side.
+pub fn is_token_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric()
+}
+
+/// Why a key-ID-shaped string at an offset is not reported.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyIdRejection {
+    /// Not a credential prefix, wrong charset or length, or glued to other token characters.
+    NotAKeyId,
+    /// An AWS documentation example such as `AKIAIOSFODNN7EXAMPLE`.
+    DocumentationExample,
+    /// A placeholder such as `AKIAXXXXXXXXXXXXXXXX`.
+    Placeholder,
+}
+
+/// Parses the key ID that starts at `start` in `data`, checking prefix, charset and boundaries.
+pub fn parse_key_id(data: &[u8], start: usize) -> Result<KeyKind, KeyIdRejection> {
+    let end = start + KEY_ID_LEN;
+    if end > data.len() {
+        return Err(KeyIdRejection::NotAKeyId);
+    }
+    if start > 0 && is_token_byte(data[start - 1]) {
+        return Err(KeyIdRejection::NotAKeyId);
+    }
+    if end < data.len() && is_token_byte(data[end]) {
+        return Err(KeyIdRejection::NotAKeyId);
+    }
+    let kind = KeyKind::from_prefix(&data[start..start + 4]).ok_or(KeyIdRejection::NotAKeyId)?;
+    let body = &data[start + 4..end];
+    if !body.iter().all(|&b| is_base32(b)) {
+        return Err(KeyIdRejection::NotAKeyId);
+    }
+    if is_documentation_example(&data[start..end]) {
+        return Err(KeyIdRejection::DocumentationExample);
+    }
+    if looks_like_placeholder(body) {
+        return Err(KeyIdRejection::Placeholder);
+    }
+    Ok(kind)
+}
+
+/// Decodes the AWS account ID that a new-format key ID encodes (12 digits, zero-padded).
+///
+/// Returns `None` for old-format keys (5th character `I`/`J`, or any character before `Q`), whose
+/// format flag bit is 0 and which carry no recoverable account, and for malformed input.
+pub fn account_id(key_id: &str) -> Option<String> {
+    let bytes = key_id.as_bytes();
+    if bytes.len() != KEY_ID_LEN {
+        return None;
+    }
+    let body = &bytes[4..];
+    // The first 6 decoded bytes come from the first 10 base32 characters (50 bits, 48 used).
+    let mut x: u64 = 0;
+    for &c in &body[..10] {
+        x = (x << 5) | u64::from(base32_value(c)?);
+    }
+    let x = x >> 2; // 50 bits -> the first 48 bits, big-endian.
+    if x & (1 << 47) == 0 {
+        return None;
+    }
+    let account = (x & 0x7FFF_FFFF_FF80) >> 7;
+    Some(format!("{account:012}"))
+}
+
+fn base32_value(c: u8) -> Option<u8> {
+    match c {
+        b'A'..=b'Z' => Some(c - b'A'),
+        b'2'..=b'7' => Some(c - b'2' + 26),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(s: &str) -> Result<KeyKind, KeyIdRejection> {
+        let padded = format!(" {s} ");
+        parse_key_id(padded.as_bytes(), 1)
+    }
+
+    #[test]
+    fn account_decoding_matches_the_reference_value() {
+        assert_eq!(
+            account_id("ASIAY34FZKBOKMUTVV7A").as_deref(),
+            Some("609629065308")
+        );
+    }
+
+    #[test]
+    fn old_format_keys_carry_no_account() {
+        assert_eq!(account_id("AKIAJ2PKUUMK757T7BFZ"), None);
+        assert_eq!(account_id("AKIAIOSFODNN7EXAMPLE"), None);
+        assert!(account_id("AKIAQ2PKUUMK757T7BFZ").is_some());
+        assert!(account_id("AKIA7ZPKUUMK757T7BFZ").is_some());
+    }
+
+    #[test]
+    fn each_prefix_class() {
+        assert_eq!(parse("AKIATH3BIMGOQ2GH24SH"), Ok(KeyKind::LongTerm));
+        assert_eq!(parse("ASIATH3BIMGOQ2GH24SH"), Ok(KeyKind::Temporary));
+        assert_eq!(parse("ABIATH3BIMGOQ2GH24SH"), Ok(KeyKind::BearerToken));
+        assert_eq!(parse("ACCATH3BIMGOQ2GH24SH"), Ok(KeyKind::ServiceSpecific));
+        for id in IDENTIFIER_PREFIXES {
+            assert_eq!(
+                parse(&format!("{id}TH3BIMGOQ2GH24SH")),
+                Err(KeyIdRejection::NotAKeyId)
+            );
+        }
+    }
+
+    #[test]
+    fn charset_and_length() {
+        assert!(parse("AKIATH3BIMGOQ2GH24S0").is_err());
+        assert!(parse("AKIATH3BIMGOQ2GH24S1").is_err());
+        assert!(parse("AKIATH3BIMGOQ2GH24S8").is_err());
+        assert!(parse("AKIATH3BIMGOQ2GH24S9").is_err());
+        assert!(parse("AKIATH3BIMGOQ2GH24Sh").is_err());
+        assert!(parse("AKIATH3BIMGOQ2GH24S").is_err());
+        assert!(parse("AKIATH3BIMGOQ2GH24SHH").is_err());
+    }
+
+    #[test]
+    fn boundaries() {
+        let data = b"XAKIATH3BIMGOQ2GH24SH";
+        assert!(parse_key_id(data, 1).is_err());
+        let data = b"AKIATH3BIMGOQ2GH24SHx";
+        assert!(parse_key_id(data, 0).is_err());
+        let data = b"=AKIATH3BIMGOQ2GH24SH\"";
+        assert!(parse_key_id(data, 1).is_ok());
+        let data = b"AKIATH3BIMGOQ2GH24SH";
+        assert!(parse_key_id(data, 0).is_ok());
+        let data = b"_AKIATH3BIMGOQ2GH24SH_";
+        assert!(parse_key_id(data, 1).is_ok());
+    }
+
+    #[test]
+    fn examples_versus_near_misses() {
+        assert_eq!(
+            parse("AKIAIOSFODNN7EXAMPLE"),
+            Err(KeyIdRejection::DocumentationExample)
+        );
+        assert_eq!(
+            parse("AKIAI44QH8DHBEXAMPLE"),
+            Err(KeyIdRejection::NotAKeyId)
+        );
+        assert_eq!(
+            parse("ASIAIOSFODNN7EXAMPLE"),
+            Err(KeyIdRejection::DocumentationExample)
+        );
+        assert_eq!(parse("AKIAIOSFODNN7EAXMPLE"), Ok(KeyKind::LongTerm));
+        assert_eq!(
+            parse("AKIAXXXXXXXXXXXXXXXX"),
+            Err(KeyIdRejection::Placeholder)
+        );
+    }
+}

@@ -1,0 +1,142 @@
+//! Base64-alphabet runs in raw bytes, decoding the escapes that hide them in JSON (`\/`) and URLs
+//! (`%2F`, `%2B`). A secret or token must be a whole run, never a slice of a longer one.
+
+use std::ops::Range;
+
+/// A maximal run of base64 characters: its byte span in the blob and its decoded text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Run {
+    /// Byte span in the blob, escapes included.
+    pub span: Range<usize>,
+    /// The run with escapes decoded (`\/` and `%2F` become `/`, `%2B` becomes `+`).
+    pub text: String,
+    /// `=` padding characters directly after the run.
+    pub padding: usize,
+}
+
+/// True for `A-Z a-z 0-9 + /`.
+pub fn is_base64_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b == b'+' || b == b'/'
+}
+
+/// If an escaped base64 character starts at `i`, its decoded byte and encoded length.
+fn escape_at(data: &[u8], i: usize) -> Option<(u8, usize)> {
+    match data.get(i..i + 2) {
+        Some(b"\\/") => return Some((b'/', 2)),
+        Some(b"%2") => {}
+        _ => return None,
+    }
+    match data.get(i + 2)? {
+        b'F' | b'f' => Some((b'/', 3)),
+        b'B' | b'b' => Some((b'+', 3)),
+        _ => None,
+    }
+}
+
+/// One base64 character (plain or escaped) at `i`: decoded byte and encoded length.
+fn char_at(data: &[u8], i: usize) -> Option<(u8, usize)> {
+    let b = *data.get(i)?;
+    if is_base64_byte(b) {
+        Some((b, 1))
+    } else {
+        escape_at(data, i)
+    }
+}
+
+/// True when the byte before `i` continues a run (so `i` is not the start of a whole token).
+fn continues_before(data: &[u8], i: usize) -> bool {
+    if i == 0 {
+        return false;
+    }
+    if is_base64_byte(data[i - 1]) {
+        return true;
+    }
+    // An escape that ends right before `i`: `\/` or `%2F`/`%2B`.
+    (i >= 2 && escape_at(data, i - 2).is_some_and(|(_, n)| n == 2))
+        || (i >= 3 && escape_at(data, i - 3).is_some_and(|(_, n)| n == 3))
+}
+
+/// Maximal runs that start inside `window` and are at most `max_len` decoded characters long.
+/// A run that touches a longer one before the window, or that exceeds `max_len`, is skipped whole.
+pub fn runs_in(data: &[u8], window: Range<usize>, max_len: usize) -> Vec<Run> {
+    let mut runs = Vec::new();
+    let mut i = window.start;
+    // Never start in the middle of a run that began before the window.
+    while i < window.end && i < data.len() && continues_before(data, i) {
+        i += char_at(data, i).map_or(1, |(_, n)| n);
+    }
+    while i < window.end && i < data.len() {
+        let Some((first, n)) = char_at(data, i) else {
+            i += 1;
+            continue;
+        };
+        let start = i;
+        let mut text = String::new();
+        text.push(first as char);
+        i += n;
+        let mut too_long = false;
+        while let Some((b, n)) = char_at(data, i) {
+            if text.len() >= max_len {
+                too_long = true;
+            }
+            if !too_long {
+                text.push(b as char);
+            }
+            i += n;
+        }
+        let mut padding = 0;
+        while data.get(i + padding) == Some(&b'=') {
+            padding += 1;
+        }
+        if !too_long {
+            runs.push(Run {
+                span: start..i,
+                text,
+                padding,
+            });
+        }
+        i += padding;
+    }
+    runs
+}
+
+/// The run that starts exactly at `start`, if it is a whole token.
+pub fn run_at(data: &[u8], start: usize, max_len: usize) -> Option<Run> {
+    if continues_before(data, start) {
+        return None;
+    }
+    runs_in(data, start..start + 1, max_len)
+        .into_iter()
+        .find(|r| r.span.start == start)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn decodes_json_and_url_escapes() {
+        let data = br#"x = "ab\/cd%2Fef%2bgh""#;
+        let runs = runs_in(data, 0..data.len(), 100);
+        assert_eq!(runs.len(), 2);
+        assert_eq!(runs[1].text, "ab/cd/ef+gh");
+        assert_eq!(runs[1].span, 5..data.len() - 1);
+    }
+
+    #[test]
+    fn skips_runs_that_began_before_the_window() {
+        let data = b"abcdefgh ijk";
+        let runs = runs_in(data, 3..data.len(), 100);
+        assert_eq!(runs.len(), 1);
+        assert_eq!(runs[0].text, "ijk");
+    }
+
+    #[test]
+    fn long_runs_are_dropped_and_padding_counted() {
+        let data = b"aaaaaaaaaa bb== c";
+        let runs = runs_in(data, 0..data.len(), 5);
+        assert_eq!(runs[0].text, "bb");
+        assert_eq!(runs[0].padding, 2);
+        assert_eq!(runs[1].text, "c");
+    }
+}
