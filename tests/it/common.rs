@@ -1,0 +1,99 @@
+//! Shared fixtures: a temporary directory, credentials built at run time, and the real binary
+//! run with a clean environment.
+
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use assert_cmd::cargo::CommandCargoExt;
+use tempfile::TempDir;
+
+pub use keyfence::synthetic::{key_id, key_id_for_account, secret, session_token};
+
+/// A temporary directory that files and repositories are built in.
+pub struct Fixture {
+    pub dir: TempDir,
+}
+
+impl Fixture {
+    pub fn new() -> Fixture {
+        Fixture {
+            dir: tempfile::tempdir().expect("temp dir"),
+        }
+    }
+
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// Writes `rel` (creating parent directories) and returns its path.
+    pub fn write(&self, rel: &str, contents: impl AsRef<[u8]>) -> PathBuf {
+        let p = self.dir.path().join(rel);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(&p, contents).unwrap();
+        p
+    }
+
+    /// The `keyfence` binary, started in the fixture with a clean environment.
+    pub fn keyfence(&self) -> Command {
+        keyfence_in(self.path())
+    }
+
+    /// Runs `git` in the fixture and panics on failure.
+    pub fn git(&self, args: &[&str]) -> String {
+        git_in(self.path(), args)
+    }
+}
+
+/// The `keyfence` binary started in `dir` with an environment that holds nothing of the caller's.
+pub fn keyfence_in(dir: &Path) -> Command {
+    let mut cmd = Command::cargo_bin("keyfence").expect("binary");
+    cmd.current_dir(dir)
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default());
+    cmd.env("HOME", dir);
+    cmd
+}
+
+/// Runs `git` in `dir` with a fixed identity and no user configuration; panics on failure.
+pub fn git_in(dir: &Path, args: &[&str]) -> String {
+    let out = Command::new("git")
+        .current_dir(dir)
+        .args(args)
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("HOME", dir)
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("GIT_AUTHOR_NAME", "Test Author")
+        .env("GIT_AUTHOR_EMAIL", "author@example.com")
+        .env("GIT_COMMITTER_NAME", "Test Author")
+        .env("GIT_COMMITTER_EMAIL", "author@example.com")
+        .output()
+        .expect("git runs");
+    assert!(
+        out.status.success(),
+        "git {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// An INI credentials file holding one long-term pair (seeded).
+pub fn credentials_file(seed: u64) -> (String, String, String) {
+    let (id, sk) = (key_id("AKIA", seed), secret(seed));
+    let text = format!("[default]\naws_access_key_id = {id}\naws_secret_access_key = {sk}\n");
+    (text, id, sk)
+}
+
+/// Parses the JSON report on a command's standard output.
+pub fn json_report(stdout: &[u8]) -> serde_json::Value {
+    serde_json::from_slice(stdout)
+        .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(stdout)))
+}
+
+/// The shared corpus beside the repository, when it is there.
+pub fn corpus_dir() -> Option<PathBuf> {
+    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus");
+    p.join("labels.json").exists().then_some(p)
+}

@@ -1,0 +1,5 @@
+//! The one integration-test binary: every module runs the real `keyfence` binary on real files
+//! and real git repositories built in temporary directories.
+
+mod common;
+mod scan;
