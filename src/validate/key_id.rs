@@ -214,3 +214,70 @@ mod tests {
         );
     }
 }
+
+#[cfg(test)]
+mod proptests {
+    use proptest::prelude::*;
+
+    use super::*;
+    use crate::synthetic::key_id;
+
+    fn find(text: &str) -> Vec<String> {
+        let data = text.as_bytes();
+        (0..data.len().saturating_sub(3))
+            .filter(|&i| parse_key_id(data, i).is_ok())
+            .map(|i| text[i..i + KEY_ID_LEN].to_string())
+            .collect()
+    }
+
+    fn prefix() -> impl Strategy<Value = &'static str> {
+        prop::sample::select(vec!["AKIA", "ASIA", "ABIA", "ACCA"])
+    }
+
+    proptest! {
+        #[test]
+        fn generated_key_ids_are_found(p in prefix(), seed in any::<u64>(), sep in "[ =:\"'`,;(\\[\\n]") {
+            let id = key_id(p, seed);
+            let text = format!("x{sep}{id}{sep}y");
+            prop_assert_eq!(find(&text), vec![id]);
+        }
+
+        #[test]
+        fn lowercased_key_ids_are_not_found(p in prefix(), seed in any::<u64>(), at in 4usize..20) {
+            let mut id = key_id(p, seed).into_bytes();
+            id[at] = id[at].to_ascii_lowercase();
+            let id = String::from_utf8(id).unwrap();
+            prop_assume!(id.bytes().any(|b| b.is_ascii_lowercase()));
+            let text = format!(" {id} ");
+            prop_assert!(find(&text).is_empty());
+        }
+
+        #[test]
+        fn digits_outside_base32_are_not_found(p in prefix(), seed in any::<u64>(), at in 4usize..20, d in prop::sample::select(vec!['0', '1', '8', '9'])) {
+            let mut id: Vec<char> = key_id(p, seed).chars().collect();
+            id[at] = d;
+            let id: String = id.into_iter().collect();
+            let text = format!(" {id} ");
+            prop_assert!(find(&text).is_empty());
+        }
+
+        #[test]
+        fn wrong_lengths_are_not_found(p in prefix(), seed in any::<u64>(), cut in 1usize..4, extra in "[A-Z2-7]{1,3}") {
+            let id = key_id(p, seed);
+            let short = &id[..KEY_ID_LEN - cut];
+            let text = format!(" {short} ");
+            prop_assert!(find(&text).is_empty());
+            let text = format!(" {id}{extra} ");
+            prop_assert!(find(&text).is_empty());
+        }
+
+        #[test]
+        fn key_ids_glued_to_letters_are_not_found(p in prefix(), seed in any::<u64>(), glue in "[A-Za-z0-9]") {
+            let id = key_id(p, seed);
+            let text = format!("{glue}{id}");
+            prop_assert!(find(&text).is_empty());
+            let text = format!("{id}{glue}");
+            prop_assert!(find(&text).is_empty());
+        }
+    }
+}
