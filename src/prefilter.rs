@@ -18,10 +18,16 @@ pub enum Anchor {
 }
 
 /// The prefilter: an automaton and, per pattern, the anchors it stands for.
+///
+/// The scan over every byte uses leftmost-first semantics, which lets aho-corasick run its SIMD
+/// (Teddy) searcher: about ten times faster than an overlapping search. A keyword that starts inside
+/// another keyword's match would be lost that way, so each hit's own span is searched again with an
+/// overlapping automaton; that costs work only at hits.
 #[derive(Debug, Clone)]
 pub struct Prefilter {
-    automaton: Option<AhoCorasick>,
+    automaton: Option<(AhoCorasick, AhoCorasick)>,
     anchors: Vec<Vec<Anchor>>,
+    max_len: usize,
 }
 
 /// A keyword hit: its byte offset and what it anchors.
@@ -38,12 +44,11 @@ impl Prefilter {
     pub fn new(rules: &RuleSet) -> Prefilter {
         let mut keywords: Vec<String> = Vec::new();
         let mut anchors: Vec<Vec<Anchor>> = Vec::new();
-        let mut add = |keyword: &str, anchor: Anchor| {
-            let lower = keyword.to_ascii_lowercase();
-            let idx = match keywords.iter().position(|k| *k == lower) {
+        let mut add = |keyword: String, anchor: Anchor| {
+            let idx = match keywords.iter().position(|k| *k == keyword) {
                 Some(i) => i,
                 None => {
-                    keywords.push(lower);
+                    keywords.push(keyword);
                     anchors.push(Vec::new());
                     keywords.len() - 1
                 }
@@ -59,30 +64,49 @@ impl Prefilter {
                     Matcher::Aws(_) => Anchor::SecretKeyword,
                     Matcher::Regex { .. } => Anchor::RegexRule(i),
                 };
-                add(k, anchor);
+                for variant in case_variants(k, anchor) {
+                    add(variant, anchor);
+                }
             }
         }
-        let automaton = (!keywords.is_empty()).then(|| {
+        let build = |kind| {
             AhoCorasickBuilder::new()
-                .ascii_case_insensitive(true)
-                .match_kind(MatchKind::Standard)
+                .match_kind(kind)
                 .build(&keywords)
                 .expect("keywords are non-empty literals")
-        });
-        Prefilter { automaton, anchors }
+        };
+        let automaton = (!keywords.is_empty())
+            .then(|| (build(MatchKind::LeftmostFirst), build(MatchKind::Standard)));
+        let max_len = keywords.iter().map(String::len).max().unwrap_or(0);
+        Prefilter {
+            automaton,
+            anchors,
+            max_len,
+        }
     }
 
-    /// All keyword hits in `data`, overlapping ones included, in order of their end.
+    /// All keyword hits in `data`, overlapping ones included, ordered by offset.
     pub fn hits(&self, data: &[u8]) -> Vec<Hit> {
-        let Some(ac) = &self.automaton else {
+        let Some((leftmost, overlapping)) = &self.automaton else {
             return Vec::new();
         };
-        ac.find_overlapping_iter(data)
-            .map(|m| Hit {
-                offset: m.start(),
-                pattern: m.pattern().as_usize(),
-            })
-            .collect()
+        let mut hits = Vec::new();
+        for m in leftmost.find_iter(data) {
+            // Every keyword that starts within this match, the match itself included.
+            let end = (m.end() - 1 + self.max_len).min(data.len());
+            hits.extend(
+                overlapping
+                    .find_overlapping_iter(&data[m.start()..end])
+                    .filter(|o| o.start() < m.len())
+                    .map(|o| Hit {
+                        offset: m.start() + o.start(),
+                        pattern: o.pattern().as_usize(),
+                    }),
+            );
+        }
+        hits.sort_unstable_by_key(|h| (h.offset, h.pattern));
+        hits.dedup();
+        hits
     }
 
     /// The anchors of a hit's pattern.
@@ -91,8 +115,65 @@ impl Prefilter {
     }
 }
 
+/// The spellings of a keyword the automaton looks for. Keywords match case-insensitively in the
+/// common spellings (as written, lower, UPPER, Capitalised) rather than in every mix of cases:
+/// a case-sensitive automaton keeps the fast SIMD prefilter, where an ASCII-case-insensitive one
+/// halves throughput. Key-ID prefixes are uppercase by definition, so only that spelling is kept.
+fn case_variants(keyword: &str, anchor: Anchor) -> Vec<String> {
+    if anchor == Anchor::KeyIdPrefix {
+        return vec![keyword.to_ascii_uppercase()];
+    }
+    let lower = keyword.to_ascii_lowercase();
+    let mut capital = lower.clone();
+    if let Some(first) = capital.get_mut(0..1) {
+        first.make_ascii_uppercase();
+    }
+    let mut out = vec![
+        keyword.to_string(),
+        lower,
+        keyword.to_ascii_uppercase(),
+        capital,
+    ];
+    out.sort();
+    out.dedup();
+    out
+}
+
 fn is_key_prefix(keyword: &str) -> bool {
     CREDENTIAL_PREFIXES
         .iter()
         .any(|(p, _)| p.eq_ignore_ascii_case(keyword))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn keywords_rule(keywords: &[&str]) -> String {
+        let list: Vec<String> = keywords.iter().map(|k| format!("{k:?}")).collect();
+        format!(
+            "[[rules]]\nid='r'\ndescription='d'\nseverity='low'\nregex='x'\nkeywords=[{}]\n",
+            list.join(",")
+        )
+    }
+
+    #[test]
+    fn keywords_inside_other_matches_are_found() {
+        let rules =
+            RuleSet::from_toml(&keywords_rule(&["aws_secret", "secret", "cret_k"]), "t").unwrap();
+        let p = Prefilter::new(&rules);
+        let offsets: Vec<usize> = p
+            .hits(b"x aws_secret_key y")
+            .iter()
+            .map(|h| h.offset)
+            .collect();
+        assert_eq!(offsets, [2, 6, 8]);
+    }
+
+    #[test]
+    fn common_spellings_match() {
+        let rules = RuleSet::from_toml(&keywords_rule(&["password"]), "t").unwrap();
+        let p = Prefilter::new(&rules);
+        assert_eq!(p.hits(b"password Password PASSWORD pAssword").len(), 3);
+    }
 }

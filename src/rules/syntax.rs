@@ -23,7 +23,8 @@ pub struct RuleSyntax {
     pub description: String,
     /// Severity of its findings.
     pub severity: Severity,
-    /// Literal keywords for the prefilter, matched ignoring ASCII case.
+    /// Literal keywords for the prefilter, matched as written and in lower, UPPER and Capitalised
+    /// spellings.
     pub keywords: Vec<String>,
     /// The regex run in a window around keyword hits (regex rules only); a capture group named
     /// `secret` marks the secret part, otherwise the whole match is the secret.
