@@ -1,7 +1,7 @@
 //! Shared fixtures: a temporary directory, credentials built at run time, and the real binary
 //! run with a clean environment.
 
-#![allow(dead_code)]
+#![allow(dead_code, unused_imports)]
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
