@@ -4,13 +4,15 @@
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
 
 use crate::rules::{Matcher, RuleSet};
-use crate::validate::key_id::CREDENTIAL_PREFIXES;
+use crate::validate::key_id::{CREDENTIAL_PREFIXES, ENCODED_CREDENTIAL_PREFIXES};
 
 /// What a keyword hit means to the scanner.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Anchor {
     /// A credential key-ID prefix (`AKIA`, …) for the AWS validator.
     KeyIdPrefix,
+    /// The base64 encoding of a credential prefix (`QUtJQ`, …): an encoded key ID.
+    EncodedKeyIdPrefix,
     /// The word "secret" for the AWS validator's keyword secrets.
     SecretKeyword,
     /// A keyword of the regex rule at this index.
@@ -66,6 +68,11 @@ impl Prefilter {
                 };
                 for variant in case_variants(k, anchor) {
                     add(variant, anchor);
+                }
+                if anchor == Anchor::KeyIdPrefix {
+                    if let Some(encoded) = encoded_prefix(k) {
+                        add(encoded.to_string(), Anchor::EncodedKeyIdPrefix);
+                    }
                 }
             }
         }
@@ -137,6 +144,14 @@ fn case_variants(keyword: &str, anchor: Anchor) -> Vec<String> {
     out.sort();
     out.dedup();
     out
+}
+
+/// The base64 form of a credential prefix keyword, for key IDs stored encoded.
+fn encoded_prefix(keyword: &str) -> Option<&'static str> {
+    CREDENTIAL_PREFIXES
+        .iter()
+        .position(|(p, _)| p.eq_ignore_ascii_case(keyword))
+        .map(|i| ENCODED_CREDENTIAL_PREFIXES[i])
 }
 
 fn is_key_prefix(keyword: &str) -> bool {

@@ -8,7 +8,7 @@ use crate::finding::{fingerprint, Finding, Secret};
 use crate::lines::LineIndex;
 use crate::prefilter::{Anchor, Prefilter};
 use crate::rules::{Matcher, Rule, RuleSet};
-use crate::validate::aws::{analyse, AwsKind, AwsMatch, AwsSettings};
+use crate::validate::aws::{analyse, AwsHits, AwsKind, AwsMatch, AwsSettings};
 use crate::validate::entropy::shannon_entropy;
 use crate::validate::key_id::{account_id, KeyKind};
 
@@ -67,14 +67,14 @@ impl ScanEngine {
         if hits.is_empty() {
             return Vec::new();
         }
-        let mut key_hits = Vec::new();
-        let mut secret_hits = Vec::new();
+        let mut aws_hits = AwsHits::default();
         let mut regex_windows: HashMap<usize, Vec<Range<usize>>> = HashMap::new();
         for hit in &hits {
             for anchor in self.prefilter.anchors(hit) {
                 match *anchor {
-                    Anchor::KeyIdPrefix => key_hits.push(hit.offset),
-                    Anchor::SecretKeyword => secret_hits.push(hit.offset),
+                    Anchor::KeyIdPrefix => aws_hits.key_ids.push(hit.offset),
+                    Anchor::EncodedKeyIdPrefix => aws_hits.encoded_key_ids.push(hit.offset),
+                    Anchor::SecretKeyword => aws_hits.secret_keywords.push(hit.offset),
                     Anchor::RegexRule(rule) => regex_windows.entry(rule).or_default().push(
                         hit.offset.saturating_sub(REGEX_WINDOW_BYTES)
                             ..(hit.offset + REGEX_WINDOW_BYTES).min(data.len()),
@@ -82,14 +82,17 @@ impl ScanEngine {
                 }
             }
         }
-        key_hits.sort_unstable();
-        key_hits.dedup();
-        secret_hits.sort_unstable();
-        secret_hits.dedup();
+        for list in [
+            &mut aws_hits.key_ids,
+            &mut aws_hits.encoded_key_ids,
+            &mut aws_hits.secret_keywords,
+        ] {
+            list.dedup();
+        }
 
         let mut detections = Vec::new();
-        if !key_hits.is_empty() || !secret_hits.is_empty() {
-            for m in analyse(data, &key_hits, &secret_hits, &self.aws) {
+        if !aws_hits.is_empty() {
+            for m in analyse(data, &aws_hits, &self.aws) {
                 if let Some(&rule) = self.aws_rules.get(&m.kind) {
                     detections.push(aws_detection(rule, m));
                 }

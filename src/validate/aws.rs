@@ -3,10 +3,10 @@
 
 use std::ops::Range;
 
-use super::key_id::{parse_key_id, KeyKind, KEY_ID_LEN};
+use super::key_id::{parse_encoded_key_id, parse_key_id, KeyKind, KEY_ID_LEN};
 use super::keyword::secret_after_keyword;
-use super::runs::{runs_in, Run};
-use super::secret::{validate_secret, SECRET_LEN};
+use super::runs::runs_in;
+use super::secret::{secret_from_run, MAX_SECRET_RUN};
 use super::token::{is_session_token, SESSION_TOKEN_MAX_LEN};
 
 /// Default pairing window in lines: a secret (or token) at most this many lines away from a key
@@ -124,30 +124,59 @@ fn within_window(data: &[u8], settings: &AwsSettings, a: &Range<usize>, b: &Rang
     gap(a, b) <= PAIRING_WINDOW_BYTES && lines_between(data, a, b) <= settings.pairing_window_lines
 }
 
-/// Analyses one blob. `key_id_hits` are offsets where a credential prefix (`AKIA`, …) starts;
-/// `secret_keyword_hits` are offsets of the word "secret" in any case.
-pub fn analyse(
-    data: &[u8],
-    key_id_hits: &[usize],
-    secret_keyword_hits: &[usize],
-    settings: &AwsSettings,
-) -> Vec<AwsMatch> {
-    let keys: Vec<(Part, KeyKind)> = key_id_hits
-        .iter()
-        .filter_map(|&start| {
-            let kind = parse_key_id(data, start).ok()?;
-            let span = start..start + KEY_ID_LEN;
-            let text = String::from_utf8_lossy(&data[span.clone()]).into_owned();
-            Some((Part { span, text }, kind))
-        })
-        .collect();
+/// Where the prefilter saw the AWS validator's anchors in one blob, each list sorted.
+#[derive(Debug, Clone, Default)]
+pub struct AwsHits {
+    /// Offsets where a credential prefix (`AKIA`, …) starts.
+    pub key_ids: Vec<usize>,
+    /// Offsets where a base64-encoded credential prefix (`QUtJQ`, …) starts.
+    pub encoded_key_ids: Vec<usize>,
+    /// Offsets of the word "secret" in its common spellings.
+    pub secret_keywords: Vec<usize>,
+}
 
-    // Secrets near any key ID, deduplicated by position.
-    let mut secrets: Vec<Run> = Vec::new();
+impl AwsHits {
+    /// True when there is nothing for the validator to look at.
+    pub fn is_empty(&self) -> bool {
+        self.key_ids.is_empty()
+            && self.encoded_key_ids.is_empty()
+            && self.secret_keywords.is_empty()
+    }
+}
+
+/// Analyses one blob given the anchors the prefilter found in it.
+pub fn analyse(data: &[u8], hits: &AwsHits, settings: &AwsSettings) -> Vec<AwsMatch> {
+    let plain = hits.key_ids.iter().filter_map(|&start| {
+        let kind = parse_key_id(data, start).ok()?;
+        let span = start..start + KEY_ID_LEN;
+        let text = String::from_utf8_lossy(&data[span.clone()]).into_owned();
+        Some((Part { span, text }, kind))
+    });
+    let encoded = hits.encoded_key_ids.iter().filter_map(|&start| {
+        let (text, kind) = parse_encoded_key_id(data, start)?;
+        // 27 characters and the `=` padding.
+        Some((
+            Part {
+                span: start..start + 28,
+                text,
+            },
+            kind,
+        ))
+    });
+    let keys: Vec<(Part, KeyKind)> = plain.chain(encoded).collect();
+
+    // Secrets (plain or base64-encoded) near any key ID, deduplicated by position.
+    let mut secrets: Vec<Part> = Vec::new();
     for (key, _) in &keys {
-        for run in runs_in(data, window_around(data, &key.span), SECRET_LEN + 1) {
-            if validate_secret(&run).is_ok() && !secrets.iter().any(|s| s.span == run.span) {
-                secrets.push(run);
+        for run in runs_in(data, window_around(data, &key.span), MAX_SECRET_RUN) {
+            if secrets.iter().any(|s| s.span == run.span) {
+                continue;
+            }
+            if let Some(text) = secret_from_run(&run) {
+                secrets.push(Part {
+                    span: run.span,
+                    text,
+                });
             }
         }
     }
@@ -173,10 +202,7 @@ pub fn analyse(
 
     let mut matches = Vec::new();
     for (ki, (key, kind)) in keys.iter().enumerate() {
-        let secret = key_secret[ki].map(|si| Part {
-            span: secrets[si].span.clone(),
-            text: secrets[si].text.clone(),
-        });
+        let secret = key_secret[ki].map(|si| secrets[si].clone());
         let session_token = if *kind == KeyKind::Temporary {
             find_session_token(data, settings, &key.span)
         } else {
@@ -197,8 +223,8 @@ pub fn analyse(
     }
 
     // Secrets named by a keyword that no key ID claimed.
-    for &hit in secret_keyword_hits {
-        let Some(run) = secret_after_keyword(data, hit) else {
+    for &hit in &hits.secret_keywords {
+        let Some((run, text)) = secret_after_keyword(data, hit) else {
             continue;
         };
         let claimed = secrets
@@ -214,7 +240,7 @@ pub fn analyse(
                 key_id: None,
                 secret: Some(Part {
                     span: run.span,
-                    text: run.text,
+                    text,
                 }),
                 session_token: None,
             });

@@ -26,6 +26,10 @@ pub const CREDENTIAL_PREFIXES: [(&str, KeyKind); 4] = [
     ("ACCA", KeyKind::ServiceSpecific),
 ];
 
+/// The base64 encodings of the credential prefixes at the start of an encoded value: how a key ID
+/// looks in a Kubernetes Secret (`AKIA…` becomes `QUtJQ…`).
+pub const ENCODED_CREDENTIAL_PREFIXES: [&str; 4] = ["QUtJQ", "QVNJQ", "QUJJQ", "QUNDQ"];
+
 /// Prefixes of unique identifiers that are not credentials and must never be reported as such.
 pub const IDENTIFIER_PREFIXES: [&str; 8] = [
     "AIDA", "AROA", "AGPA", "AIPA", "ANPA", "ANVA", "APKA", "ASCA",
@@ -96,6 +100,18 @@ pub fn parse_key_id(data: &[u8], start: usize) -> Result<KeyKind, KeyIdRejection
         return Err(KeyIdRejection::Placeholder);
     }
     Ok(kind)
+}
+
+/// Parses a base64-encoded key ID starting at `start` (27 characters and one `=`, a whole token):
+/// the decoded key ID and its kind.
+pub fn parse_encoded_key_id(data: &[u8], start: usize) -> Option<(String, KeyKind)> {
+    let run = crate::validate::runs::run_at(data, start, 32)?;
+    if run.text.len() != 27 || run.padding != 1 {
+        return None;
+    }
+    let decoded = crate::validate::runs::decode_base64(run.text.as_bytes(), usize::MAX);
+    let kind = parse_key_id(&decoded, 0).ok()?;
+    (decoded.len() == KEY_ID_LEN).then(|| (String::from_utf8_lossy(&decoded).into_owned(), kind))
 }
 
 /// Decodes the AWS account ID that a new-format key ID encodes (12 digits, zero-padded).

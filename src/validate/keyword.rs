@@ -2,7 +2,7 @@
 //! when no key ID stands nearby.
 
 use super::runs::{run_at, Run};
-use super::secret::{validate_secret, SECRET_LEN};
+use super::secret::{secret_from_run, MAX_SECRET_RUN};
 
 /// How far an identifier around a keyword hit may extend on either side, in bytes.
 const IDENTIFIER_REACH: usize = 64;
@@ -28,8 +28,8 @@ fn is_separator_byte(b: u8) -> bool {
 }
 
 /// The secret value announced by the keyword hit at `hit`, if the identifier names an AWS secret
-/// and a valid secret follows it.
-pub fn secret_after_keyword(data: &[u8], hit: usize) -> Option<Run> {
+/// and a valid secret (plain or base64-encoded) follows it: its run and decoded secret.
+pub fn secret_after_keyword(data: &[u8], hit: usize) -> Option<(Run, String)> {
     let mut start = hit;
     while start > 0 && hit - start < IDENTIFIER_REACH && is_identifier_byte(data[start - 1]) {
         start -= 1;
@@ -58,8 +58,9 @@ pub fn secret_after_keyword(data: &[u8], hit: usize) -> Option<Run> {
     if value == end {
         return None;
     }
-    let run = run_at(data, value, SECRET_LEN + 1)?;
-    validate_secret(&run).ok().map(|()| run)
+    let run = run_at(data, value, MAX_SECRET_RUN)?;
+    let secret = secret_from_run(&run)?;
+    Some((run, secret))
 }
 
 fn aws_nearby(data: &[u8], hit: usize) -> bool {
@@ -78,7 +79,7 @@ mod tests {
 
     fn find(text: &str) -> Option<String> {
         let hit = text.to_ascii_lowercase().find("secret")?;
-        secret_after_keyword(text.as_bytes(), hit).map(|r| r.text)
+        secret_after_keyword(text.as_bytes(), hit).map(|(_, s)| s)
     }
 
     #[test]

@@ -110,6 +110,30 @@ pub fn run_at(data: &[u8], start: usize, max_len: usize) -> Option<Run> {
         .find(|r| r.span.start == start)
 }
 
+/// Decodes up to `max_chars` base64 characters (standard or URL-safe alphabet) from the start of
+/// `text`, stopping at the first other byte.
+pub fn decode_base64(text: &[u8], max_chars: usize) -> Vec<u8> {
+    let mut out = Vec::new();
+    let (mut acc, mut bits) = (0u32, 0);
+    for &c in text.iter().take(max_chars) {
+        let v = match c {
+            b'A'..=b'Z' => c - b'A',
+            b'a'..=b'z' => c - b'a' + 26,
+            b'0'..=b'9' => c - b'0' + 52,
+            b'+' | b'-' => 62,
+            b'/' | b'_' => 63,
+            _ => break,
+        };
+        acc = (acc << 6) | u32::from(v);
+        bits += 6;
+        if bits >= 8 {
+            bits -= 8;
+            out.push((acc >> bits) as u8);
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -2,7 +2,7 @@
 
 use super::entropy::shannon_entropy;
 use super::placeholder::{is_documentation_example, looks_like_placeholder};
-use super::runs::Run;
+use super::runs::{decode_base64, is_base64_byte, Run};
 
 /// Length of a secret access key: 30 random bytes in base64 without padding.
 pub const SECRET_LEN: usize = 40;
@@ -32,6 +32,29 @@ pub fn validate_secret(run: &Run) -> Result<(), SecretRejection> {
         return Err(SecretRejection::WrongShape);
     }
     check_secret_text(run.text.as_bytes())
+}
+
+/// Length of a secret that is itself base64-encoded (Kubernetes Secret values): 54 characters
+/// followed by `==`.
+pub const ENCODED_SECRET_LEN: usize = 54;
+
+/// Longest run the secret search needs to keep: an encoded secret.
+pub const MAX_SECRET_RUN: usize = ENCODED_SECRET_LEN + 1;
+
+/// The secret a run holds: the run itself, or, when the run is a base64-encoded 40-byte value
+/// (a Kubernetes Secret), its decoded text.
+pub fn secret_from_run(run: &Run) -> Option<String> {
+    if validate_secret(run).is_ok() {
+        return Some(run.text.clone());
+    }
+    if run.text.len() != ENCODED_SECRET_LEN || run.padding != 2 {
+        return None;
+    }
+    let decoded = decode_base64(run.text.as_bytes(), usize::MAX);
+    (decoded.len() == SECRET_LEN
+        && decoded.iter().all(|&b| is_base64_byte(b))
+        && check_secret_text(&decoded).is_ok())
+    .then(|| String::from_utf8_lossy(&decoded).into_owned())
 }
 
 /// Checks the statistics of a 40-character candidate secret.

@@ -1,7 +1,7 @@
 //! STS session tokens, recognised by the structure of their decoded start and by context.
 
 use super::placeholder::is_documentation_example;
-use super::runs::Run;
+use super::runs::{decode_base64, Run};
 
 /// Shortest run taken for a session token (observed tokens run from ~300 to ~1,500 characters).
 pub const SESSION_TOKEN_MIN_LEN: usize = 100;
@@ -30,7 +30,7 @@ pub fn has_token_structure(text: &str) -> bool {
     if SESSION_TOKEN_PREFIXES.iter().any(|p| text.starts_with(p)) {
         return true;
     }
-    let head = decode_base64_prefix(text.as_bytes(), 64);
+    let head = decode_base64(text.as_bytes(), 64);
     if head.len() < 4 || head[1] != 0x0a {
         return false;
     }
@@ -59,29 +59,6 @@ pub fn is_session_token(data: &[u8], run: &Run) -> bool {
     run.text.len() >= SESSION_TOKEN_MIN_LEN
         && !is_documentation_example(run.text.as_bytes())
         && (has_token_structure(&run.text) || named_by_keyword(data, run.span.start))
-}
-
-/// Decodes up to `max_chars` base64 characters from the start of `text`.
-fn decode_base64_prefix(text: &[u8], max_chars: usize) -> Vec<u8> {
-    let mut out = Vec::new();
-    let (mut acc, mut bits) = (0u32, 0);
-    for &c in text.iter().take(max_chars) {
-        let v = match c {
-            b'A'..=b'Z' => c - b'A',
-            b'a'..=b'z' => c - b'a' + 26,
-            b'0'..=b'9' => c - b'0' + 52,
-            b'+' | b'-' => 62,
-            b'/' | b'_' => 63,
-            _ => break,
-        };
-        acc = (acc << 6) | u32::from(v);
-        bits += 6;
-        if bits >= 8 {
-            bits -= 8;
-            out.push((acc >> bits) as u8);
-        }
-    }
-    out
 }
 
 #[cfg(test)]

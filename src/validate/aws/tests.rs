@@ -11,9 +11,12 @@ fn run(text: &str) -> Vec<AwsMatch> {
         hits.sort_unstable();
         hits
     };
-    let keys = finder(&["AKIA", "ASIA", "ABIA", "ACCA"]);
-    let secrets = finder(&["secret", "Secret", "SECRET"]);
-    analyse(data, &keys, &secrets, &AwsSettings::default())
+    let hits = AwsHits {
+        key_ids: finder(&["AKIA", "ASIA", "ABIA", "ACCA"]),
+        encoded_key_ids: finder(&crate::validate::key_id::ENCODED_CREDENTIAL_PREFIXES),
+        secret_keywords: finder(&["secret", "Secret", "SECRET"]),
+    };
+    analyse(data, &hits, &AwsSettings::default())
 }
 
 #[test]
@@ -128,4 +131,43 @@ fn slices_of_longer_base64_runs_are_not_secrets() {
     let blob = format!("{}{}", secret(11), secret(12));
     let m = run(&format!("{id}\nblob: {blob}\n"));
     assert_eq!(m[0].kind, AwsKind::KeyIdOnly);
+}
+
+fn b64(s: &str) -> String {
+    const A: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::new();
+    for chunk in s.as_bytes().chunks(3) {
+        let b = [
+            chunk[0],
+            *chunk.get(1).unwrap_or(&0),
+            *chunk.get(2).unwrap_or(&0),
+        ];
+        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(A[((n >> (18 - 6 * i)) & 63) as usize] as char);
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn kubernetes_secret_with_base64_values() {
+    let (id, sk) = (key_id("AKIA", 13), secret(13));
+    let manifest = format!(
+        "apiVersion: v1\nkind: Secret\ndata:\n  AWS_ACCESS_KEY_ID: {}\n  AWS_SECRET_ACCESS_KEY: {}\n",
+        b64(&id),
+        b64(&sk)
+    );
+    let m = run(&manifest);
+    assert_eq!(m.len(), 1, "{m:?}");
+    assert_eq!(m[0].kind, AwsKind::AccessKey);
+    assert_eq!(m[0].key_id.as_ref().unwrap().0.text, id);
+    assert_eq!(m[0].secret.as_ref().unwrap().text, sk);
+    let only_secret = run(&format!("  AWS_SECRET_ACCESS_KEY: {}\n", b64(&sk)));
+    assert_eq!(only_secret[0].kind, AwsKind::SecretOnly);
+    assert_eq!(only_secret[0].secret.as_ref().unwrap().text, sk);
 }
