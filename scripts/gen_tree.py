@@ -8,10 +8,13 @@ once and written again under each release directory with small edits, until SIZE
 Planted credentials are generated here with a valid structure (random base32 key IDs, random
 base64 secrets); they are printed on stdout as `path key_id` lines so a run can be checked.
 """
-import os, random, sys
+import os
+import random
+import sys
 
-B32 = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
-B64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from synthetic import Synthetic  # noqa: E402
+
 WORDS = ("static int struct return const char void size_t buffer index length result error "
          "config value request response handler region bucket upload timeout retry client "
          "session path commit object tree blob parse strbuf options argv argc free alloc").split()
@@ -29,18 +32,11 @@ def source_file(rng, size):
     return "".join(lines)
 
 
-def credential(rng):
-    key = "AKIA" + rng.choice(B32[16:]) + "".join(rng.choice(B32) for _ in range(15))
-    while True:
-        s = "".join(rng.choice(B64) for _ in range(40))
-        if any(c.islower() for c in s) and any(c.isupper() for c in s) and any(c.isdigit() for c in s):
-            return key, s
-
-
 def main():
     out, size_mb = sys.argv[1], int(sys.argv[2])
     planted = int(sys.argv[3]) if len(sys.argv) > 3 else 20
     rng = random.Random(20261122)
+    synthetic = Synthetic(20261122)
     pool = []
     for i in range(4000):
         ext = rng.choice(EXTS)
@@ -53,7 +49,7 @@ def main():
             path = os.path.join(out, f"release-{r:03}", rel)
             os.makedirs(os.path.dirname(path), exist_ok=True)
             if (r, i) in plant_at:
-                key, secret = credential(rng)
+                key, secret = synthetic.key_id(), synthetic.secret()
                 text = (text + f'aws_access_key_id = "{key}"\n'
                         f'aws_secret_access_key = "{secret}"\n')
                 print(f"{path} {key}")

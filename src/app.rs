@@ -48,11 +48,11 @@ fn scan(args: ScanArgs) -> Result<u8> {
         threads: args.report.threads,
     };
     let report = scan_paths(&args.paths, &engine, &opts);
-    emit(&report, &args.report)
+    emit(&report, engine.rules(), &args.report)
 }
 
 /// Prints errors to stderr, writes the report, and returns the exit code.
-pub fn emit(report: &ScanReport, args: &ReportArgs) -> Result<u8> {
+pub fn emit(report: &ScanReport, rules: &RuleSet, args: &ReportArgs) -> Result<u8> {
     for e in &report.errors {
         eprintln!(
             "keyfence: warning: {}: {}",
@@ -78,12 +78,12 @@ pub fn emit(report: &ScanReport, args: &ReportArgs) -> Result<u8> {
             let file =
                 File::create(path).with_context(|| format!("cannot write {}", path.display()))?;
             let mut out = BufWriter::new(file);
-            write_report(report, args.format, opts, &mut out).and_then(|()| out.flush())
+            write_report(report, rules, args.format, opts, &mut out).and_then(|()| out.flush())
         }
         None => {
             let stdout = io::stdout();
             let mut out = BufWriter::new(stdout.lock());
-            write_report(report, args.format, opts, &mut out).and_then(|()| out.flush())
+            write_report(report, rules, args.format, opts, &mut out).and_then(|()| out.flush())
         }
     };
     match result {

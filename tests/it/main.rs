@@ -2,4 +2,5 @@
 //! and real git repositories built in temporary directories.
 
 mod common;
+mod formats;
 mod scan;

@@ -1,0 +1,38 @@
+"""Synthetic AWS credentials with a valid structure, for scripts (never live keys).
+
+Key IDs are a credential prefix and 16 random base32 characters (new format: the 5th character in
+Q-Z/2-7); secrets are 40 random base64 characters with lower, upper and a digit; session tokens
+start with the observed header. Seeded for reproducible fixtures.
+"""
+import base64
+import random
+
+B32 = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
+B64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+
+
+class Synthetic:
+    def __init__(self, seed):
+        self.rng = random.Random(seed)
+
+    def key_id(self, prefix="AKIA"):
+        r = self.rng
+        return prefix + r.choice(B32[16:]) + "".join(r.choice(B32) for _ in range(15))
+
+    def secret(self):
+        r = self.rng
+        while True:
+            s = "".join(r.choice(B64) for _ in range(40))
+            if any(c.islower() for c in s) and any(c.isupper() for c in s) and any(c.isdigit() for c in s):
+                return s
+
+    def token(self, length=600):
+        head = "IQoJb3JpZ2luX2Vj"
+        return head + "".join(self.rng.choice(B64) for _ in range(length - len(head)))
+
+    def b64(self, n):
+        return "".join(self.rng.choice(B64) for _ in range(n))
+
+
+def b64encode(text):
+    return base64.b64encode(text.encode()).decode()

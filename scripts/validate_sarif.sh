@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# Validates keyfence's SARIF output against the official SARIF 2.1.0 JSON schema.
+#
+# The schema comes from the npm package @microsoft/jest-sarif (lib/schemas/sarif-2.1.0-rtm.5.json),
+# installed into .ci/cache; the validator is Python's jsonschema (installed with pip if missing).
+# Every finding kind is produced from a generated fixture (scripts/make_fixture.py), plus a scan
+# error; with SARIF_EXTRA=FILE..., further SARIF files (e.g. from git modes) are validated too.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cache="$root/.ci/cache"
+schema="$cache/node_modules/@microsoft/jest-sarif/lib/schemas/sarif-2.1.0-rtm.5.json"
+kf=${KEYFENCE:-"$root/target/debug/keyfence"}
+
+if [ ! -f "$schema" ]; then
+  mkdir -p "$cache"
+  npm install --prefix "$cache" --no-save --no-audit --no-fund --silent @microsoft/jest-sarif >/dev/null
+fi
+python3 -c 'import jsonschema' 2>/dev/null || python3 -m pip install --quiet jsonschema
+[ -x "$kf" ] || cargo build --quiet --manifest-path "$root/Cargo.toml"
+
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+python3 "$root/scripts/make_fixture.py" "$work/fixture"
+set +e
+"$kf" scan "$work/fixture" --format sarif -o "$work/scan.sarif"
+code=$?
+set -e
+[ "$code" = 1 ] || { echo "expected exit 1 (findings), got $code"; exit 1; }
+
+python3 - "$schema" "$work/scan.sarif" ${SARIF_EXTRA:-} <<'PY'
+import json, sys
+import jsonschema
+
+schema = json.load(open(sys.argv[1]))
+validator = jsonschema.Draft7Validator(schema)
+expected = {"aws-access-key", "aws-temporary-credentials", "aws-temporary-key-missing-token",
+            "aws-secret-access-key", "aws-access-key-id", "aws-bedrock-api-key",
+            "aws-bedrock-short-term-key"}
+for i, path in enumerate(sys.argv[2:]):
+    log = json.load(open(path))
+    errors = sorted(validator.iter_errors(log), key=lambda e: list(e.path))
+    for e in errors[:20]:
+        print(f"{path}: {'/'.join(map(str, e.path))}: {e.message}")
+    if errors:
+        sys.exit(f"{path}: {len(errors)} schema errors")
+    run = log["runs"][0]
+    seen = {r["ruleId"] for r in run["results"]}
+    if i == 0:
+        missing = expected - seen
+        if missing:
+            sys.exit(f"{path}: no result for {sorted(missing)}")
+        if not run["invocations"][0]["toolExecutionNotifications"]:
+            sys.exit(f"{path}: the scan error is not reported")
+    for r in run["results"]:
+        assert r["partialFingerprints"]["keyfence/v1"], r
+        assert r["locations"][0]["physicalLocation"]["region"]["startLine"] >= 1, r
+    print(f"{path}: valid SARIF 2.1.0, {len(run['results'])} results, rules {sorted(seen)}")
+PY

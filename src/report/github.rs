@@ -1,0 +1,72 @@
+//! GitHub Actions workflow commands (`::error file=…,line=…::…`), so findings show on the pull
+//! request's diff.
+
+use std::io::{self, Write};
+
+use crate::finding::Severity;
+use crate::report_model::ScanReport;
+
+/// Escapes a command's message (`%`, CR, LF), as the Actions runner expects.
+fn escape_data(s: &str) -> String {
+    s.replace('%', "%25")
+        .replace('\r', "%0D")
+        .replace('\n', "%0A")
+}
+
+/// Escapes a command property (also `:` and `,`).
+fn escape_property(s: &str) -> String {
+    escape_data(s).replace(':', "%3A").replace(',', "%2C")
+}
+
+fn command(s: Severity) -> &'static str {
+    match s {
+        Severity::Critical | Severity::High => "error",
+        Severity::Medium => "warning",
+        Severity::Low | Severity::Info => "notice",
+    }
+}
+
+/// Writes one workflow command per finding and per scan error.
+pub fn write(report: &ScanReport, out: &mut dyn Write) -> io::Result<()> {
+    for f in &report.findings {
+        let mut message = f.message.clone();
+        if let Some(k) = &f.key_id {
+            message.push_str(&format!(" Key ID {k}."));
+        }
+        if let Some(c) = &f.commit {
+            message.push_str(&format!(" Introduced in {} by {}.", c.id, c.author));
+        }
+        message.push_str(&format!(" Fix: {}", f.remediation));
+        writeln!(
+            out,
+            "::{} file={},line={},endLine={},col={},title={}::{}",
+            command(f.severity),
+            escape_property(&f.path),
+            f.line,
+            f.end_line,
+            f.column,
+            escape_property(&format!("keyfence {} ({})", f.rule_id, f.severity)),
+            escape_data(&message)
+        )?;
+    }
+    for e in &report.errors {
+        writeln!(
+            out,
+            "::warning file={},title=keyfence could not scan::{}",
+            escape_property(&e.path),
+            escape_data(&e.message)
+        )?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escapes_commands() {
+        assert_eq!(escape_data("50%\nx"), "50%25%0Ax");
+        assert_eq!(escape_property("a:b,c"), "a%3Ab%2Cc");
+    }
+}
