@@ -5,6 +5,7 @@
 //! reporter.
 
 pub mod app;
+pub mod ci_env;
 pub mod cli;
 pub mod finding;
 pub mod lines;
