@@ -63,6 +63,12 @@ impl ScanEngine {
 
     /// Scans one blob; `path` is what findings report as their location.
     pub fn scan(&self, data: &[u8], path: &str) -> Vec<Finding> {
+        self.scan_owned(data, path, 0..data.len())
+    }
+
+    /// Scans `data` but reports only credentials that start inside `owned`: the rest of `data` is
+    /// context shared with a neighbouring chunk of the same file, which reports those itself.
+    pub fn scan_owned(&self, data: &[u8], path: &str, owned: Range<usize>) -> Vec<Finding> {
         let hits = self.prefilter.hits(data);
         if hits.is_empty() {
             return Vec::new();
@@ -101,6 +107,7 @@ impl ScanEngine {
         for (rule, windows) in regex_windows {
             self.run_regex_rule(data, rule, windows, &mut detections);
         }
+        detections.retain(|d| owned.contains(&d.span.start));
         self.place(data, path, detections)
     }
 

@@ -136,7 +136,9 @@ impl Worker<'_> {
 }
 
 /// Scans a stream in chunks of [`CHUNK_LEN`] that overlap by [`CHUNK_OVERLAP`], with line numbers
-/// carried across chunks and each credential reported once. `None` when the stream looks binary.
+/// carried across chunks. Each chunk reports the credentials that start in its own part (the
+/// overlaps split in the middle), so nothing is reported twice and occurrence counts are exact.
+/// `None` when the stream looks binary.
 pub fn scan_chunks(
     engine: &ScanEngine,
     reader: &mut dyn Read,
@@ -164,12 +166,18 @@ pub fn scan_chunks(
         if first && !scan_binary && looks_binary(chunk) {
             return Ok(None);
         }
+        let owned_from = if first { 0 } else { CHUNK_OVERLAP / 2 };
+        let owned_to = if eof {
+            filled
+        } else {
+            filled - CHUNK_OVERLAP / 2
+        };
         first = false;
-        for mut f in engine.scan(chunk, shown) {
+        for mut f in engine.scan_owned(chunk, shown, owned_from..owned_to) {
             f.line += lines_before;
             f.end_line += lines_before;
             match findings.iter_mut().find(|g| g.fingerprint == f.fingerprint) {
-                Some(_) => {}
+                Some(g) => g.occurrences += f.occurrences,
                 None => findings.push(f),
             }
         }

@@ -1,13 +1,14 @@
 //! The AWS validator: turns key-ID and keyword hits in one blob into credentials, pairing each key
 //! ID with the nearest secret and, for temporary keys, the session token within the window.
 
+use std::collections::HashSet;
 use std::ops::Range;
 
 use super::key_id::{parse_encoded_key_id, parse_key_id, KeyKind, KEY_ID_LEN};
 use super::keyword::secret_after_keyword;
-use super::runs::runs_in;
-use super::secret::{secret_from_run, MAX_SECRET_RUN};
-use super::token::{is_session_token, SESSION_TOKEN_MAX_LEN};
+use super::runs::{runs_in, Run};
+use super::secret::{secret_from_run, MAX_SECRET_RUN, SECRET_LEN};
+use super::token::{is_session_token, SESSION_TOKEN_MAX_LEN, SESSION_TOKEN_MIN_LEN};
 
 /// Default pairing window in lines: a secret (or token) at most this many lines away from a key
 /// ID belongs to it.
@@ -115,11 +116,6 @@ fn lines_between(data: &[u8], a: &Range<usize>, b: &Range<usize>) -> usize {
     memchr::memchr_iter(b'\n', &data[lo..hi]).count()
 }
 
-fn window_around(data: &[u8], span: &Range<usize>) -> Range<usize> {
-    span.start.saturating_sub(PAIRING_WINDOW_BYTES)
-        ..(span.end + PAIRING_WINDOW_BYTES + 1).min(data.len())
-}
-
 fn within_window(data: &[u8], settings: &AwsSettings, a: &Range<usize>, b: &Range<usize>) -> bool {
     gap(a, b) <= PAIRING_WINDOW_BYTES && lines_between(data, a, b) <= settings.pairing_window_lines
 }
@@ -165,28 +161,35 @@ pub fn analyse(data: &[u8], hits: &AwsHits, settings: &AwsSettings) -> Vec<AwsMa
     });
     let keys: Vec<(Part, KeyKind)> = plain.chain(encoded).collect();
 
-    // Secrets (plain or base64-encoded) near any key ID, deduplicated by position.
-    let mut secrets: Vec<Part> = Vec::new();
-    for (key, _) in &keys {
-        for run in runs_in(data, window_around(data, &key.span), MAX_SECRET_RUN) {
-            if secrets.iter().any(|s| s.span == run.span) {
-                continue;
-            }
-            if let Some(text) = secret_from_run(&run) {
-                secrets.push(Part {
-                    span: run.span,
-                    text,
-                });
-            }
-        }
-    }
+    // Secrets (plain or base64-encoded) near any key ID. The windows around all key IDs are merged
+    // first, so each byte is tokenised once however many key IDs share it (a log that repeats one
+    // key ID a hundred thousand times costs one pass, not one per occurrence).
+    let secrets: Vec<Part> = runs_near(
+        data,
+        keys.iter().map(|(k, _)| &k.span),
+        PAIRING_WINDOW_BYTES,
+        SECRET_LEN..=MAX_SECRET_RUN,
+    )
+    .into_iter()
+    .filter_map(|run| {
+        let text = secret_from_run(&run)?;
+        Some(Part {
+            span: run.span,
+            text,
+        })
+    })
+    .collect();
 
     // Greedy pairing, nearest first: each key ID and each secret is used once.
     let mut candidates: Vec<(usize, usize, usize)> = Vec::new();
     for (ki, (key, _)) in keys.iter().enumerate() {
-        for (si, secret) in secrets.iter().enumerate() {
-            if within_window(data, settings, &key.span, &secret.span) {
-                candidates.push((gap(&key.span, &secret.span), ki, si));
+        for si in near(
+            &secrets,
+            &key.span,
+            PAIRING_WINDOW_BYTES + ESCAPED_RUN_FACTOR * MAX_SECRET_RUN,
+        ) {
+            if within_window(data, settings, &key.span, &secrets[si].span) {
+                candidates.push((gap(&key.span, &secrets[si].span), ki, si));
             }
         }
     }
@@ -200,11 +203,41 @@ pub fn analyse(data: &[u8], hits: &AwsHits, settings: &AwsSettings) -> Vec<AwsMa
         }
     }
 
+    // Session tokens near temporary key IDs, found the same way.
+    let temporary = keys
+        .iter()
+        .filter(|(_, kind)| *kind == KeyKind::Temporary)
+        .map(|(k, _)| &k.span);
+    let tokens: Vec<Part> = runs_near(
+        data,
+        temporary,
+        PAIRING_WINDOW_BYTES + SESSION_TOKEN_MAX_LEN,
+        SESSION_TOKEN_MIN_LEN..=SESSION_TOKEN_MAX_LEN,
+    )
+    .into_iter()
+    .filter(|run| is_session_token(data, run))
+    .map(|run| Part {
+        span: run.span,
+        text: run.text,
+    })
+    .collect();
+
     let mut matches = Vec::new();
+    let mut reported_secrets: HashSet<usize> = HashSet::new();
     for (ki, (key, kind)) in keys.iter().enumerate() {
         let secret = key_secret[ki].map(|si| secrets[si].clone());
+        if let Some(s) = &secret {
+            reported_secrets.insert(s.span.start);
+        }
         let session_token = if *kind == KeyKind::Temporary {
-            find_session_token(data, settings, &key.span)
+            near(
+                &tokens,
+                &key.span,
+                PAIRING_WINDOW_BYTES + ESCAPED_RUN_FACTOR * SESSION_TOKEN_MAX_LEN,
+            )
+            .filter(|&ti| within_window(data, settings, &key.span, &tokens[ti].span))
+            .min_by_key(|&ti| gap(&key.span, &tokens[ti].span))
+            .map(|ti| tokens[ti].clone())
         } else {
             None
         };
@@ -227,14 +260,7 @@ pub fn analyse(data: &[u8], hits: &AwsHits, settings: &AwsSettings) -> Vec<AwsMa
         let Some((run, text)) = secret_after_keyword(data, hit) else {
             continue;
         };
-        let claimed = secrets
-            .iter()
-            .zip(&secret_used)
-            .any(|(s, &used)| used && s.span == run.span);
-        let seen = matches
-            .iter()
-            .any(|m| m.secret.as_ref().is_some_and(|s| s.span == run.span));
-        if !claimed && !seen {
+        if reported_secrets.insert(run.span.start) {
             matches.push(AwsMatch {
                 kind: AwsKind::SecretOnly,
                 key_id: None,
@@ -249,19 +275,44 @@ pub fn analyse(data: &[u8], hits: &AwsHits, settings: &AwsSettings) -> Vec<AwsMa
     matches
 }
 
-fn find_session_token(data: &[u8], settings: &AwsSettings, key: &Range<usize>) -> Option<Part> {
-    let lo = key
-        .start
-        .saturating_sub(PAIRING_WINDOW_BYTES + SESSION_TOKEN_MAX_LEN);
-    let window = lo..(key.end + PAIRING_WINDOW_BYTES).min(data.len());
-    runs_in(data, window, SESSION_TOKEN_MAX_LEN)
+/// How many bytes an escaped run may take per decoded character (`%2F` is three bytes for `/`).
+const ESCAPED_RUN_FACTOR: usize = 3;
+
+/// Runs (of `lengths` decoded characters) in the union of the windows that reach `reach` bytes on
+/// either side of `spans`, in order, each found once.
+fn runs_near<'a>(
+    data: &[u8],
+    spans: impl Iterator<Item = &'a Range<usize>>,
+    reach: usize,
+    lengths: std::ops::RangeInclusive<usize>,
+) -> Vec<Run> {
+    let mut windows: Vec<Range<usize>> = spans
+        .map(|s| s.start.saturating_sub(reach)..(s.end + reach + 1).min(data.len()))
+        .collect();
+    windows.sort_unstable_by_key(|w| w.start);
+    let mut merged: Vec<Range<usize>> = Vec::new();
+    for w in windows {
+        match merged.last_mut() {
+            Some(last) if w.start <= last.end => last.end = last.end.max(w.end),
+            _ => merged.push(w),
+        }
+    }
+    merged
         .into_iter()
-        .filter(|run| is_session_token(data, run) && within_window(data, settings, key, &run.span))
-        .min_by_key(|run| gap(key, &run.span))
-        .map(|run| Part {
-            span: run.span,
-            text: run.text,
-        })
+        .flat_map(|w| runs_in(data, w, *lengths.start(), *lengths.end()))
+        .collect()
+}
+
+/// Indices of the parts (sorted by start) that start within `reach` bytes of `span`.
+fn near<'a>(
+    parts: &'a [Part],
+    span: &Range<usize>,
+    reach: usize,
+) -> impl Iterator<Item = usize> + 'a {
+    let lo = span.start.saturating_sub(reach);
+    let hi = span.end + reach;
+    let first = parts.partition_point(|p| p.span.start < lo);
+    (first..parts.len()).take_while(move |&i| parts[i].span.start <= hi)
 }
 
 #[cfg(test)]

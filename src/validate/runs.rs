@@ -56,9 +56,10 @@ fn continues_before(data: &[u8], i: usize) -> bool {
         || (i >= 3 && escape_at(data, i - 3).is_some_and(|(_, n)| n == 3))
 }
 
-/// Maximal runs that start inside `window` and are at most `max_len` decoded characters long.
-/// A run that touches a longer one before the window, or that exceeds `max_len`, is skipped whole.
-pub fn runs_in(data: &[u8], window: Range<usize>, max_len: usize) -> Vec<Run> {
+/// Maximal runs that start inside `window` and are `min_len..=max_len` decoded characters long,
+/// in order. A run that began before the window is skipped whole. Runs are measured before their
+/// text is built, so the many short words of ordinary text cost no allocation.
+pub fn runs_in(data: &[u8], window: Range<usize>, min_len: usize, max_len: usize) -> Vec<Run> {
     let mut runs = Vec::new();
     let mut i = window.start;
     // Never start in the middle of a run that began before the window.
@@ -66,29 +67,35 @@ pub fn runs_in(data: &[u8], window: Range<usize>, max_len: usize) -> Vec<Run> {
         i += char_at(data, i).map_or(1, |(_, n)| n);
     }
     while i < window.end && i < data.len() {
-        let Some((first, n)) = char_at(data, i) else {
+        if !is_base64_byte(data[i]) && escape_at(data, i).is_none() {
             i += 1;
             continue;
-        };
+        }
         let start = i;
-        let mut text = String::new();
-        text.push(first as char);
-        i += n;
-        let mut too_long = false;
-        while let Some((b, n)) = char_at(data, i) {
-            if text.len() >= max_len {
-                too_long = true;
-            }
-            if !too_long {
-                text.push(b as char);
-            }
+        let mut len = 0;
+        let mut escaped = false;
+        while let Some((_, n)) = char_at(data, i) {
+            len += 1;
+            escaped |= n > 1;
             i += n;
         }
         let mut padding = 0;
         while data.get(i + padding) == Some(&b'=') {
             padding += 1;
         }
-        if !too_long {
+        if (min_len..=max_len).contains(&len) {
+            let text = if escaped {
+                let mut text = String::with_capacity(len);
+                let mut j = start;
+                while let Some((b, n)) = char_at(data, j) {
+                    text.push(b as char);
+                    j += n;
+                }
+                text
+            } else {
+                // Only ASCII base64 bytes: valid UTF-8.
+                String::from_utf8_lossy(&data[start..i]).into_owned()
+            };
             runs.push(Run {
                 span: start..i,
                 text,
@@ -105,7 +112,7 @@ pub fn run_at(data: &[u8], start: usize, max_len: usize) -> Option<Run> {
     if continues_before(data, start) {
         return None;
     }
-    runs_in(data, start..start + 1, max_len)
+    runs_in(data, start..start + 1, 1, max_len)
         .into_iter()
         .find(|r| r.span.start == start)
 }
@@ -141,7 +148,7 @@ mod tests {
     #[test]
     fn decodes_json_and_url_escapes() {
         let data = br#"x = "ab\/cd%2Fef%2bgh""#;
-        let runs = runs_in(data, 0..data.len(), 100);
+        let runs = runs_in(data, 0..data.len(), 1, 100);
         assert_eq!(runs.len(), 2);
         assert_eq!(runs[1].text, "ab/cd/ef+gh");
         assert_eq!(runs[1].span, 5..data.len() - 1);
@@ -150,7 +157,7 @@ mod tests {
     #[test]
     fn skips_runs_that_began_before_the_window() {
         let data = b"abcdefgh ijk";
-        let runs = runs_in(data, 3..data.len(), 100);
+        let runs = runs_in(data, 3..data.len(), 1, 100);
         assert_eq!(runs.len(), 1);
         assert_eq!(runs[0].text, "ijk");
     }
@@ -158,7 +165,7 @@ mod tests {
     #[test]
     fn long_runs_are_dropped_and_padding_counted() {
         let data = b"aaaaaaaaaa bb== c";
-        let runs = runs_in(data, 0..data.len(), 5);
+        let runs = runs_in(data, 0..data.len(), 1, 5);
         assert_eq!(runs[0].text, "bb");
         assert_eq!(runs[0].padding, 2);
         assert_eq!(runs[1].text, "c");

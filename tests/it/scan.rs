@@ -221,6 +221,19 @@ fn credential_straddling_a_chunk_border_is_found_once() {
 }
 
 #[test]
+fn occurrences_are_exact_across_chunks() {
+    let fx = Fixture::new();
+    let id = key_id("AKIA", 17);
+    // 40 lines of ~1 MB each, the same key ID at the start of every line: 40 MB, two chunks.
+    let line = format!("{id} {}\n", "y".repeat(1 << 20));
+    fx.write("log.txt", line.repeat(40));
+    let f = findings(&run(&fx, &["scan", ".", "--format", "json"]));
+    assert_eq!(f.len(), 1, "{f:?}");
+    assert_eq!(f[0]["occurrences"], 40);
+    assert_eq!(f[0]["line"], 1);
+}
+
+#[test]
 fn missing_target_exits_two() {
     let fx = Fixture::new();
     let out = run(&fx, &["scan", "does-not-exist"]);
