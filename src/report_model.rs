@@ -24,6 +24,8 @@ pub struct Stats {
     pub binary_skipped: u64,
     /// Symbolic links not followed.
     pub symlinks_skipped: u64,
+    /// Devices, FIFOs and sockets, which are never read.
+    pub special_skipped: u64,
     /// Commits walked (git modes).
     pub commits_scanned: u64,
     /// Submodules (gitlinks) skipped (git modes).
@@ -45,6 +47,7 @@ impl Stats {
         self.bytes_scanned += other.bytes_scanned;
         self.binary_skipped += other.binary_skipped;
         self.symlinks_skipped += other.symlinks_skipped;
+        self.special_skipped += other.special_skipped;
         self.commits_scanned += other.commits_scanned;
         self.submodules_skipped += other.submodules_skipped;
         self.suppressed += other.suppressed;

@@ -89,6 +89,13 @@ impl Worker<'_> {
             return;
         }
         if !ft.is_file() {
+            if !ft.is_dir() {
+                // Devices, FIFOs and sockets: reading them could block or never end.
+                self.local.stats.special_skipped += 1;
+                if entry.depth() == 0 {
+                    self.error(&shown, "not a regular file or directory: not scanned");
+                }
+            }
             return;
         }
         if let Err(e) = self.scan_file(path, &shown) {

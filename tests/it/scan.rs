@@ -234,6 +234,25 @@ fn occurrences_are_exact_across_chunks() {
 }
 
 #[test]
+fn special_files_are_not_read_and_a_named_one_is_an_error() {
+    let fx = Fixture::new();
+    let fifo = fx.path().join("pipe");
+    let made = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap();
+    assert!(made.success());
+    fx.write("ok.txt", "nothing\n");
+    let out = run(&fx, &["scan", ".", "--format", "json"]);
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(json_report(&out.stdout)["stats"]["special_skipped"], 1);
+    let out = run(&fx, &["scan", "pipe", "--format", "json"]);
+    assert_eq!(out.status.code(), Some(2));
+    let doc = json_report(&out.stdout);
+    assert_eq!(doc["errors"][0]["path"], "pipe");
+}
+
+#[test]
 fn missing_target_exits_two() {
     let fx = Fixture::new();
     let out = run(&fx, &["scan", "does-not-exist"]);
