@@ -15,9 +15,14 @@ class Synthetic:
     def __init__(self, seed):
         self.rng = random.Random(seed)
 
-    def key_id(self, prefix="AKIA"):
+    def key_id(self, prefix="AKIA", account=None):
+        """A new-format key ID whose body encodes a (random) 12-digit account."""
         r = self.rng
-        return prefix + r.choice(B32[16:]) + "".join(r.choice(B32) for _ in range(15))
+        if account is None:
+            account = r.randrange(10**12)
+        head = (1 << 47) | (account << 7) | r.getrandbits(7)
+        bits = (head << 32) | r.getrandbits(32)
+        return prefix + "".join(B32[(bits >> (75 - 5 * i)) & 31] for i in range(16))
 
     def secret(self):
         r = self.rng

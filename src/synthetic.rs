@@ -3,7 +3,7 @@
 //! They are built at run time so that no credential-shaped literal sits in this repository's
 //! sources (a `keyfence scan .` of the repository stays clean), and seeded so failures reproduce.
 
-use crate::validate::key_id::{parse_key_id, KEY_ID_LEN};
+use crate::validate::key_id::{parse_key_id, KEY_ID_LEN, MAX_ACCOUNT_ID};
 use crate::validate::secret::check_secret_text;
 
 const BASE32: &[u8; 32] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
@@ -37,18 +37,11 @@ impl Rng {
     }
 }
 
-/// A key ID with `prefix` (`AKIA`, `ASIA`, …) and a random new-format body that the validator
-/// accepts.
+/// A key ID with `prefix` (`AKIA`, `ASIA`, …) and a random new-format body that encodes a random
+/// 12-digit account, which the validator accepts.
 pub fn key_id(prefix: &str, seed: u64) -> String {
-    let mut rng = Rng::new(seed);
-    loop {
-        // The 5th character in Q-Z/2-7 marks a new-format key.
-        let first = BASE32[16 + (rng.next_u64() % 16) as usize] as char;
-        let id = format!("{prefix}{first}{}", rng.string(BASE32, 15));
-        if parse_key_id(id.as_bytes(), 0).is_ok() {
-            return id;
-        }
-    }
+    let account = Rng::new(seed ^ 0xACC0).next_u64() % MAX_ACCOUNT_ID;
+    key_id_for_account(prefix, account, seed)
 }
 
 /// A new-format key ID whose body encodes `account` (12 digits).

@@ -114,6 +114,9 @@ pub fn parse_encoded_key_id(data: &[u8], start: usize) -> Option<(String, KeyKin
     (decoded.len() == KEY_ID_LEN).then(|| (String::from_utf8_lossy(&decoded).into_owned(), kind))
 }
 
+/// One past the largest AWS account ID (accounts have 12 digits).
+pub const MAX_ACCOUNT_ID: u64 = 1_000_000_000_000;
+
 /// Decodes the AWS account ID that a new-format key ID encodes (12 digits, zero-padded).
 ///
 /// Returns `None` for old-format keys (5th character `I`/`J`, or any character before `Q`), whose
@@ -134,7 +137,8 @@ pub fn account_id(key_id: &str) -> Option<String> {
         return None;
     }
     let account = (x & 0x7FFF_FFFF_FF80) >> 7;
-    Some(format!("{account:012}"))
+    // 40 bits reach past 12 digits; a value there is no account, so the key ID is not a real one.
+    (account < MAX_ACCOUNT_ID).then(|| format!("{account:012}"))
 }
 
 fn base32_value(c: u8) -> Option<u8> {
@@ -163,11 +167,17 @@ mod tests {
     }
 
     #[test]
+    fn accounts_past_twelve_digits_are_not_accounts() {
+        // Body starting "7777777777": the flag bit set and all 40 account bits set.
+        assert_eq!(account_id(concat!("AKIA", "7777777777AAAAAA")), None);
+    }
+
+    #[test]
     fn old_format_keys_carry_no_account() {
         assert_eq!(account_id(concat!("AKIA", "J2PKUUMK757T7BFZ")), None);
         assert_eq!(account_id(concat!("AKIA", "IOSFODNN7EXAMPLE")), None);
         assert!(account_id(concat!("AKIA", "Q2PKUUMK757T7BFZ")).is_some());
-        assert!(account_id(concat!("AKIA", "7ZPKUUMK757T7BFZ")).is_some());
+        assert!(account_id(concat!("AKIA", "RZPKUUMK757T7BFZ")).is_some());
     }
 
     #[test]
