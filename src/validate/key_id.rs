@@ -1,6 +1,7 @@
 //! AWS access key IDs: prefix classes, strict base32 body, token boundaries, account decoding.
 
 use super::placeholder::{is_documentation_example, looks_like_placeholder};
+use super::runs::escaped_separator_before;
 
 /// Length of an access key ID: a 4-letter prefix and a 16-character base32 body.
 pub const KEY_ID_LEN: usize = 20;
@@ -82,7 +83,7 @@ pub fn parse_key_id(data: &[u8], start: usize) -> Result<KeyKind, KeyIdRejection
     if end > data.len() {
         return Err(KeyIdRejection::NotAKeyId);
     }
-    if start > 0 && is_token_byte(data[start - 1]) {
+    if start > 0 && is_token_byte(data[start - 1]) && !escaped_separator_before(data, start) {
         return Err(KeyIdRejection::NotAKeyId);
     }
     if end < data.len() && is_token_byte(data[end]) {
@@ -226,6 +227,10 @@ mod tests {
         assert!(at(format!("={id}\""), 1).is_ok());
         assert!(at(id.to_string(), 0).is_ok());
         assert!(at(format!("_{id}_"), 1).is_ok());
+        assert!(
+            at(format!("\\n{id}\\n"), 2).is_ok(),
+            "after an escaped newline in a string"
+        );
     }
 
     #[test]

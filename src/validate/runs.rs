@@ -19,6 +19,12 @@ pub fn is_base64_byte(b: u8) -> bool {
     b.is_ascii_alphanumeric() || b == b'+' || b == b'/'
 }
 
+/// True when the two bytes ending right before `i` are an escaped separator (`\n`, `\t`, `\r`) as
+/// written inside a JSON or C string: text after it starts a new token.
+pub fn escaped_separator_before(data: &[u8], i: usize) -> bool {
+    i >= 2 && data[i - 2] == b'\\' && matches!(data[i - 1], b'n' | b't' | b'r')
+}
+
 /// If an escaped base64 character starts at `i`, its decoded byte and encoded length.
 fn escape_at(data: &[u8], i: usize) -> Option<(u8, usize)> {
     match data.get(i..i + 2) {
@@ -45,7 +51,7 @@ fn char_at(data: &[u8], i: usize) -> Option<(u8, usize)> {
 
 /// True when the byte before `i` continues a run (so `i` is not the start of a whole token).
 fn continues_before(data: &[u8], i: usize) -> bool {
-    if i == 0 {
+    if i == 0 || escaped_separator_before(data, i) {
         return false;
     }
     if is_base64_byte(data[i - 1]) {
@@ -67,6 +73,10 @@ pub fn runs_in(data: &[u8], window: Range<usize>, min_len: usize, max_len: usize
         i += char_at(data, i).map_or(1, |(_, n)| n);
     }
     while i < window.end && i < data.len() {
+        if data[i] == b'\\' && matches!(data.get(i + 1), Some(b'n' | b't' | b'r')) {
+            i += 2;
+            continue;
+        }
         if !is_base64_byte(data[i]) && escape_at(data, i).is_none() {
             i += 1;
             continue;
@@ -152,6 +162,17 @@ mod tests {
         assert_eq!(runs.len(), 2);
         assert_eq!(runs[1].text, "ab/cd/ef+gh");
         assert_eq!(runs[1].span, 5..data.len() - 1);
+    }
+
+    #[test]
+    fn escaped_newlines_separate_runs() {
+        let data = br#""abc\ndef\tgh""#;
+        let texts: Vec<String> = runs_in(data, 0..data.len(), 1, 100)
+            .into_iter()
+            .map(|r| r.text)
+            .collect();
+        assert_eq!(texts, ["abc", "def", "gh"]);
+        assert!(run_at(data, 6, 100).is_some());
     }
 
     #[test]

@@ -171,3 +171,14 @@ fn kubernetes_secret_with_base64_values() {
     assert_eq!(only_secret[0].kind, AwsKind::SecretOnly);
     assert_eq!(only_secret[0].secret.as_ref().unwrap().text, sk);
 }
+
+#[test]
+fn credentials_inside_json_strings_with_escaped_newlines() {
+    let (id, sk) = (key_id("AKIA", 14), secret(14));
+    let json = format!("{{\"csv\": \"Access key ID,Secret access key\\n{id},{sk}\\n\"}}");
+    let m = run(&json);
+    assert_eq!(m.len(), 1, "{m:?}");
+    assert_eq!(m[0].kind, AwsKind::AccessKey);
+    let json = format!("{{\"lines\": \"{id}\\n{sk}\\n\"}}");
+    assert_eq!(run(&json)[0].kind, AwsKind::AccessKey);
+}
