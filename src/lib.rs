@@ -5,7 +5,9 @@
 //! reporter.
 
 pub mod app;
+pub mod app_config;
 pub mod cli;
+pub mod config;
 pub mod finding;
 pub mod lines;
 pub mod prefilter;
@@ -14,5 +16,6 @@ pub mod report_model;
 pub mod rules;
 pub mod scan;
 pub mod source;
+pub mod suppress;
 pub mod synthetic;
 pub mod validate;
