@@ -71,7 +71,7 @@ pub fn emit(report: &ScanReport, args: &ReportArgs) -> Result<u8> {
         ColorChoice::Always => true,
         ColorChoice::Never => false,
         ColorChoice::Auto => {
-            to_terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+            to_terminal && std::env::var_os("NO_COLOR").map_or(true, |v| v.is_empty())
         }
     };
     colored::control::set_override(color);

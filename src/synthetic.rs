@@ -89,27 +89,6 @@ pub fn session_token(seed: u64, len: usize) -> String {
     )
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::validate::key_id::account_id;
-
-    #[test]
-    fn generated_key_ids_encode_the_account() {
-        for seed in 0..50 {
-            let id = key_id_for_account("AKIA", 609_629_065_308, seed);
-            assert_eq!(account_id(&id).as_deref(), Some("609629065308"), "{id}");
-        }
-    }
-
-    #[test]
-    fn generated_values_are_deterministic() {
-        assert_eq!(key_id("AKIA", 7), key_id("AKIA", 7));
-        assert_ne!(secret(1), secret(2));
-        assert_eq!(session_token(3, 400).len(), 400);
-    }
-}
-
 /// Expands the placeholders that rule examples use instead of literal credentials:
 /// `${keyid:PREFIX:SEED}`, `${secret:SEED}`, `${token:SEED}` (a 400-character session token) and
 /// `${b64:LEN:SEED}` (random base64).
@@ -144,4 +123,25 @@ pub fn expand_template(template: &str) -> String {
     }
     out.push_str(rest);
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::validate::key_id::account_id;
+
+    #[test]
+    fn generated_key_ids_encode_the_account() {
+        for seed in 0..50 {
+            let id = key_id_for_account("AKIA", 609_629_065_308, seed);
+            assert_eq!(account_id(&id).as_deref(), Some("609629065308"), "{id}");
+        }
+    }
+
+    #[test]
+    fn generated_values_are_deterministic() {
+        assert_eq!(key_id("AKIA", 7), key_id("AKIA", 7));
+        assert_ne!(secret(1), secret(2));
+        assert_eq!(session_token(3, 400).len(), 400);
+    }
 }

@@ -48,7 +48,7 @@ pub fn secret_after_keyword(data: &[u8], hit: usize) -> Option<Run> {
     }
     let strong = AWS_IDENTIFIER_WORDS.iter().any(|w| name.contains(w));
     let weak = name.ends_with("secretkey") || name == "secret";
-    if !strong && !(weak && aws_nearby(data, hit)) {
+    if !(strong || weak && aws_nearby(data, hit)) {
         return None;
     }
     let mut value = end;
