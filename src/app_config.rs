@@ -49,13 +49,23 @@ pub fn load(root: &Path, args: &ConfigArgs) -> Result<Loaded> {
         None => {
             let path = root.join(BASELINE_FILE);
             if path.is_file() {
-                Some(Baseline::load(&path)?)
+                let shown = if root == Path::new(".") {
+                    BASELINE_FILE.to_string()
+                } else {
+                    path.display().to_string()
+                };
+                Some(Baseline::load_as(&path, &shown)?)
             } else {
                 None
             }
         }
     };
-    let engine = config.engine();
+    let engine = config.engine(
+        &[args.baseline.as_deref()]
+            .into_iter()
+            .flatten()
+            .collect::<Vec<_>>(),
+    );
     Ok(Loaded {
         config,
         engine,
@@ -103,7 +113,12 @@ pub fn baseline_command(args: &BaselineArgs) -> Result<u8> {
     }
     let root = scan_root(std::slice::from_ref(&args.path));
     let config = EffectiveConfig::discover(&root, args.config.as_deref())?;
-    let engine = config.engine();
+    let engine = config.engine(
+        &[args.output.as_deref()]
+            .into_iter()
+            .flatten()
+            .collect::<Vec<_>>(),
+    );
     let mut report = match &args.history {
         Some(_) => bail!(
             "`keyfence baseline --history` is not available yet: this build has no git history source"

@@ -1,7 +1,7 @@
 //! The scanner: one blob in, findings out. Prefilter once over every byte, then the AWS validator
 //! and the regex rules only in windows around keyword hits.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::ops::Range;
 
 use crate::finding::{fingerprint, Finding, Secret};
@@ -172,6 +172,7 @@ impl ScanEngine {
         let mut index = LineIndex::new(data);
         let mut findings: Vec<Finding> = Vec::new();
         let mut by_fingerprint: HashMap<String, usize> = HashMap::new();
+        let mut suppressed: HashSet<String> = HashSet::new();
         for d in detections {
             let rule = &self.rules.rules[d.rule];
             let account = d.key_id.as_deref().and_then(account_id);
@@ -182,10 +183,14 @@ impl ScanEngine {
                 secret: d.secret.as_deref(),
                 account_id: account.as_deref(),
             };
-            if self.suppressor.check(rule, data, detected).is_some() {
+            let fp = fingerprint(&rule.id, d.key_id.as_deref(), d.secret.as_deref());
+            if let Some(reason) = self.suppressor.check(rule, data, detected) {
+                // A credential repeated in a blob is one finding, so one suppression.
+                if !by_fingerprint.contains_key(&fp) && suppressed.insert(fp) {
+                    self.suppressor.count(reason);
+                }
                 continue;
             }
-            let fp = fingerprint(&rule.id, d.key_id.as_deref(), d.secret.as_deref());
             if let Some(&i) = by_fingerprint.get(&fp) {
                 findings[i].occurrences += 1;
                 continue;

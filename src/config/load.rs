@@ -9,7 +9,7 @@ use thiserror::Error;
 use super::syntax::ConfigSyntax;
 use crate::rules::{compile_rule, line_col, syntax_error, RuleError, RuleOrigin, RuleSet};
 use crate::scan::ScanEngine;
-use crate::suppress::{Allowlist, Suppressor};
+use crate::suppress::{Allowlist, Suppressor, BASELINE_FILE};
 use crate::validate::aws::AwsSettings;
 
 /// The configuration file looked for at the root.
@@ -50,8 +50,10 @@ pub enum ConfigError {
 /// The configuration in effect: built-in rules with the file's changes applied.
 #[derive(Debug, Clone)]
 pub struct EffectiveConfig {
-    /// The configuration file, when there is one.
+    /// The configuration file as named in messages, when there is one.
     pub file: Option<String>,
+    /// The configuration file's path, when there is one.
+    pub path: Option<PathBuf>,
     /// The directory allowlist paths and the baseline are relative to.
     pub root: PathBuf,
     /// The file as written (empty without a file).
@@ -69,6 +71,7 @@ impl EffectiveConfig {
     pub fn builtin(root: &Path) -> Result<EffectiveConfig, ConfigError> {
         Ok(EffectiveConfig {
             file: None,
+            path: None,
             root: root.to_path_buf(),
             syntax: ConfigSyntax::default(),
             rules: RuleSet::builtin()?,
@@ -99,7 +102,9 @@ impl EffectiveConfig {
             file: shown.clone(),
             source,
         })?;
-        EffectiveConfig::from_toml(&text, &shown, root)
+        let mut config = EffectiveConfig::from_toml(&text, &shown, root)?;
+        config.path = Some(path);
+        Ok(config)
     }
 
     /// Compiles a configuration's text; `file` names it in errors.
@@ -181,6 +186,7 @@ impl EffectiveConfig {
             .map_err(|e| at(e.span, format!("allowlist: {}", e.message)))?;
         Ok(EffectiveConfig {
             file: Some(file.to_string()),
+            path: None,
             root: root.to_path_buf(),
             syntax,
             rules,
@@ -189,15 +195,32 @@ impl EffectiveConfig {
         })
     }
 
-    /// A scan engine with these rules, settings and allowlists.
-    pub fn engine(&self) -> ScanEngine {
+    /// A scan engine with these rules, settings and allowlists. Findings in keyfence's own files
+    /// are allowed: the configuration file, `.keyfence-baseline.json` at the root, and `extra`
+    /// files (an explicit baseline, a baseline being written), given relative to the current
+    /// directory.
+    pub fn engine(&self, extra: &[&Path]) -> ScanEngine {
         let root = std::path::absolute(&self.root).ok();
+        let mut own = vec![BASELINE_FILE.to_string()];
+        let config = self.path.as_deref();
+        for p in config.into_iter().chain(extra.iter().copied()) {
+            if let Some(rel) = root_relative(root.as_deref(), p) {
+                own.push(rel);
+            }
+        }
         ScanEngine::with_suppressor(
             self.rules.clone(),
             self.aws,
-            Suppressor::new(self.allowlist.clone(), root),
+            Suppressor::new(self.allowlist.clone(), root).with_own_files(own),
         )
     }
+}
+
+/// `path` (relative to the current directory) relative to `root`, with `/` separators.
+fn root_relative(root: Option<&Path>, path: &Path) -> Option<String> {
+    let abs = std::path::absolute(path).ok()?;
+    let rel = abs.strip_prefix(root?).ok()?;
+    Some(rel.to_string_lossy().replace('\\', "/"))
 }
 
 #[cfg(test)]

@@ -107,6 +107,12 @@ impl Allowlist {
                 if p.get_ref().trim().is_empty() {
                     return Err(err(p.span(), "paths: empty glob".into()));
                 }
+                if p.get_ref().starts_with('!') || p.get_ref().starts_with('#') {
+                    return Err(err(
+                        p.span(),
+                        "paths: negated (`!`) and comment (`#`) lines are not supported".into(),
+                    ));
+                }
                 builder
                     .add_line(None, p.get_ref())
                     .map_err(|e| err(p.span(), format!("paths: invalid glob: {e}")))?;

@@ -170,7 +170,12 @@ impl Baseline {
 
     /// Reads a baseline file.
     pub fn load(path: &Path) -> Result<Baseline, BaselineError> {
-        let file = path.display().to_string();
+        Baseline::load_as(path, &path.display().to_string())
+    }
+
+    /// Reads a baseline file, naming it `file` in errors.
+    pub fn load_as(path: &Path, file: &str) -> Result<Baseline, BaselineError> {
+        let file = file.to_string();
         let text = std::fs::read_to_string(path).map_err(|source| BaselineError::Io {
             file: file.clone(),
             source,

@@ -37,11 +37,12 @@ pub enum Reason {
 }
 
 /// The suppression state the engine carries: the global allowlist, the root that relative
-/// allowlist paths start from, and counters shared by every thread.
+/// allowlist paths start from, keyfence's own files, and counters shared by every thread.
 #[derive(Debug, Clone, Default)]
 pub struct Suppressor {
     allowlist: Allowlist,
     root: Option<PathBuf>,
+    own_files: Vec<String>,
     inline: Arc<AtomicU64>,
     allowlisted: Arc<AtomicU64>,
 }
@@ -72,19 +73,30 @@ impl Suppressor {
         }
     }
 
+    /// Adds keyfence's own files (root-relative paths: the configuration and the baseline in
+    /// use). Findings in them are allowed: the baseline lists key IDs by design, and a
+    /// configuration holds allowlisted key IDs and custom rules' examples.
+    pub fn with_own_files(mut self, files: impl IntoIterator<Item = String>) -> Suppressor {
+        self.own_files.extend(files);
+        self
+    }
+
     /// The global allowlist.
     pub fn allowlist(&self) -> &Allowlist {
         &self.allowlist
     }
 
-    /// Decides whether a detection in `data` found by `rule` is suppressed, and counts it.
+    /// Decides whether a detection in `data` found by `rule` is suppressed. The caller counts
+    /// each suppressed finding once with [`Suppressor::count`].
     pub fn check(&self, rule: &Rule, data: &[u8], d: Detected<'_>) -> Option<Reason> {
         let lines = inline::finding_lines(data, d.span.start, d.span.end);
         if inline::suppressed(&lines) {
-            self.inline.fetch_add(1, Ordering::Relaxed);
             return Some(Reason::Inline);
         }
         let path = self.relative(d.path);
+        if self.own_files.contains(&path) {
+            return Some(Reason::Allowlist);
+        }
         let c = Candidate {
             path: &path,
             key_id: d.key_id,
@@ -97,13 +109,23 @@ impl Suppressor {
         let global = self.allowlist.allows(&c);
         let own = rule.allowlist.as_ref().is_some_and(|a| a.allows(&c));
         if global || own {
-            self.allowlisted.fetch_add(1, Ordering::Relaxed);
             return Some(Reason::Allowlist);
         }
         None
     }
 
-    fn relative(&self, path: &str) -> String {
+    /// Counts one suppressed finding.
+    pub fn count(&self, reason: Reason) {
+        match reason {
+            Reason::Inline => self.inline.fetch_add(1, Ordering::Relaxed),
+            Reason::Allowlist | Reason::Baseline => {
+                self.allowlisted.fetch_add(1, Ordering::Relaxed)
+            }
+        };
+    }
+
+    /// `path` relative to the root when it is under it (as allowlist paths are), else as given.
+    pub fn relative(&self, path: &str) -> String {
         let p = Path::new(path);
         match &self.root {
             Some(root) if p.has_root() => p.strip_prefix(root).map_or_else(
