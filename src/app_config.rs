@@ -100,6 +100,9 @@ pub fn finish(report: &mut ScanReport, loaded: &Loaded, args: &ConfigArgs) {
 
 /// `keyfence config`.
 pub fn config_command(args: &ConfigCommandArgs) -> Result<u8> {
+    if !args.path.is_dir() {
+        bail!("{}: not a directory", args.path.display());
+    }
     let config = EffectiveConfig::discover(&args.path, args.config.as_deref())?;
     print!("{}", config.to_toml());
     Ok(EXIT_CLEAN)

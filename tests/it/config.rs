@@ -505,6 +505,18 @@ fn docs_example_is_in_config_md_verbatim_and_loads() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+    let printed = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(printed.contains("#   acme-deploy-token"), "{printed}");
+    assert!(printed.contains("[rules.allowlist]"), "{printed}");
+    // The printed form of the example loads too, with the same rules.
+    fx.write("printed.toml", &printed);
+    let again = run(&fx, &["config", "--config", "printed.toml"]);
+    assert_eq!(
+        again.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&again.stderr)
+    );
     let out = run(&fx, &["rules", "check"]);
     assert_eq!(
         out.status.code(),
@@ -513,6 +525,26 @@ fn docs_example_is_in_config_md_verbatim_and_loads() {
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
     );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("7 rules, "));
+}
+
+#[test]
+fn config_of_a_missing_directory_is_an_error() {
+    let fx = Fixture::new();
+    let out = run(&fx, &["config", "nowhere"]);
+    assert_eq!(out.status.code(), Some(2));
+}
+
+/// Dogfood: this repository scans clean with its own `.keyfence.toml`.
+#[test]
+fn this_repository_scans_clean() {
+    let root = env!("CARGO_MANIFEST_DIR");
+    let out = keyfence_in(std::path::Path::new(root))
+        .args(["scan", ".", "--format", "json"])
+        .output()
+        .unwrap();
+    let report = json_report(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{report}");
 }
 
 fn regex_escape(s: &str) -> String {
