@@ -4,5 +4,6 @@
 mod baseline;
 mod common;
 mod config;
+mod config_errors;
 mod inline_allow;
 mod scan;
