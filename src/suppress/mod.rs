@@ -229,3 +229,76 @@ fn unused_entries(
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::EffectiveConfig;
+    use crate::finding::CommitInfo;
+    use crate::synthetic::expand_template;
+
+    /// Git modes set `commit` on findings; `finish_report` applies commit allowlists (global and
+    /// per rule) and the baseline to them, and counts what it removed.
+    #[test]
+    fn finish_report_applies_commit_allowlists_and_the_baseline() {
+        let config = EffectiveConfig::from_toml(
+            "[allowlist]\ncommits = ['aaaaaaa']\n[[rules]]\nid = 'tok'\ndescription = 'd'\n\
+             severity = 'low'\nkeywords = ['tok_']\nregex = 'tok_[a-z]{8}'\n\
+             [rules.allowlist]\ncommits = ['bbbbbbbbbb']\n",
+            "k.toml",
+            Path::new("."),
+        )
+        .unwrap();
+        let engine = config.engine(&[]);
+        let text =
+            expand_template("id = ${keyid:AKIA:1}\nx\nx\nx\nx\nx\nx\nx\nx\nx\ntok_abcdefgh\n");
+        let found = engine.scan(text.as_bytes(), "f");
+        assert_eq!(found.len(), 2);
+        let with_commit = |f: &crate::finding::Finding, id: &str| {
+            let mut f = f.clone();
+            f.commit = Some(CommitInfo {
+                id: id.to_string(),
+                author: String::new(),
+                date: String::new(),
+            });
+            f
+        };
+        let (key, tok) = (&found[0], &found[1]);
+        let mut report = ScanReport {
+            findings: vec![
+                with_commit(key, &"a".repeat(40)), // global commit allowlist
+                with_commit(key, &"c".repeat(40)), // reported
+                with_commit(tok, &"b".repeat(40)), // the rule's commit allowlist
+                with_commit(key, &"b".repeat(40)), // not the key rule's allowlist
+                tok.clone(),                       // no commit: baseline
+            ],
+            ..ScanReport::default()
+        };
+        let baseline = Baseline::from_json(
+            &BaselineFile {
+                version: 1,
+                findings: vec![BaselineEntry {
+                    fingerprint: tok.fingerprint.clone(),
+                    rule_id: "tok".into(),
+                    path: "f".into(),
+                    preview: String::new(),
+                }],
+            }
+            .to_json(),
+            "b.json",
+        )
+        .unwrap();
+        finish_report(&mut report, &engine, Some(&baseline), true);
+        let commits: Vec<_> = report
+            .findings
+            .iter()
+            .map(|f| f.commit.as_ref().unwrap().id.chars().next().unwrap())
+            .collect();
+        assert_eq!(commits, vec!['c', 'b']);
+        assert_eq!(report.findings[1].rule_id, key.rule_id);
+        assert_eq!(report.stats.suppressed_by.allowlist, 2);
+        assert_eq!(report.stats.suppressed_by.baseline, 1);
+        assert_eq!(report.stats.suppressed, 3);
+        assert_eq!(report.unused, Some(vec![]));
+    }
+}
