@@ -374,6 +374,14 @@ fn the_root_is_the_one_scanned_directory() {
     fx.write("other.txt", "nothing here\n");
     let (code, _, _) = scan_json(&fx, &["project", "other.txt"]);
     assert_eq!(code, 1);
+    // Absolute paths under the current directory still match root-relative globs.
+    fx.write(".keyfence.toml", "[allowlist]\npaths = ['/project/']\n");
+    let abs = fx.path().join("project");
+    let other = fx.path().join("other.txt");
+    let (code, report, _) = scan_json(&fx, &[abs.to_str().unwrap(), other.to_str().unwrap()]);
+    assert_eq!(code, 0, "{report}");
+    // creds.ini, and the key ID listed in project/.keyfence.toml (not the configuration in use).
+    assert_eq!(report["stats"]["suppressed_by"]["allowlist"], 2);
 }
 
 #[test]
