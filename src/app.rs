@@ -5,6 +5,7 @@ use std::io::{self, BufWriter, IsTerminal, Write};
 
 use anyhow::{bail, Context, Result};
 
+use crate::app_config;
 use crate::cli::{Cli, ColorChoice, Command, ReportArgs, RulesCommand, ScanArgs};
 use crate::report::{write_report, ReportOptions};
 use crate::report_model::ScanReport;
@@ -29,8 +30,12 @@ pub fn run(cli: Cli) -> Result<u8> {
     }
     match cli.command {
         Command::Scan(args) => scan(args),
-        Command::Rules(RulesCommand::List) => rules_list(),
-        Command::Rules(RulesCommand::Check { file }) => rules_check(file.as_deref()),
+        Command::Rules(RulesCommand::List { config }) => app_config::rules_list(config.as_deref()),
+        Command::Rules(RulesCommand::Check { file, config }) => {
+            app_config::rules_check(file.as_deref(), config.as_deref())
+        }
+        Command::Config(args) => app_config::config_command(&args),
+        Command::Baseline(args) => app_config::baseline_command(&args),
     }
 }
 
@@ -40,15 +45,16 @@ fn scan(args: ScanArgs) -> Result<u8> {
             bail!("{}: no such file or directory", p.display());
         }
     }
-    let engine = ScanEngine::new(RuleSet::builtin()?, AwsSettings::default());
+    let loaded = app_config::load(&app_config::scan_root(&args.paths), &args.config)?;
     let opts = FsOptions {
         no_ignore: args.no_ignore,
         scan_binary: args.binary,
         follow_symlinks: args.follow,
         threads: args.report.threads,
     };
-    let report = scan_paths(&args.paths, &engine, &opts);
-    emit(&report, engine.rules(), &args.report)
+    let mut report = scan_paths(&args.paths, &loaded.engine, &opts);
+    app_config::finish(&mut report, &loaded, &args.config);
+    emit(&report, loaded.engine.rules(), &args.report)
 }
 
 /// Prints errors to stderr, writes the report, and returns the exit code.
@@ -91,49 +97,6 @@ pub fn emit(report: &ScanReport, rules: &RuleSet, args: &ReportArgs) -> Result<u
         other => other.context("cannot write the report")?,
     }
     Ok(report.exit_code())
-}
-
-fn rules_list() -> Result<u8> {
-    let rules = RuleSet::builtin()?;
-    let mut out = io::stdout().lock();
-    for r in &rules.rules {
-        writeln!(out, "{:<34} {:<9} {}", r.id, r.severity, r.description)?;
-    }
-    Ok(EXIT_CLEAN)
-}
-
-fn rules_check(file: Option<&std::path::Path>) -> Result<u8> {
-    let rules = match file {
-        Some(path) => {
-            let text = std::fs::read_to_string(path)
-                .with_context(|| format!("cannot read {}", path.display()))?;
-            RuleSet::from_toml(&text, &path.display().to_string())?
-        }
-        None => RuleSet::builtin()?,
-    };
-    let failures = check_examples(&rules);
-    for f in &failures {
-        eprintln!("keyfence: {f}");
-    }
-    let examples: usize = rules
-        .rules
-        .iter()
-        .map(|r| r.examples.len() + r.negative_examples.len())
-        .sum();
-    println!(
-        "{} rules, {examples} examples: {}",
-        rules.rules.len(),
-        if failures.is_empty() {
-            "all pass".to_string()
-        } else {
-            format!("{} failed", failures.len())
-        }
-    );
-    Ok(if failures.is_empty() {
-        EXIT_CLEAN
-    } else {
-        EXIT_ERROR
-    })
 }
 
 /// Runs every rule's examples through a full scan; returns one message per failed example.

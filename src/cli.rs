@@ -27,18 +27,78 @@ pub enum Command {
     /// List or check rules.
     #[command(subcommand)]
     Rules(RulesCommand),
+    /// Print the effective configuration (defaults, `.keyfence.toml` or `--config`) as TOML.
+    Config(ConfigCommandArgs),
+    /// Write a baseline of the current findings, so that only new ones are reported.
+    Baseline(BaselineArgs),
 }
 
 /// `keyfence rules …`.
 #[derive(Debug, Subcommand)]
 pub enum RulesCommand {
-    /// List the rules in effect.
-    List,
-    /// Compile the rules (built-in, or FILE) and run their examples.
-    Check {
-        /// A rule file to check instead of the built-in rules.
-        file: Option<PathBuf>,
+    /// List the rules in effect (built-in rules with the configuration applied).
+    List {
+        /// Configuration file (default: `.keyfence.toml` in the current directory).
+        #[arg(long, value_name = "FILE")]
+        config: Option<PathBuf>,
     },
+    /// Compile the rules (those in effect, or a rule FILE) and run their examples.
+    Check {
+        /// A rule file to check instead of the rules in effect.
+        file: Option<PathBuf>,
+        /// Configuration file (default: `.keyfence.toml` in the current directory).
+        #[arg(long, value_name = "FILE", conflicts_with = "file")]
+        config: Option<PathBuf>,
+    },
+}
+
+/// Configuration options of every command that scans. The root is the one directory scanned,
+/// else the current directory.
+#[derive(Debug, Clone, Default, Args)]
+pub struct ConfigArgs {
+    /// Configuration file (default: `.keyfence.toml` at the root, if present).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Baseline file (default: `.keyfence-baseline.json` at the root, if present).
+    #[arg(long, value_name = "FILE")]
+    pub baseline: Option<PathBuf>,
+    /// List allowlist and baseline entries that matched nothing (stderr, and `unused` in JSON).
+    #[arg(long)]
+    pub report_unused: bool,
+}
+
+/// `keyfence config`.
+#[derive(Debug, Args)]
+pub struct ConfigCommandArgs {
+    /// The root whose `.keyfence.toml` is read.
+    #[arg(default_value = ".", value_name = "PATH")]
+    pub path: PathBuf,
+    /// Configuration file instead of `PATH/.keyfence.toml`.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+}
+
+/// `keyfence baseline`.
+#[derive(Debug, Args)]
+pub struct BaselineArgs {
+    /// The directory to scan; the baseline is written at its root.
+    #[arg(default_value = ".", value_name = "PATH")]
+    pub path: PathBuf,
+    /// Scan the git history (REVSPEC, default HEAD) instead of the working tree.
+    #[arg(long, value_name = "REVSPEC", num_args = 0..=1, default_missing_value = "HEAD")]
+    pub history: Option<String>,
+    /// Where to write the baseline (default: `PATH/.keyfence-baseline.json`).
+    #[arg(short = 'o', long = "output", value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Configuration file (default: `.keyfence.toml` at the root, if present).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Also scan files excluded by .gitignore and .ignore.
+    #[arg(long)]
+    pub no_ignore: bool,
+    /// Worker threads (default: one per core).
+    #[arg(long, default_value_t = 0, value_name = "N")]
+    pub threads: usize,
 }
 
 /// Options of every command that produces a report.
@@ -79,6 +139,9 @@ pub struct ScanArgs {
     /// Follow symbolic links.
     #[arg(long)]
     pub follow: bool,
+    /// Configuration options.
+    #[command(flatten)]
+    pub config: ConfigArgs,
     /// Report options.
     #[command(flatten)]
     pub report: ReportArgs,

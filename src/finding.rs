@@ -45,7 +45,8 @@ impl Severity {
 
 impl fmt::Display for Severity {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
+        // `pad` honours width and alignment, so `{:<9}` lines up columns.
+        f.pad(self.as_str())
     }
 }
 

@@ -5,8 +5,10 @@
 //! reporter.
 
 pub mod app;
+pub mod app_config;
 pub mod ci_env;
 pub mod cli;
+pub mod config;
 pub mod finding;
 pub mod lines;
 pub mod prefilter;
@@ -15,5 +17,6 @@ pub mod report_model;
 pub mod rules;
 pub mod scan;
 pub mod source;
+pub mod suppress;
 pub mod synthetic;
 pub mod validate;

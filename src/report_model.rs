@@ -3,6 +3,7 @@
 use serde::Serialize;
 
 use crate::finding::{Finding, Severity};
+use crate::suppress::UnusedEntry;
 
 /// Something that could not be scanned; the scan goes on without it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -32,6 +33,8 @@ pub struct Stats {
     pub submodules_skipped: u64,
     /// Findings suppressed by allowlists, inline directives or the baseline.
     pub suppressed: u64,
+    /// `suppressed` by reason.
+    pub suppressed_by: SuppressedBy,
     /// Findings reported.
     pub findings: u64,
     /// Problems reported in `errors`.
@@ -51,6 +54,27 @@ impl Stats {
         self.commits_scanned += other.commits_scanned;
         self.submodules_skipped += other.submodules_skipped;
         self.suppressed += other.suppressed;
+        self.suppressed_by.add(&other.suppressed_by);
+    }
+}
+
+/// Suppressed findings by reason.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct SuppressedBy {
+    /// By an inline directive (`keyfence:allow`, `gitleaks:allow`, `pragma: allowlist secret`).
+    pub inline: u64,
+    /// By the global allowlist or a rule's allowlist.
+    pub allowlist: u64,
+    /// By the baseline.
+    pub baseline: u64,
+}
+
+impl SuppressedBy {
+    /// Adds other counts.
+    pub fn add(&mut self, other: &SuppressedBy) {
+        self.inline += other.inline;
+        self.allowlist += other.allowlist;
+        self.baseline += other.baseline;
     }
 }
 
@@ -63,6 +87,8 @@ pub struct ScanReport {
     pub errors: Vec<ScanError>,
     /// Counters.
     pub stats: Stats,
+    /// Allowlist and baseline entries that matched nothing, when `--report-unused` asked.
+    pub unused: Option<Vec<UnusedEntry>>,
 }
 
 impl ScanReport {

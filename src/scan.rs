@@ -1,13 +1,14 @@
 //! The scanner: one blob in, findings out. Prefilter once over every byte, then the AWS validator
 //! and the regex rules only in windows around keyword hits.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::ops::Range;
 
 use crate::finding::{fingerprint, Finding, Secret};
 use crate::lines::LineIndex;
 use crate::prefilter::{Anchor, Prefilter};
 use crate::rules::{Matcher, Rule, RuleSet};
+use crate::suppress::{Detected, Suppressor};
 use crate::validate::aws::{analyse, AwsHits, AwsKind, AwsMatch, AwsSettings};
 use crate::validate::entropy::shannon_entropy;
 use crate::validate::key_id::{account_id, KeyKind};
@@ -15,13 +16,15 @@ use crate::validate::key_id::{account_id, KeyKind};
 /// How far on either side of a keyword hit a regex rule looks, in bytes.
 pub const REGEX_WINDOW_BYTES: usize = 8192;
 
-/// A compiled, shareable scanner: rules, prefilter and validator settings.
+/// A compiled, shareable scanner: rules, prefilter, validator settings and the suppression
+/// (inline directives and allowlists) every blob goes through.
 #[derive(Debug, Clone)]
 pub struct ScanEngine {
     rules: RuleSet,
     prefilter: Prefilter,
     aws_rules: HashMap<AwsKind, usize>,
     aws: AwsSettings,
+    suppressor: Suppressor,
 }
 
 /// A finding before it is placed in a file: its rule, byte span and credential parts.
@@ -36,8 +39,14 @@ struct Detection {
 }
 
 impl ScanEngine {
-    /// Builds the engine over `rules` with the AWS validator's `aws` settings.
+    /// Builds the engine over `rules` with the AWS validator's `aws` settings; inline directives
+    /// and the rules' own allowlists apply, no global allowlist.
     pub fn new(rules: RuleSet, aws: AwsSettings) -> ScanEngine {
+        ScanEngine::with_suppressor(rules, aws, Suppressor::default())
+    }
+
+    /// Builds the engine with a [`Suppressor`] (global allowlist and counters).
+    pub fn with_suppressor(rules: RuleSet, aws: AwsSettings, suppressor: Suppressor) -> ScanEngine {
         let prefilter = Prefilter::new(&rules);
         let aws_rules = rules
             .rules
@@ -53,7 +62,13 @@ impl ScanEngine {
             prefilter,
             aws_rules,
             aws,
+            suppressor,
         }
+    }
+
+    /// The suppression state (global allowlist, counts of suppressed findings).
+    pub fn suppressor(&self) -> &Suppressor {
+        &self.suppressor
     }
 
     /// The rules this engine runs.
@@ -160,23 +175,38 @@ impl ScanEngine {
         }
     }
 
-    /// Gives detections lines, columns, messages and fingerprints; merges repeats of one
-    /// credential into one finding with an occurrence count.
+    /// Gives detections lines, columns, messages and fingerprints; drops (and counts) suppressed
+    /// ones; merges repeats of one credential into one finding with an occurrence count.
     fn place(&self, data: &[u8], path: &str, mut detections: Vec<Detection>) -> Vec<Finding> {
         detections.sort_by_key(|d| (d.span.start, d.rule));
         let mut index = LineIndex::new(data);
         let mut findings: Vec<Finding> = Vec::new();
         let mut by_fingerprint: HashMap<String, usize> = HashMap::new();
+        let mut suppressed: HashSet<String> = HashSet::new();
         for d in detections {
             let rule = &self.rules.rules[d.rule];
+            let account = d.key_id.as_deref().and_then(account_id);
+            let detected = Detected {
+                path,
+                span: d.span.clone(),
+                key_id: d.key_id.as_deref(),
+                secret: d.secret.as_deref(),
+                account_id: account.as_deref(),
+            };
             let fp = fingerprint(&rule.id, d.key_id.as_deref(), d.secret.as_deref());
+            if let Some(reason) = self.suppressor.check(rule, data, detected) {
+                // A credential repeated in a blob is one finding, so one suppression.
+                if !by_fingerprint.contains_key(&fp) && suppressed.insert(fp) {
+                    self.suppressor.count(reason);
+                }
+                continue;
+            }
             if let Some(&i) = by_fingerprint.get(&fp) {
                 findings[i].occurrences += 1;
                 continue;
             }
             let (line, column) = index.locate(d.span.start);
             let (end_line, _) = index.locate(d.span.end.saturating_sub(1).max(d.span.start));
-            let account = d.key_id.as_deref().and_then(account_id);
             by_fingerprint.insert(fp.clone(), findings.len());
             findings.push(Finding {
                 rule_id: rule.id.clone(),

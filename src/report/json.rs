@@ -32,13 +32,17 @@ pub fn finding_json(f: &Finding, show_secrets: bool) -> Value {
     })
 }
 
-/// `{"findings": [...], "errors": [...], "stats": {...}}`.
+/// `{"findings": [...], "errors": [...], "stats": {...}}`, plus `"unused": [...]` when
+/// `--report-unused` asked for it.
 pub fn write(report: &ScanReport, opts: ReportOptions, out: &mut dyn Write) -> io::Result<()> {
-    let doc = json!({
+    let mut doc = json!({
         "findings": report.findings.iter().map(|f| finding_json(f, opts.show_secrets)).collect::<Vec<_>>(),
         "errors": report.errors,
         "stats": report.stats,
     });
+    if let Some(unused) = &report.unused {
+        doc["unused"] = json!(unused);
+    }
     serde_json::to_writer_pretty(&mut *out, &doc)?;
     writeln!(out)
 }

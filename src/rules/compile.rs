@@ -1,11 +1,16 @@
 //! Validation of rule syntax into the rules the scanner runs.
 
+use std::fmt;
+use std::ops::Range;
+
 use regex::bytes::Regex;
 use thiserror::Error;
+use toml::Spanned;
 
 use super::syntax::{RuleFileSyntax, RuleSyntax};
 use super::{line_col, BUILTIN_RULES, BUILTIN_RULES_NAME};
 use crate::finding::Severity;
+use crate::suppress::Allowlist;
 use crate::validate::aws::AwsKind;
 use crate::validate::key_id::CREDENTIAL_PREFIXES;
 
@@ -27,11 +32,16 @@ pub enum RuleError {
         /// What is wrong.
         message: String,
     },
-    /// A rule is wrong in itself.
-    #[error("{file}: rule `{rule}`: {message}")]
+    /// A rule is wrong in itself; the location is that of the faulty value, or of the rule's
+    /// table.
+    #[error("{file}:{line}:{column}: rule `{rule}`: {message}")]
     Invalid {
         /// The rule file.
         file: String,
+        /// 1-based line.
+        line: usize,
+        /// 1-based column.
+        column: usize,
         /// The rule id.
         rule: String,
         /// What is wrong.
@@ -74,6 +84,50 @@ pub struct Rule {
     pub examples: Vec<String>,
     /// Texts it must not find.
     pub negative_examples: Vec<String>,
+    /// What this rule must not report (`[rules.allowlist]`), on top of the global allowlist.
+    pub allowlist: Option<Allowlist>,
+    /// Where the rule is defined.
+    pub origin: RuleOrigin,
+}
+
+/// Where a rule is defined: file, line and column of its table.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RuleOrigin {
+    /// The rule or configuration file.
+    pub file: String,
+    /// 1-based line.
+    pub line: usize,
+    /// 1-based column.
+    pub column: usize,
+}
+
+impl RuleOrigin {
+    /// The origin of a value spanning `span` in `text`.
+    pub fn at(file: &str, text: &str, span: Range<usize>) -> RuleOrigin {
+        let (line, column) = line_col(text, span.start);
+        RuleOrigin {
+            file: file.to_string(),
+            line,
+            column,
+        }
+    }
+
+    /// A [`RuleError::Invalid`] at this place.
+    pub fn error(&self, rule: &str, message: impl Into<String>) -> RuleError {
+        RuleError::Invalid {
+            file: self.file.clone(),
+            line: self.line,
+            column: self.column,
+            rule: rule.to_string(),
+            message: message.into(),
+        }
+    }
+}
+
+impl fmt::Display for RuleOrigin {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}:{}", self.file, self.line, self.column)
+    }
 }
 
 /// An ordered set of rules with unique ids.
@@ -98,22 +152,33 @@ impl RuleSet {
             toml::from_str(text).map_err(|e| syntax_error(text, file, &e))?;
         let mut set = RuleSet::default();
         for rule in syntax.rules {
-            set.push(compile_rule(rule, file)?, file)?;
+            set.push(compile_rule(rule, file, text)?)?;
         }
         Ok(set)
     }
 
-    /// Adds a rule, refusing a duplicate id.
-    pub fn push(&mut self, rule: Rule, file: &str) -> Result<(), RuleError> {
-        if self.get(&rule.id).is_some() {
-            return Err(RuleError::Invalid {
-                file: file.to_string(),
-                rule: rule.id,
-                message: "a rule with this id already exists".into(),
-            });
+    /// Adds a rule, refusing a duplicate id (the error names the new rule's place).
+    pub fn push(&mut self, rule: Rule) -> Result<(), RuleError> {
+        if let Some(old) = self.get(&rule.id) {
+            return Err(rule.origin.error(
+                &rule.id,
+                format!("a rule with this id already exists ({})", old.origin),
+            ));
         }
         self.rules.push(rule);
         Ok(())
+    }
+
+    /// The rule with `id`, mutably.
+    pub fn get_mut(&mut self, id: &str) -> Option<&mut Rule> {
+        self.rules.iter_mut().find(|r| r.id == id)
+    }
+
+    /// Removes the rule with `id`; false when there is none.
+    pub fn remove(&mut self, id: &str) -> bool {
+        let before = self.rules.len();
+        self.rules.retain(|r| r.id != id);
+        self.rules.len() != before
     }
 
     /// The rule with `id`.
@@ -133,12 +198,18 @@ pub fn syntax_error(text: &str, file: &str, e: &toml::de::Error) -> RuleError {
     }
 }
 
-/// Validates one rule.
-pub fn compile_rule(raw: RuleSyntax, file: &str) -> Result<Rule, RuleError> {
-    let invalid = |message: String| RuleError::Invalid {
-        file: file.to_string(),
-        rule: raw.id.clone(),
-        message,
+/// Validates one rule read from `text` (the whole file, for locations) of `file`. Errors name
+/// the rule and point at the faulty value (regexes) or at the rule's table.
+pub fn compile_rule(
+    spanned: Spanned<RuleSyntax>,
+    file: &str,
+    text: &str,
+) -> Result<Rule, RuleError> {
+    let origin = RuleOrigin::at(file, text, spanned.span());
+    let raw = spanned.into_inner();
+    let invalid = |message: String| origin.error(&raw.id, message);
+    let invalid_at = |span: Range<usize>, message: String| {
+        RuleOrigin::at(file, text, span).error(&raw.id, message)
     };
     if raw.id.is_empty()
         || !raw
@@ -171,10 +242,10 @@ pub fn compile_rule(raw: RuleSyntax, file: &str) -> Result<Rule, RuleError> {
             ))
         }
         (None, Some(pattern)) => {
-            let regex = regex::bytes::RegexBuilder::new(pattern)
+            let regex = regex::bytes::RegexBuilder::new(pattern.get_ref())
                 .size_limit(REGEX_SIZE_LIMIT)
                 .build()
-                .map_err(|e| invalid(format!("invalid regex: {e}")))?;
+                .map_err(|e| invalid_at(pattern.span(), format!("invalid regex: {e}")))?;
             let secret_group = regex.capture_names().position(|n| n == Some("secret"));
             if let Some(e) = raw.entropy {
                 if !(0.0..=8.0).contains(&e) {
@@ -190,7 +261,16 @@ pub fn compile_rule(raw: RuleSyntax, file: &str) -> Result<Rule, RuleError> {
             }
         }
     };
+    let allowlist = match &raw.allowlist {
+        Some(a) => Some(
+            Allowlist::compile(a)
+                .map_err(|e| invalid_at(e.span, format!("allowlist: {}", e.message)))?,
+        ),
+        None => None,
+    };
     Ok(Rule {
+        allowlist,
+        origin,
         remediation: raw
             .remediation
             .clone()
@@ -255,7 +335,19 @@ mod tests {
         assert!(err.to_string().starts_with("x.toml:2:6:"), "{err}");
         let bad = "[[rules]]\nid='r'\ndescription='d'\nseverity='low'\nkeywords=['k']\nregex='('\n";
         let err = RuleSet::from_toml(bad, "x.toml").unwrap_err();
-        assert!(err.to_string().contains("rule `r`: invalid regex"), "{err}");
+        assert!(
+            err.to_string()
+                .starts_with("x.toml:6:7: rule `r`: invalid regex"),
+            "{err}"
+        );
+        let dup = "[[rules]]\nid='r'\ndescription='d'\nseverity='low'\nkeywords=['k']\nregex='k'\n";
+        let err = RuleSet::from_toml(&format!("{dup}{dup}"), "x.toml").unwrap_err();
+        assert!(
+            err.to_string().starts_with(
+                "x.toml:7:1: rule `r`: a rule with this id already exists (x.toml:1:1)"
+            ),
+            "{err}"
+        );
         let unknown = "[[rules]]\nid='r'\ndescription='d'\nseverity='low'\nkeywords=['k']\nregex='k'\nflavour=1\n";
         let err = RuleSet::from_toml(unknown, "x.toml").unwrap_err();
         assert!(

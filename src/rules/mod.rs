@@ -3,7 +3,7 @@
 mod compile;
 mod syntax;
 
-pub use compile::{Matcher, Rule, RuleError, RuleSet};
+pub use compile::{compile_rule, syntax_error, Matcher, Rule, RuleError, RuleOrigin, RuleSet};
 pub use syntax::{RuleFileSyntax, RuleSyntax};
 
 /// The built-in AWS rules, compiled into the binary.

@@ -1,0 +1,277 @@
+//! Finding the configuration file and compiling it, over the built-in rules, into the effective
+//! configuration that every mode scans with.
+
+use std::io;
+use std::path::{Path, PathBuf};
+
+use thiserror::Error;
+
+use super::syntax::ConfigSyntax;
+use crate::rules::{compile_rule, line_col, syntax_error, RuleError, RuleOrigin, RuleSet};
+use crate::scan::ScanEngine;
+use crate::suppress::{Allowlist, Suppressor, BASELINE_FILE};
+use crate::validate::aws::AwsSettings;
+
+/// The configuration file looked for at the root.
+pub const CONFIG_FILE: &str = ".keyfence.toml";
+
+/// Largest accepted `pairing_window_lines`.
+pub const MAX_PAIRING_WINDOW_LINES: i64 = 100;
+
+/// A configuration that cannot be used. Every variant about the file's content names the file,
+/// the line and the column.
+#[derive(Debug, Error)]
+pub enum ConfigError {
+    /// The file cannot be read.
+    #[error("cannot read configuration {file}: {source}")]
+    Read {
+        /// The configuration file.
+        file: String,
+        /// The I/O error.
+        source: io::Error,
+    },
+    /// A value is wrong (unknown rule, out-of-range number, invalid glob or regex, …).
+    #[error("{file}:{line}:{column}: {message}")]
+    At {
+        /// The configuration file.
+        file: String,
+        /// 1-based line.
+        line: usize,
+        /// 1-based column.
+        column: usize,
+        /// What is wrong.
+        message: String,
+    },
+    /// Malformed TOML, an unknown key, a wrong type, or a custom rule that does not compile.
+    #[error(transparent)]
+    Rule(#[from] RuleError),
+}
+
+/// The configuration in effect: built-in rules with the file's changes applied.
+#[derive(Debug, Clone)]
+pub struct EffectiveConfig {
+    /// The configuration file as named in messages, when there is one.
+    pub file: Option<String>,
+    /// The configuration file's path, when there is one.
+    pub path: Option<PathBuf>,
+    /// The directory allowlist paths and the baseline are relative to.
+    pub root: PathBuf,
+    /// The file as written (empty without a file).
+    pub syntax: ConfigSyntax,
+    /// The rules in effect.
+    pub rules: RuleSet,
+    /// AWS validator settings.
+    pub aws: AwsSettings,
+    /// The global allowlist.
+    pub allowlist: Allowlist,
+}
+
+impl EffectiveConfig {
+    /// The defaults: built-in rules, no allowlist, `root` as the root.
+    pub fn builtin(root: &Path) -> Result<EffectiveConfig, ConfigError> {
+        Ok(EffectiveConfig {
+            file: None,
+            path: None,
+            root: root.to_path_buf(),
+            syntax: ConfigSyntax::default(),
+            rules: RuleSet::builtin()?,
+            aws: AwsSettings::default(),
+            allowlist: Allowlist::default(),
+        })
+    }
+
+    /// Loads `explicit` if given (it must exist), else `root/.keyfence.toml` if it exists, else
+    /// the defaults.
+    pub fn discover(root: &Path, explicit: Option<&Path>) -> Result<EffectiveConfig, ConfigError> {
+        let (path, shown) = match explicit {
+            Some(p) => (p.to_path_buf(), p.display().to_string()),
+            None => {
+                let p = root.join(CONFIG_FILE);
+                if !p.is_file() {
+                    return EffectiveConfig::builtin(root);
+                }
+                let shown = if root == Path::new(".") {
+                    CONFIG_FILE.to_string()
+                } else {
+                    p.display().to_string()
+                };
+                (p, shown)
+            }
+        };
+        let text = std::fs::read_to_string(&path).map_err(|source| ConfigError::Read {
+            file: shown.clone(),
+            source,
+        })?;
+        let mut config = EffectiveConfig::from_toml(&text, &shown, root)?;
+        config.path = Some(path);
+        Ok(config)
+    }
+
+    /// Compiles a configuration's text; `file` names it in errors.
+    pub fn from_toml(text: &str, file: &str, root: &Path) -> Result<EffectiveConfig, ConfigError> {
+        let syntax: ConfigSyntax =
+            toml::from_str(text).map_err(|e| syntax_error(text, file, &e))?;
+        let at = |span: std::ops::Range<usize>, message: String| {
+            let (line, column) = line_col(text, span.start);
+            ConfigError::At {
+                file: file.to_string(),
+                line,
+                column,
+                message,
+            }
+        };
+        let mut aws = AwsSettings::default();
+        if let Some(w) = &syntax.pairing_window_lines {
+            let v = *w.get_ref();
+            if !(0..=MAX_PAIRING_WINDOW_LINES).contains(&v) {
+                return Err(at(
+                    w.span(),
+                    format!(
+                        "pairing_window_lines must be between 0 and {MAX_PAIRING_WINDOW_LINES}, got {v}"
+                    ),
+                ));
+            }
+            aws.pairing_window_lines = v as usize;
+        }
+        let mut rules = RuleSet::builtin()?;
+        let builtin_ids: Vec<String> = rules.rules.iter().map(|r| r.id.clone()).collect();
+        for id in &syntax.disabled_rules {
+            if !builtin_ids.contains(id.get_ref()) {
+                return Err(at(
+                    id.span(),
+                    format!(
+                        "disabled_rules: unknown rule `{}` (built-in rules: {})",
+                        id.get_ref(),
+                        builtin_ids.join(", ")
+                    ),
+                ));
+            }
+            rules.remove(id.get_ref());
+        }
+        for raw in &syntax.rules {
+            let id = &raw.get_ref().id;
+            if builtin_ids.contains(id) {
+                return Err(RuleOrigin::at(file, text, raw.span())
+                    .error(
+                        id,
+                        "this id belongs to a built-in rule; choose another id \
+                     (use [[overrides]] to change a built-in rule's severity)",
+                    )
+                    .into());
+            }
+            rules.push(compile_rule(raw.clone(), file, text)?)?;
+        }
+        for o in &syntax.overrides {
+            let Some(rule) = rules.get_mut(o.rule.get_ref()) else {
+                let why = if syntax
+                    .disabled_rules
+                    .iter()
+                    .any(|d| d.get_ref() == o.rule.get_ref())
+                {
+                    "it is in disabled_rules"
+                } else {
+                    "no such rule"
+                };
+                return Err(at(
+                    o.rule.span(),
+                    format!(
+                        "overrides: cannot override rule `{}`: {why}",
+                        o.rule.get_ref()
+                    ),
+                ));
+            };
+            rule.severity = o.severity;
+        }
+        let allowlist = Allowlist::compile(&syntax.allowlist)
+            .map_err(|e| at(e.span, format!("allowlist: {}", e.message)))?;
+        Ok(EffectiveConfig {
+            file: Some(file.to_string()),
+            path: None,
+            root: root.to_path_buf(),
+            syntax,
+            rules,
+            aws,
+            allowlist,
+        })
+    }
+
+    /// A scan engine with these rules, settings and allowlists. Findings in keyfence's own files
+    /// are allowed: the configuration file, `.keyfence-baseline.json` at the root, and `extra`
+    /// files (an explicit baseline, a baseline being written), given relative to the current
+    /// directory.
+    pub fn engine(&self, extra: &[&Path]) -> ScanEngine {
+        let root = std::path::absolute(&self.root).ok();
+        let mut own = vec![BASELINE_FILE.to_string()];
+        let config = self.path.as_deref();
+        for p in config.into_iter().chain(extra.iter().copied()) {
+            if let Some(rel) = root_relative(root.as_deref(), p) {
+                own.push(rel);
+            }
+        }
+        ScanEngine::with_suppressor(
+            self.rules.clone(),
+            self.aws,
+            Suppressor::new(self.allowlist.clone(), root).with_own_files(own),
+        )
+    }
+}
+
+/// `path` (relative to the current directory) relative to `root`, with `/` separators.
+fn root_relative(root: Option<&Path>, path: &Path) -> Option<String> {
+    let abs = std::path::absolute(path).ok()?;
+    let rel = abs.strip_prefix(root?).ok()?;
+    Some(rel.to_string_lossy().replace('\\', "/"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn load(text: &str) -> Result<EffectiveConfig, ConfigError> {
+        EffectiveConfig::from_toml(text, "k.toml", Path::new("."))
+    }
+
+    fn err(text: &str) -> String {
+        load(text).unwrap_err().to_string()
+    }
+
+    #[test]
+    fn applies_disabled_rules_overrides_custom_rules_and_window() {
+        let c = load(
+            "pairing_window_lines = 2\ndisabled_rules = ['aws-access-key-id']\n\
+             [[overrides]]\nrule = 'aws-secret-access-key'\nseverity = 'critical'\n\
+             [[rules]]\nid = 'x'\ndescription = 'd'\nseverity = 'low'\nkeywords = ['k']\nregex = 'k'\n",
+        )
+        .unwrap();
+        assert_eq!(c.aws.pairing_window_lines, 2);
+        assert!(c.rules.get("aws-access-key-id").is_none());
+        assert_eq!(
+            c.rules.get("aws-secret-access-key").unwrap().severity,
+            crate::finding::Severity::Critical
+        );
+        assert_eq!(c.rules.get("x").unwrap().origin.to_string(), "k.toml:6:1");
+    }
+
+    #[test]
+    fn errors_point_at_the_value() {
+        assert!(err("pairing_window_lines = 101").starts_with("k.toml:1:24: pairing_window_lines"));
+        assert!(err("\ndisabled_rules = ['aws', 'nope']")
+            .starts_with("k.toml:2:19: disabled_rules: unknown rule `aws`"));
+        assert!(err("[[overrides]]\nrule = 'nope'\nseverity = 'low'")
+            .starts_with("k.toml:2:8: overrides: cannot override rule `nope`"));
+        assert!(err("[allowlist]\nregexes = ['ok', '(']")
+            .starts_with("k.toml:2:18: allowlist: regexes: invalid regex"));
+        assert!(err("[allowlist]\naccounts = ['1234']")
+            .starts_with("k.toml:2:13: allowlist: accounts: `1234`"));
+        assert!(err("[[rules]]\nid = 'aws-access-key'\ndescription = 'd'\nseverity = 'low'\nkeywords = ['k']\nregex = 'k'")
+            .starts_with("k.toml:1:1: rule `aws-access-key`: this id belongs to a built-in rule"));
+        let e = err("[[rules]]\nid = 'mine'\ndescription = 'd'\nseverity = 'low'\nkeywords = ['k']\nregex = 'k'\n[rules.allowlist]\nregexes = ['[']");
+        assert!(
+            e.starts_with("k.toml:8:12: rule `mine`: allowlist: regexes: invalid regex"),
+            "{e}"
+        );
+        assert!(err("[allowlist]\nregex_target = 'file'")
+            .starts_with("k.toml:2:16: unknown variant `file`"));
+        assert!(err("colour = 1").starts_with("k.toml:1:1: unknown field `colour`"));
+    }
+}

@@ -1,0 +1,59 @@
+//! Configuration: `.keyfence.toml` (or `--config FILE`) read into the [`EffectiveConfig`] that
+//! every mode scans with: built-in rules minus `disabled_rules`, plus custom `[[rules]]`, with
+//! `[[overrides]]` applied, the global `[allowlist]` and `pairing_window_lines`.
+
+mod load;
+mod syntax;
+
+use serde::Serialize;
+
+pub use load::{ConfigError, EffectiveConfig, CONFIG_FILE, MAX_PAIRING_WINDOW_LINES};
+pub use syntax::{AllowlistSyntax, ConfigSyntax, OverrideSyntax, RegexTarget};
+
+use crate::rules::RuleSyntax;
+
+/// What `keyfence config` prints, in an order TOML accepts (values before tables).
+#[derive(Serialize)]
+struct Printed<'a> {
+    pairing_window_lines: usize,
+    disabled_rules: Vec<&'a str>,
+    allowlist: &'a AllowlistSyntax,
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    overrides: &'a [OverrideSyntax],
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    rules: Vec<&'a RuleSyntax>,
+}
+
+impl EffectiveConfig {
+    /// The effective configuration as TOML that keyfence itself accepts: the file's settings
+    /// with defaults filled in, then the rules in effect as comments.
+    pub fn to_toml(&self) -> String {
+        let printed = Printed {
+            pairing_window_lines: self.aws.pairing_window_lines,
+            disabled_rules: self
+                .syntax
+                .disabled_rules
+                .iter()
+                .map(|s| s.get_ref().as_str())
+                .collect(),
+            allowlist: &self.syntax.allowlist,
+            overrides: &self.syntax.overrides,
+            rules: self.syntax.rules.iter().map(|r| r.get_ref()).collect(),
+        };
+        let source = self.file.as_deref().map_or(
+            "built-in defaults (no configuration file)".to_string(),
+            |f| format!("from {f}"),
+        );
+        let body = toml::to_string(&printed)
+            .unwrap_or_else(|e| format!("# cannot render the configuration: {e}\n"));
+        let mut out = format!("# Effective keyfence configuration, {source}.\n\n{body}\n");
+        out.push_str("# Rules in effect (id, severity, defined at):\n");
+        for r in &self.rules.rules {
+            out.push_str(&format!(
+                "#   {:<34} {:<9} {}\n",
+                r.id, r.severity, r.origin
+            ));
+        }
+        out
+    }
+}
