@@ -20,3 +20,4 @@ pub mod source;
 pub mod suppress;
 pub mod synthetic;
 pub mod validate;
+pub mod windows;

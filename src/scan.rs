@@ -130,7 +130,7 @@ impl ScanEngine {
         &self,
         data: &[u8],
         rule: usize,
-        mut windows: Vec<Range<usize>>,
+        windows: Vec<Range<usize>>,
         out: &mut Vec<Detection>,
     ) {
         let Matcher::Regex {
@@ -141,14 +141,7 @@ impl ScanEngine {
         else {
             return;
         };
-        windows.sort_unstable_by_key(|w| w.start);
-        let mut merged: Vec<Range<usize>> = Vec::new();
-        for w in windows {
-            match merged.last_mut() {
-                Some(last) if w.start <= last.end => last.end = last.end.max(w.end),
-                _ => merged.push(w),
-            }
-        }
+        let merged = crate::windows::merge(windows);
         let mut seen: Vec<Range<usize>> = Vec::new();
         for window in merged {
             for caps in regex.captures_iter(&data[window.clone()]) {

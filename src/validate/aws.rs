@@ -286,18 +286,7 @@ fn runs_near<'a>(
     reach: usize,
     lengths: std::ops::RangeInclusive<usize>,
 ) -> Vec<Run> {
-    let mut windows: Vec<Range<usize>> = spans
-        .map(|s| s.start.saturating_sub(reach)..(s.end + reach + 1).min(data.len()))
-        .collect();
-    windows.sort_unstable_by_key(|w| w.start);
-    let mut merged: Vec<Range<usize>> = Vec::new();
-    for w in windows {
-        match merged.last_mut() {
-            Some(last) if w.start <= last.end => last.end = last.end.max(w.end),
-            _ => merged.push(w),
-        }
-    }
-    merged
+    crate::windows::merged_windows(spans, reach, data.len())
         .into_iter()
         .flat_map(|w| runs_in(data, w, *lengths.start(), *lengths.end()))
         .collect()
