@@ -36,6 +36,11 @@ pub fn run(cli: Cli) -> Result<u8> {
         }
         Command::Config(args) => app_config::config_command(&args),
         Command::Baseline(args) => app_config::baseline_command(&args),
+        Command::Install(args) => crate::install::install_command(&args),
+        Command::Staged(args) => crate::app_git::staged(args),
+        Command::History(args) => crate::app_git::history(args),
+        Command::Ci(args) => crate::app_git::ci(args),
+        Command::PrePush(args) => crate::app_git::pre_push(args),
     }
 }
 

@@ -114,28 +114,30 @@ pub fn baseline_command(args: &BaselineArgs) -> Result<u8> {
     if std::fs::symlink_metadata(&args.path).is_err() {
         bail!("{}: no such file or directory", args.path.display());
     }
+    if let Some(rev) = &args.history {
+        return crate::app_git::baseline_history(args, rev);
+    }
     let root = scan_root(std::slice::from_ref(&args.path));
     let config = EffectiveConfig::discover(&root, args.config.as_deref())?;
-    let engine = config.engine(
+    let engine = baseline_engine(&config, args);
+    let opts = FsOptions {
+        no_ignore: args.no_ignore,
+        threads: args.threads,
+        ..FsOptions::default()
+    };
+    let mut report = scan_paths(std::slice::from_ref(&args.path), &engine, &opts);
+    write_baseline(&mut report, &engine, &root, args.output.as_deref())
+}
+
+/// The engine a baseline is made with: the configuration's, with the baseline being written
+/// counted among keyfence's own files.
+pub fn baseline_engine(config: &EffectiveConfig, args: &BaselineArgs) -> ScanEngine {
+    config.engine(
         &[args.output.as_deref()]
             .into_iter()
             .flatten()
             .collect::<Vec<_>>(),
-    );
-    let mut report = match &args.history {
-        Some(_) => bail!(
-            "`keyfence baseline --history` is not available yet: this build has no git history source"
-        ),
-        None => {
-            let opts = FsOptions {
-                no_ignore: args.no_ignore,
-                threads: args.threads,
-                ..FsOptions::default()
-            };
-            scan_paths(std::slice::from_ref(&args.path), &engine, &opts)
-        }
-    };
-    write_baseline(&mut report, &engine, &root, args.output.as_deref())
+    )
 }
 
 /// Writes the baseline of a collected report (file or history scan) to `output`, or to

@@ -31,6 +31,19 @@ pub enum Command {
     Config(ConfigCommandArgs),
     /// Write a baseline of the current findings, so that only new ones are reported.
     Baseline(BaselineArgs),
+    /// Scan what is staged for the next commit (what the pre-commit hook runs): only credentials
+    /// the staged change introduces are reported.
+    Staged(StagedArgs),
+    /// Scan git history: every commit reachable from REVSPECs (default: all refs), each unique
+    /// blob once; `BASE..HEAD` reports only what the range introduced.
+    History(HistoryArgs),
+    /// Scan the commits of a pull request or push, worked out from the CI environment.
+    Ci(CiArgs),
+    /// Install keyfence as the repository's pre-commit hook (or pre-push hook).
+    Install(InstallArgs),
+    /// Scan the commits a `git push` is about to send (what the pre-push hook runs): reads the
+    /// hook's standard input, or pre-commit's PRE_COMMIT_FROM_REF/PRE_COMMIT_TO_REF.
+    PrePush(PrePushArgs),
 }
 
 /// `keyfence rules …`.
@@ -139,6 +152,97 @@ pub struct ScanArgs {
     /// Follow symbolic links.
     #[arg(long)]
     pub follow: bool,
+    /// Configuration options.
+    #[command(flatten)]
+    pub config: ConfigArgs,
+    /// Report options.
+    #[command(flatten)]
+    pub report: ReportArgs,
+}
+
+/// Options of the git modes.
+#[derive(Debug, Clone, Args)]
+pub struct GitArgs {
+    /// Scan blobs that look binary instead of skipping them.
+    #[arg(long)]
+    pub binary: bool,
+    /// Progress on stderr: `auto` when stderr is a terminal.
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN")]
+    pub progress: ColorChoice,
+}
+
+/// `keyfence staged`.
+#[derive(Debug, Args)]
+pub struct StagedArgs {
+    /// Git options.
+    #[command(flatten)]
+    pub git: GitArgs,
+    /// Configuration options.
+    #[command(flatten)]
+    pub config: ConfigArgs,
+    /// Report options.
+    #[command(flatten)]
+    pub report: ReportArgs,
+}
+
+/// `keyfence history`.
+#[derive(Debug, Args)]
+pub struct HistoryArgs {
+    /// Revisions as in `git log`: `REV`, `^REV` (exclude), `A..B`, `A...B`. Default: all refs
+    /// and HEAD.
+    #[arg(value_name = "REVSPEC", allow_hyphen_values = false)]
+    pub revspecs: Vec<String>,
+    /// Git options.
+    #[command(flatten)]
+    pub git: GitArgs,
+    /// Configuration options.
+    #[command(flatten)]
+    pub config: ConfigArgs,
+    /// Report options.
+    #[command(flatten)]
+    pub report: ReportArgs,
+}
+
+/// `keyfence ci`.
+#[derive(Debug, Args)]
+pub struct CiArgs {
+    /// Compare with REF (scan `REF..HEAD`) instead of reading the range from the environment.
+    #[arg(long, value_name = "REF")]
+    pub base: Option<String>,
+    /// Git options.
+    #[command(flatten)]
+    pub git: GitArgs,
+    /// Configuration options.
+    #[command(flatten)]
+    pub config: ConfigArgs,
+    /// Report options.
+    #[command(flatten)]
+    pub report: ReportArgs,
+}
+
+/// `keyfence install`.
+#[derive(Debug, Args)]
+pub struct InstallArgs {
+    /// Install the pre-push hook instead of the pre-commit hook.
+    #[arg(long)]
+    pub pre_push: bool,
+    /// Replace an existing hook that is not keyfence's.
+    #[arg(long)]
+    pub force: bool,
+}
+
+/// `keyfence pre-push`.
+#[derive(Debug, Args)]
+pub struct PrePushArgs {
+    /// The remote's name, as git passes it to the hook.
+    #[arg(value_name = "REMOTE")]
+    pub remote: Option<String>,
+    /// The remote's URL, as git passes it to the hook.
+    #[arg(value_name = "URL")]
+    pub url: Option<String>,
+    /// Git options.
+    #[command(flatten)]
+    pub git: GitArgs,
     /// Configuration options.
     #[command(flatten)]
     pub config: ConfigArgs,

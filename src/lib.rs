@@ -6,10 +6,12 @@
 
 pub mod app;
 pub mod app_config;
+pub mod app_git;
 pub mod ci_env;
 pub mod cli;
 pub mod config;
 pub mod finding;
+pub mod install;
 pub mod lines;
 pub mod prefilter;
 pub mod report;

@@ -31,6 +31,9 @@ pub struct Stats {
     pub commits_scanned: u64,
     /// Submodules (gitlinks) skipped (git modes).
     pub submodules_skipped: u64,
+    /// Credentials not reported because they were there before the change: in the HEAD version
+    /// (staged) or in the base (a range).
+    pub preexisting: u64,
     /// Findings suppressed by allowlists, inline directives or the baseline.
     pub suppressed: u64,
     /// `suppressed` by reason.
@@ -53,6 +56,7 @@ impl Stats {
         self.special_skipped += other.special_skipped;
         self.commits_scanned += other.commits_scanned;
         self.submodules_skipped += other.submodules_skipped;
+        self.preexisting += other.preexisting;
         self.suppressed += other.suppressed;
         self.suppressed_by.add(&other.suppressed_by);
     }

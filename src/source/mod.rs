@@ -1,6 +1,7 @@
 //! Sources of blobs: files on disk (and standard input) and, in git modes, objects of a repository.
 
 pub mod fs;
+pub mod git;
 
 /// Bytes inspected for a NUL to call a blob binary (git looks at the first 8000).
 pub const BINARY_SNIFF_LEN: usize = 8000;

@@ -167,9 +167,39 @@ fn report_unused_lists_baseline_entries_that_matched_nothing() {
 }
 
 #[test]
-fn baseline_history_says_it_is_not_available_yet() {
-    let fx = Fixture::new();
-    let out = baseline(&fx, &["--history"]);
+fn baseline_of_the_history_suppresses_old_leaks_in_every_git_mode() {
+    use crate::gitrepo::{findings, pair, Repo};
+    let r = Repo::new();
+    let (old, _) = pair(40);
+    r.write("old.env", &old);
+    r.commit("old leak");
+    r.write("old.env", "gone\n");
+    r.commit("removed");
+    let out = baseline(&r.fx, &["--history"]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let file = read_json(&r.fx, ".keyfence-baseline.json");
+    assert_eq!(file["findings"].as_array().unwrap().len(), 1, "{file}");
+    assert_eq!(file["findings"][0]["path"], "old.env");
+    r.commit("commit the baseline");
+    let (code, doc, _) = r.keyfence_json(&["history"]);
+    assert_eq!((code, findings(&doc).len()), (Some(0), 0), "{doc}");
+    assert_eq!(doc["stats"]["suppressed_by"]["baseline"], 1);
+    // A new credential is still reported, in history and when staged.
+    let (new, new_id) = pair(41);
+    r.write("new.env", &new);
+    r.git(&["add", "new.env"]);
+    let (code, doc, _) = r.keyfence_json(&["staged"]);
+    assert_eq!(code, Some(1));
+    assert_eq!(findings(&doc)[0]["key_id"], new_id.as_str());
+    r.commit_staged("new leak");
+    let (_, doc, _) = r.keyfence_json(&["history"]);
+    assert_eq!(findings(&doc).len(), 1);
+    // Outside a repository it is an error.
+    let out = baseline(&Fixture::new(), &["--history"]);
     assert_eq!(out.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("not available yet"));
 }

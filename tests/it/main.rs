@@ -2,9 +2,14 @@
 //! and real git repositories built in temporary directories.
 
 mod baseline;
+mod ci;
 mod common;
 mod config;
 mod config_errors;
 mod formats;
+mod gitrepo;
+mod history;
 mod inline_allow;
+mod install;
 mod scan;
+mod staged;

@@ -1,0 +1,148 @@
+//! Git sources, read with git2 (keyfence never shells out to `git`): the staged change
+//! ([`staged`]), and commit history or a range of it ([`history`]). Both hand unique blobs to the
+//! same parallel blob scanner ([`blobs`]), a git2 `Repository` per worker.
+
+mod blobs;
+mod date;
+pub mod history;
+mod pack_order;
+mod progress;
+pub mod revs;
+pub mod staged;
+mod walk;
+
+use std::path::{Path, PathBuf};
+
+use git2::Repository;
+use thiserror::Error;
+
+pub use history::scan_history;
+pub use revs::RevSelection;
+pub use staged::scan_staged;
+
+use crate::finding::CommitInfo;
+
+/// What to tell a user whose clone lacks history it needs.
+pub const FETCH_MORE_HINT: &str = "fetch more history: `git fetch --unshallow` (GitHub Actions: \
+     actions/checkout with `fetch-depth: 0`; GitLab CI: `GIT_DEPTH: 0`)";
+
+/// Why a git scan could not run at all (per-blob problems are scan errors in the report instead).
+#[derive(Debug, Error)]
+pub enum GitError {
+    /// No repository at or above the directory.
+    #[error("{dir}: not in a git repository ({message})")]
+    NotARepository {
+        /// Where the search started.
+        dir: String,
+        /// libgit2's words.
+        message: String,
+    },
+    /// A revision that does not resolve to a commit.
+    #[error("{spec}: not a commit in this repository ({message})")]
+    BadRevision {
+        /// The revision as given.
+        spec: String,
+        /// libgit2's words.
+        message: String,
+    },
+    /// The clone is shallow and lacks a commit the scan needs.
+    #[error("{what}: this is a shallow clone and the commit is not in it; {FETCH_MORE_HINT}")]
+    ShallowMissing {
+        /// The revision or range concerned.
+        what: String,
+    },
+    /// The clone is shallow and the range runs past its first commit before reaching its base.
+    #[error(
+        "the range reaches commit {commit}, the edge of this shallow clone, before its base: \
+         what it introduced cannot be told apart from older history; {FETCH_MORE_HINT}"
+    )]
+    ShallowRange {
+        /// The shallow commit reached.
+        commit: String,
+    },
+    /// Reading the repository failed.
+    #[error("{context}: {message}")]
+    Git {
+        /// What was being read.
+        context: String,
+        /// libgit2's words.
+        message: String,
+    },
+}
+
+impl GitError {
+    /// Wraps a libgit2 error with what was being read.
+    pub fn git(context: impl Into<String>, source: git2::Error) -> GitError {
+        GitError::Git {
+            context: context.into(),
+            message: source.message().to_string(),
+        }
+    }
+}
+
+/// How the git modes behave.
+#[derive(Debug, Clone, Default)]
+pub struct GitOptions {
+    /// Scan blobs that look binary instead of skipping them.
+    pub scan_binary: bool,
+    /// Worker threads (0: one per core).
+    pub threads: usize,
+    /// Progress on stderr.
+    pub progress: bool,
+}
+
+/// Opens the repository that contains the current directory, honouring `GIT_DIR`,
+/// `GIT_INDEX_FILE` and the other variables git sets for hooks.
+pub fn open_repository() -> Result<Repository, GitError> {
+    tune_libgit2();
+    Repository::open_from_env().map_err(|e| GitError::NotARepository {
+        dir: std::env::current_dir().map_or_else(|_| ".".to_string(), |d| d.display().to_string()),
+        message: e.message().to_string(),
+    })
+}
+
+/// libgit2's process-wide settings for reading many objects once each: no re-hashing of every
+/// object read (git does not verify on read either; `git fsck` does) and no object cache (each
+/// tree is read once; the cache only held memory, several hundred MB on a long history).
+fn tune_libgit2() {
+    git2::opts::strict_hash_verification(false);
+    git2::opts::enable_caching(false);
+}
+
+/// Opens the repository that contains `dir`.
+pub fn discover_repository(dir: &Path) -> Result<Repository, GitError> {
+    tune_libgit2();
+    Repository::discover(dir).map_err(|e| GitError::NotARepository {
+        dir: dir.display().to_string(),
+        message: e.message().to_string(),
+    })
+}
+
+/// The directory whose `.keyfence.toml` and baseline apply: the work tree's root, or the git
+/// directory of a bare repository.
+pub fn repository_root(repo: &Repository) -> PathBuf {
+    repo.workdir()
+        .map_or_else(|| repo.path().to_path_buf(), Path::to_path_buf)
+}
+
+/// The commit details a finding carries.
+pub fn commit_info(commit: &git2::Commit<'_>) -> CommitInfo {
+    let author = commit.author();
+    let name = String::from_utf8_lossy(author.name_bytes());
+    let email = String::from_utf8_lossy(author.email_bytes());
+    CommitInfo {
+        id: commit.id().to_string(),
+        author: format!("{name} <{email}>"),
+        date: date::rfc3339(author.when()),
+    }
+}
+
+/// The path of a tree entry below `prefix`, as reports show it.
+fn join_path(prefix: &str, name: &[u8]) -> String {
+    let name = String::from_utf8_lossy(name);
+    if prefix.is_empty() {
+        name.into_owned()
+    } else {
+        format!("{prefix}/{name}")
+    }
+}

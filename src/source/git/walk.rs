@@ -1,0 +1,221 @@
+//! The commit walk and blob provenance. Commits are walked parents first; each commit's tree is
+//! walked once, skipping every subtree already seen, so each unique blob is met once, at the
+//! first commit and path where it appears. File contents are never diffed.
+
+use std::collections::HashSet;
+use std::path::Path;
+
+use git2::{ObjectType, Oid, Repository, Sort};
+
+use super::blobs::Job;
+use super::revs::{shallow_commits, RevSelection};
+use super::{join_path, GitError};
+
+const MODE_TREE: i32 = 0o040000;
+const MODE_LINK: i32 = 0o120000;
+const MODE_GITLINK: i32 = 0o160000;
+
+/// The commits of a selection, in walk order (every parent before its children).
+#[derive(Debug, Default)]
+pub struct CommitWalk {
+    /// Commits in walk order; a job's `commit` indexes this.
+    pub commits: Vec<Oid>,
+    /// Parents of walked commits that are not walked: the base a range is compared with.
+    pub boundary: Vec<Oid>,
+    /// Walked commits that no walked commit has as a parent.
+    pub tips: Vec<Oid>,
+    /// A walked commit at the edge of a shallow clone (its parents are not in the clone).
+    pub shallow_edge: Option<Oid>,
+}
+
+/// Walks the commits of `sel`.
+pub fn walk_commits(repo: &Repository, sel: &RevSelection) -> Result<CommitWalk, GitError> {
+    let ctx = |e| GitError::git("walking commits", e);
+    let mut walk = repo.revwalk().map_err(ctx)?;
+    walk.set_sorting(Sort::TOPOLOGICAL | Sort::REVERSE)
+        .map_err(ctx)?;
+    if sel.all_refs {
+        walk.push_glob("*").map_err(ctx)?;
+        // HEAD, when it names a commit (it may be detached); an unborn HEAD has none.
+        if let Some(head) = repo.head().ok().and_then(|h| h.target()) {
+            walk.push(head).map_err(ctx)?;
+        }
+    }
+    for &oid in &sel.include {
+        walk.push(oid).map_err(ctx)?;
+    }
+    for &oid in &sel.exclude {
+        walk.hide(oid).map_err(ctx)?;
+    }
+    for glob in &sel.exclude_globs {
+        walk.hide_glob(glob).map_err(ctx)?;
+    }
+    let commits = walk.collect::<Result<Vec<Oid>, _>>().map_err(ctx)?;
+    let walked: HashSet<Oid> = commits.iter().copied().collect();
+    let shallow = shallow_commits(repo);
+    let mut out = CommitWalk {
+        shallow_edge: commits.iter().copied().find(|c| shallow.contains(c)),
+        ..CommitWalk::default()
+    };
+    let mut boundary = HashSet::new();
+    let mut parents_of_walked = HashSet::new();
+    for &oid in &commits {
+        if shallow.contains(&oid) {
+            continue;
+        }
+        let commit = repo
+            .find_commit(oid)
+            .map_err(|e| GitError::git(format!("commit {oid}"), e))?;
+        for p in commit.parent_ids() {
+            parents_of_walked.insert(p);
+            if !walked.contains(&p) && boundary.insert(p) {
+                out.boundary.push(p);
+            }
+        }
+    }
+    out.tips = commits
+        .iter()
+        .copied()
+        .filter(|c| !parents_of_walked.contains(c))
+        .collect();
+    out.commits = commits;
+    Ok(out)
+}
+
+/// Walks trees, remembering every tree and blob it has seen.
+#[derive(Default)]
+pub struct TreeWalker {
+    trees: HashSet<Oid>,
+    blobs: HashSet<Oid>,
+    gitlinks: HashSet<Oid>,
+    /// Unique symbolic-link blobs met (their content is a path), not scanned.
+    pub symlinks: HashSet<Oid>,
+}
+
+impl TreeWalker {
+    /// Gitlinks met (submodule commits).
+    pub fn gitlinks(&self) -> &HashSet<Oid> {
+        &self.gitlinks
+    }
+
+    /// Marks everything in `tree` as seen without reporting it: the base of a range.
+    pub fn mark_seen(&mut self, repo: &Repository, tree: Oid) -> Result<(), GitError> {
+        self.walk(repo, tree, "", None, &mut |_| {})
+    }
+
+    /// Walks `tree` of commit number `commit` and hands every blob not seen before to `emit`.
+    pub fn walk_commit(
+        &mut self,
+        repo: &Repository,
+        tree: Oid,
+        commit: u32,
+        emit: &mut dyn FnMut(Job),
+    ) -> Result<(), GitError> {
+        self.walk(repo, tree, "", Some(commit), emit)
+    }
+
+    fn walk(
+        &mut self,
+        repo: &Repository,
+        tree: Oid,
+        prefix: &str,
+        commit: Option<u32>,
+        emit: &mut dyn FnMut(Job),
+    ) -> Result<(), GitError> {
+        if !self.trees.insert(tree) {
+            return Ok(());
+        }
+        let t = repo.find_tree(tree).map_err(|e| {
+            let at = if prefix.is_empty() { "/" } else { prefix };
+            GitError::git(format!("tree {tree} at {at}"), e)
+        })?;
+        for entry in t.iter() {
+            let id = entry.id();
+            match entry.filemode() {
+                MODE_TREE => {
+                    let path = join_path(prefix, entry.name_bytes());
+                    self.walk(repo, id, &path, commit, emit)?;
+                }
+                MODE_GITLINK => {
+                    if commit.is_some() {
+                        self.gitlinks.insert(id);
+                    }
+                }
+                mode => {
+                    if !self.blobs.insert(id) {
+                        continue;
+                    }
+                    let Some(commit) = commit else { continue };
+                    if mode == MODE_LINK {
+                        self.symlinks.insert(id);
+                        continue;
+                    }
+                    let path = join_path(prefix, entry.name_bytes());
+                    emit(Job {
+                        oid: id,
+                        path,
+                        commit: Some(commit),
+                    });
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The base versions of what a range changed: for every boundary commit, the blob at each
+/// touched path and the old side of every file changed or deleted between it and each tip. The
+/// credentials in them were there before the range, so the range did not introduce them.
+pub fn base_versions(
+    repo: &Repository,
+    walk: &CommitWalk,
+    touched: &HashSet<&str>,
+    emit: &mut dyn FnMut(Job),
+) -> Result<(), GitError> {
+    let mut sent = HashSet::new();
+    let tree_of = |oid: Oid| {
+        repo.find_commit(oid)
+            .and_then(|c| c.tree())
+            .map_err(|e| GitError::git(format!("commit {oid}"), e))
+    };
+    let tips = walk
+        .tips
+        .iter()
+        .map(|&t| tree_of(t))
+        .collect::<Result<Vec<_>, _>>()?;
+    for &b in &walk.boundary {
+        let base = tree_of(b)?;
+        let mut send = |oid: Oid, path: String| {
+            if !oid.is_zero() && sent.insert(oid) {
+                emit(Job {
+                    oid,
+                    path,
+                    commit: None,
+                });
+            }
+        };
+        for &path in touched {
+            if let Ok(entry) = base.get_path(Path::new(path)) {
+                if entry.kind() == Some(ObjectType::Blob) && entry.filemode() != MODE_LINK {
+                    send(entry.id(), path.to_string());
+                }
+            }
+        }
+        for tip in &tips {
+            let diff = repo
+                .diff_tree_to_tree(Some(&base), Some(tip), None)
+                .map_err(|e| GitError::git(format!("comparing {b} with the range"), e))?;
+            for delta in diff.deltas() {
+                let old = delta.old_file();
+                let mode = i32::from(old.mode());
+                if mode != MODE_LINK && mode != MODE_GITLINK && mode != MODE_TREE {
+                    let path = old
+                        .path_bytes()
+                        .map_or_else(String::new, |p| String::from_utf8_lossy(p).into_owned());
+                    send(old.id(), path);
+                }
+            }
+        }
+    }
+    Ok(())
+}

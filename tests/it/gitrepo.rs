@@ -1,0 +1,133 @@
+//! A real git repository in a temporary directory, built with the `git` binary, and the runs of
+//! keyfence's git modes on it.
+
+#![allow(dead_code)]
+
+use std::process::Output;
+
+use crate::common::*;
+
+/// A fixture that is a git repository with a fixed identity and clock.
+pub struct Repo {
+    pub fx: Fixture,
+    tick: std::cell::Cell<u64>,
+}
+
+impl Repo {
+    /// `git init` on branch `main`.
+    pub fn new() -> Repo {
+        let fx = Fixture::new();
+        fx.git(&["init", "-q", "-b", "main"]);
+        fx.git(&["config", "commit.gpgsign", "false"]);
+        Repo {
+            fx,
+            tick: std::cell::Cell::new(0),
+        }
+    }
+
+    pub fn path(&self) -> &std::path::Path {
+        self.fx.path()
+    }
+
+    pub fn write(&self, rel: &str, contents: impl AsRef<[u8]>) {
+        self.fx.write(rel, contents);
+    }
+
+    pub fn git(&self, args: &[&str]) -> String {
+        self.fx.git(args)
+    }
+
+    /// Runs `git` with the fixture's identity and returns its output, success or not.
+    pub fn git_output(&self, args: &[&str]) -> Output {
+        self.git_command(args).output().unwrap()
+    }
+
+    fn git_command(&self, args: &[&str]) -> std::process::Command {
+        let mut cmd = std::process::Command::new("git");
+        cmd.current_dir(self.path())
+            .args(args)
+            .env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("HOME", self.path())
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            .env("GIT_AUTHOR_NAME", "Test Author")
+            .env("GIT_AUTHOR_EMAIL", "author@example.com")
+            .env("GIT_COMMITTER_NAME", "Test Author")
+            .env("GIT_COMMITTER_EMAIL", "author@example.com");
+        cmd
+    }
+
+    /// Stages everything and commits it; returns the commit id.
+    pub fn commit(&self, message: &str) -> String {
+        self.git(&["add", "-A"]);
+        self.commit_staged(message)
+    }
+
+    /// Commits what is staged, at a clock that moves one minute per commit.
+    pub fn commit_staged(&self, message: &str) -> String {
+        let t = self.tick.get() + 1;
+        self.tick.set(t);
+        let date = format!("{} +0000", 1_780_000_000 + t * 60);
+        let out = self
+            .git_command(&[
+                "commit",
+                "-q",
+                "--allow-empty",
+                "--no-verify",
+                "-m",
+                message,
+            ])
+            .env("GIT_AUTHOR_DATE", &date)
+            .env("GIT_COMMITTER_DATE", &date)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "commit failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        self.head()
+    }
+
+    pub fn head(&self) -> String {
+        self.git(&["rev-parse", "HEAD"]).trim().to_string()
+    }
+
+    /// Runs keyfence in the repository with a JSON report.
+    pub fn keyfence_json(&self, args: &[&str]) -> (Option<i32>, serde_json::Value, String) {
+        let out = self.keyfence(args, &["--format", "json"]);
+        let doc = json_report(&out.stdout);
+        let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+        (out.status.code(), doc, stderr)
+    }
+
+    /// Runs keyfence in the repository with `args` and then `extra`.
+    pub fn keyfence(&self, args: &[&str], extra: &[&str]) -> Output {
+        self.fx.keyfence().args(args).args(extra).output().unwrap()
+    }
+}
+
+/// The findings of a JSON report.
+pub fn findings(doc: &serde_json::Value) -> Vec<serde_json::Value> {
+    doc["findings"].as_array().cloned().unwrap_or_default()
+}
+
+/// `(rule_id, path, commit)` of each finding.
+pub fn summary(doc: &serde_json::Value) -> Vec<(String, String, String)> {
+    findings(doc)
+        .iter()
+        .map(|f| {
+            (
+                f["rule_id"].as_str().unwrap_or_default().to_string(),
+                f["path"].as_str().unwrap_or_default().to_string(),
+                f["commit"].as_str().unwrap_or_default().to_string(),
+            )
+        })
+        .collect()
+}
+
+/// An INI credentials file with the pair of `seed`, and its key ID.
+pub fn pair(seed: u64) -> (String, String) {
+    let (text, id, _) = credentials_file(seed);
+    (text, id)
+}
