@@ -242,8 +242,9 @@ impl Allowlist {
         allowed
     }
 
-    /// True when a glob of `paths` matches `path` or one of its parent directories.
-    fn allows_path(&self, path: &str) -> bool {
+    /// True when a glob of `paths` matches `path` or one of its parent directories; the
+    /// matching entry is marked as used.
+    pub fn allows_path(&self, path: &str) -> bool {
         let Some(gi) = &self.paths else {
             return false;
         };

@@ -114,6 +114,25 @@ impl Suppressor {
         None
     }
 
+    /// Decides the path-only part of [`Suppressor::check`] for a finding whose blob was scanned
+    /// before its path was known (a history scan reads blobs in pack order while the commit
+    /// walk finds their paths): keyfence's own files and `paths` allowlists. Counts what it
+    /// suppresses.
+    pub fn check_path(&self, rule: &Rule, path: &str) -> bool {
+        let path = self.relative(path);
+        // Both lists are asked so that each marks its matching entries as used.
+        let global = self.allowlist.allows_path(&path);
+        let own = rule
+            .allowlist
+            .as_ref()
+            .is_some_and(|a| a.allows_path(&path));
+        let allowed = self.own_files.contains(&path) || global || own;
+        if allowed {
+            self.count(Reason::Allowlist);
+        }
+        allowed
+    }
+
     /// Counts one suppressed finding.
     pub fn count(&self, reason: Reason) {
         match reason {

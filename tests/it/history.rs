@@ -339,3 +339,46 @@ fn fingerprints_agree_across_modes_and_git2_built_repositories() {
     assert_eq!(history["fingerprint"], file["fingerprint"]);
     assert!(staged["commit"].is_null());
 }
+
+/// A packed repository (deltified blobs, read straight from the pack while the commit walk
+/// runs) reports exactly what a loose one does, path allowlists and inline directives included.
+#[test]
+fn packed_and_loose_repositories_report_the_same() {
+    let r = Repo::new();
+    let (text, _) = pair(12);
+    let body: String = (0..200).map(|i| format!("setting_{i} = {i}\n")).collect();
+    r.write("app/settings.ini", format!("{body}{text}"));
+    let first = r.commit("add");
+    for i in 0..30 {
+        r.write("app/settings.ini", format!("{body}# revision {i}\n{text}"));
+        r.commit(&format!("edit {i}"));
+    }
+    r.write("fixtures/sample.env", pair(13).0);
+    r.write(
+        "docs/allowed.md",
+        format!("{} # keyfence:allow\n", key_id("AKIA", 14)),
+    );
+    r.write(".keyfence.toml", "[allowlist]\npaths = ['fixtures/**']\n");
+    r.commit("fixtures");
+    let loose = r.keyfence_json(&["history"]);
+    r.git(&["repack", "-adfq", "--depth=10"]);
+    assert!(std::fs::read_dir(r.path().join(".git/objects/pack"))
+        .unwrap()
+        .any(|e| e.unwrap().path().extension().is_some_and(|x| x == "pack")));
+    let packed = r.keyfence_json(&["history"]);
+    for (code, doc, stderr) in [&loose, &packed] {
+        assert_eq!(*code, Some(1), "{stderr}");
+        assert_eq!(
+            summary(doc),
+            vec![(
+                "aws-access-key".into(),
+                "app/settings.ini".into(),
+                first.clone()
+            )]
+        );
+        assert_eq!(doc["stats"]["suppressed_by"]["allowlist"], 1, "{doc}");
+        assert_eq!(doc["stats"]["suppressed_by"]["inline"], 1, "{doc}");
+        assert_eq!(doc["stats"]["files_scanned"], 34);
+    }
+    assert_eq!(findings(&loose.1), findings(&packed.1));
+}

@@ -9,7 +9,7 @@ use std::time::Instant;
 
 use git2::Repository;
 
-use super::blobs::{scan_parallel, Collected, Job};
+use super::blobs::{run_on_pool, scan_parallel, Collected, Job, Prescan};
 use super::pack_order::PackOrder;
 use super::progress::Progress;
 use super::walk::{base_versions, walk_commits, CommitWalk, TreeWalker};
@@ -93,28 +93,61 @@ fn collect_and_scan(
     } else {
         opts.threads
     };
-    let mut produced = produce(repo, walk, progress)?;
+    let git_dir = repo.path();
+    let order = PackOrder::load(&git_dir.join("objects"));
+    // A whole history holds nearly every blob of the packs: read them all in pack order while
+    // the commit walk runs on a thread of its own, then give each the path the walk found.
+    let whole = walk.boundary.is_empty() && !walk.commits.is_empty();
+    let (produced, mut pre) = if whole {
+        let packs = order.packs();
+        let prescan = Prescan::new(&packs, engine, opts.scan_binary, progress);
+        let produced = std::thread::scope(|s| {
+            let walker = s.spawn(|| {
+                let produced = Repository::open(git_dir)
+                    .map_err(|e| GitError::git("opening the repository", e))
+                    .and_then(|repo| produce(&repo, walk, progress));
+                prescan.work();
+                produced
+            });
+            run_on_pool(threads.saturating_sub(1).max(1), &|| prescan.work());
+            walker.join().unwrap_or_else(|_| {
+                Err(GitError::git(
+                    "walking trees",
+                    git2::Error::from_str("the walking thread panicked"),
+                ))
+            })
+        });
+        (produced, prescan.finish())
+    } else {
+        (produce(repo, walk, progress), HashMap::new())
+    };
+    let mut produced = produced?;
     let t1 = Instant::now();
-    let order = PackOrder::load(&repo.path().join("objects"));
-    let mut keyed: Vec<((usize, u64), Job)> = produced
-        .jobs
-        .drain(..)
-        .map(|j| (order.key(j.oid), j))
-        .collect();
-    keyed.sort_unstable_by_key(|(k, _)| *k);
-    let jobs: Vec<Job> = keyed.into_iter().map(|(_, j)| j).collect();
+    let mut collected = Collected::default();
+    let mut rest: Vec<((usize, u64), Job)> = Vec::new();
+    for job in produced.jobs.drain(..) {
+        match (job.commit, pre.remove(&job.oid)) {
+            (Some(commit), Some(p)) => collected.add_prescanned(commit, &job.path, p, engine),
+            _ => rest.push((order.key(job.oid), job)),
+        }
+    }
+    drop(pre);
+    rest.sort_unstable_by_key(|(k, _)| *k);
+    let rest: Vec<Job> = rest.into_iter().map(|(_, j)| j).collect();
     let t2 = Instant::now();
-    let collected = scan_parallel(
-        repo.path(),
-        jobs,
+    let left = rest.len();
+    collected.merge(scan_parallel(
+        git_dir,
+        rest,
         engine,
         opts.scan_binary,
         threads,
         progress,
-    );
+    ));
     if timing {
         eprintln!(
-            "keyfence: timing: walk {:.2}s, pack order {:.2}s, scan {:.2}s",
+            "keyfence: timing: walk and pack-order scan {:.2}s, attribution {:.2}s, \
+             {left} blobs read after the walk {:.2}s",
             (t1 - t0).as_secs_f64(),
             (t2 - t1).as_secs_f64(),
             t2.elapsed().as_secs_f64()

@@ -6,6 +6,7 @@ mod blobs;
 mod date;
 pub mod history;
 mod pack_order;
+mod pack_read;
 mod progress;
 pub mod revs;
 pub mod staged;
