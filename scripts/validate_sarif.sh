@@ -27,7 +27,24 @@ code=$?
 set -e
 [ "$code" = 1 ] || { echo "expected exit 1 (findings), got $code"; exit 1; }
 
-python3 - "$schema" "$work/scan.sarif" ${SARIF_EXTRA:-} <<'PY'
+# The same findings from the git modes: history, and ci on a range (commit, author, date).
+repo="$work/repo"
+mkdir -p "$repo"
+g() { git -C "$repo" -c user.name=ci -c user.email=ci@example.com -c commit.gpgsign=false "$@"; }
+g init -q
+echo "base" > "$repo/README"
+g add -A && g commit -qm base
+cp -r "$work/fixture/." "$repo/"
+g add -A && g commit -qm fixture
+set +e
+(cd "$repo" && "$kf" history --format sarif -o "$work/history.sarif")
+h=$?
+(cd "$repo" && "$kf" ci --base HEAD~1 --format sarif -o "$work/ci.sarif")
+c=$?
+set -e
+[ "$h" = 1 ] && [ "$c" = 1 ] || { echo "git modes: expected exit 1, got history $h, ci $c"; exit 1; }
+
+python3 - "$schema" "$work/scan.sarif" "$work/history.sarif" "$work/ci.sarif" ${SARIF_EXTRA:-} <<'PY'
 import json, sys
 import jsonschema
 
@@ -45,12 +62,15 @@ for i, path in enumerate(sys.argv[2:]):
         sys.exit(f"{path}: {len(errors)} schema errors")
     run = log["runs"][0]
     seen = {r["ruleId"] for r in run["results"]}
-    if i == 0:
+    if i <= 2:
         missing = expected - seen
         if missing:
             sys.exit(f"{path}: no result for {sorted(missing)}")
-        if not run["invocations"][0]["toolExecutionNotifications"]:
-            sys.exit(f"{path}: the scan error is not reported")
+    if i == 0 and not run["invocations"][0]["toolExecutionNotifications"]:
+        sys.exit(f"{path}: the scan error is not reported")
+    if i in (1, 2):
+        for r in run["results"]:
+            assert len(r["properties"]["commit"]) == 40, r
     for r in run["results"]:
         assert r["partialFingerprints"]["keyfence/v1"], r
         assert r["locations"][0]["physicalLocation"]["region"]["startLine"] >= 1, r
