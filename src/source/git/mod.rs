@@ -5,6 +5,7 @@
 mod blobs;
 mod date;
 pub mod history;
+mod index_file;
 mod pack_order;
 mod pack_read;
 mod progress;

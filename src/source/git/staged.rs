@@ -7,16 +7,19 @@
 
 use std::time::Instant;
 
-use git2::{Delta, DiffOptions, Repository};
+use std::path::PathBuf;
+
+use git2::{Delta, DiffOptions, Repository, Tree};
 
 use super::blobs::{BlobScanner, Job};
+use super::index_file::{Change, IndexFile};
 use super::progress::Progress;
 use super::GitError;
 use crate::report_model::{ScanError, ScanReport};
 use crate::scan::ScanEngine;
 
-const MODE_LINK: i32 = 0o120000;
-const MODE_GITLINK: i32 = 0o160000;
+const MODE_LINK: u32 = 0o120000;
+const MODE_GITLINK: u32 = 0o160000;
 
 /// Scans the staged change of `repo`.
 pub fn scan_staged(
@@ -40,47 +43,41 @@ pub fn scan_staged(
         }
         Err(e) => return Err(GitError::git("reading HEAD", e)),
     };
-    let index = repo
-        .index()
-        .map_err(|e| GitError::git("reading the index", e))?;
-    let mut opts = DiffOptions::new();
-    opts.include_typechange(true).ignore_submodules(false);
-    let diff = repo
-        .diff_tree_to_index(head.as_ref(), Some(&index), Some(&mut opts))
-        .map_err(|e| GitError::git("comparing the index with HEAD", e))?;
-
+    let timing = std::env::var_os("KEYFENCE_TIMING").is_some();
+    let t0 = Instant::now();
+    let changes = match IndexFile::read(&index_path(repo)) {
+        Some(index) => index
+            .changes(repo, head.as_ref())
+            .map_err(|e| GitError::git("comparing the index with HEAD", e))?,
+        None => libgit2_changes(repo, head.as_ref())?,
+    };
+    let t1 = Instant::now();
     let mut report = ScanReport::default();
     let mut jobs = Vec::new();
-    for delta in diff.deltas() {
-        let (old, new) = (delta.old_file(), delta.new_file());
-        let path = new
-            .path_bytes()
-            .or(old.path_bytes())
-            .map_or_else(String::new, |p| String::from_utf8_lossy(p).into_owned());
-        if delta.status() == Delta::Conflicted {
+    for change in changes {
+        if change.conflicted {
             report.errors.push(ScanError {
-                path,
+                path: change.path,
                 message: "unmerged (conflicted) path: resolve and stage it, then scan again".into(),
             });
             continue;
         }
-        let old_mode = i32::from(old.mode());
-        if !old.id().is_zero() && old_mode != MODE_LINK && old_mode != MODE_GITLINK {
-            jobs.push(Job {
-                oid: old.id(),
-                path: path.clone(),
-                commit: None,
-            });
+        if let Some((oid, mode)) = change.old {
+            if mode != MODE_LINK && mode != MODE_GITLINK {
+                jobs.push(Job {
+                    oid,
+                    path: change.path.clone(),
+                    commit: None,
+                });
+            }
         }
-        if matches!(delta.status(), Delta::Deleted) || new.id().is_zero() {
-            continue;
-        }
-        match i32::from(new.mode()) {
-            MODE_GITLINK => report.stats.submodules_skipped += 1,
-            MODE_LINK => report.stats.symlinks_skipped += 1,
-            _ => jobs.push(Job {
-                oid: new.id(),
-                path,
+        match change.new {
+            None => {}
+            Some((_, MODE_GITLINK)) => report.stats.submodules_skipped += 1,
+            Some((_, MODE_LINK)) => report.stats.symlinks_skipped += 1,
+            Some((oid, _)) => jobs.push(Job {
+                oid,
+                path: change.path,
                 commit: Some(u32::MAX),
             }),
         }
@@ -94,6 +91,15 @@ pub fn scan_staged(
         scanner.scan(&odb, job);
     }
     let mut collected = scanner.out;
+    if timing {
+        eprintln!(
+            "keyfence: timing: open and HEAD {:.1} ms, index and changes {:.1} ms, {} blobs read and scanned {:.1} ms",
+            (t0 - started).as_secs_f64() * 1e3,
+            (t1 - t0).as_secs_f64() * 1e3,
+            jobs.len(),
+            t1.elapsed().as_secs_f64() * 1e3
+        );
+    }
     report.stats.merge(&collected.stats);
     report.errors.append(&mut collected.errors);
     let (findings, preexisting) = super::history::introduced(collected);
@@ -102,4 +108,185 @@ pub fn scan_staged(
     report.stats.elapsed_ms = started.elapsed().as_millis() as u64;
     report.finish();
     Ok(report)
+}
+
+/// The index file the hook's git uses: `GIT_INDEX_FILE` (relative to the current directory, as
+/// git sets it for `git commit -a` and `git commit PATH`), else the repository's own.
+fn index_path(repo: &Repository) -> PathBuf {
+    match std::env::var_os("GIT_INDEX_FILE").filter(|v| !v.is_empty()) {
+        Some(p) => PathBuf::from(p),
+        None => repo.path().join("index"),
+    }
+}
+
+/// The staged change from libgit2's tree-to-index diff, for indexes [`IndexFile`] leaves to it.
+fn libgit2_changes(repo: &Repository, head: Option<&Tree<'_>>) -> Result<Vec<Change>, GitError> {
+    let index = repo
+        .index()
+        .map_err(|e| GitError::git("reading the index", e))?;
+    let mut opts = DiffOptions::new();
+    opts.include_typechange(true).ignore_submodules(false);
+    let diff = repo
+        .diff_tree_to_index(head, Some(&index), Some(&mut opts))
+        .map_err(|e| GitError::git("comparing the index with HEAD", e))?;
+    let side = |f: git2::DiffFile<'_>| (!f.id().is_zero()).then(|| (f.id(), u32::from(f.mode())));
+    Ok(diff
+        .deltas()
+        .map(|delta| {
+            let (old, new) = (delta.old_file(), delta.new_file());
+            let path = new
+                .path_bytes()
+                .or(old.path_bytes())
+                .map_or_else(String::new, |p| String::from_utf8_lossy(p).into_owned());
+            let deleted = delta.status() == Delta::Deleted;
+            Change {
+                path,
+                old: side(old),
+                new: if deleted { None } else { side(new) },
+                conflicted: delta.status() == Delta::Conflicted,
+            }
+        })
+        .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+    use std::process::Command;
+
+    use super::*;
+
+    fn git(dir: &Path, args: &[&str]) {
+        let out = git_output(dir, args);
+        assert!(
+            out.status.success(),
+            "git {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+
+    fn git_output(dir: &Path, args: &[&str]) -> std::process::Output {
+        Command::new("git")
+            .current_dir(dir)
+            .args(args)
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            .env("HOME", dir)
+            .env("GIT_AUTHOR_NAME", "t")
+            .env("GIT_AUTHOR_EMAIL", "t@example.com")
+            .env("GIT_COMMITTER_NAME", "t")
+            .env("GIT_COMMITTER_EMAIL", "t@example.com")
+            .output()
+            .unwrap()
+    }
+
+    fn write(dir: &Path, rel: &str, text: &str) {
+        let p = dir.join(rel);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, text).unwrap();
+    }
+
+    /// The index reader's changes, and libgit2's, sorted.
+    fn both(dir: &Path) -> (Vec<Change>, Vec<Change>) {
+        let repo = Repository::open(dir).unwrap();
+        let head = repo.head().ok().and_then(|h| h.peel_to_tree().ok());
+        let index = IndexFile::read(&dir.join(".git/index")).expect("the reader takes this index");
+        let mut fast = index.changes(&repo, head.as_ref()).unwrap();
+        let mut slow = libgit2_changes(&repo, head.as_ref()).unwrap();
+        fast.sort_by(|a, b| a.path.cmp(&b.path));
+        slow.sort_by(|a, b| a.path.cmp(&b.path));
+        (fast, slow)
+    }
+
+    /// The cache-tree shortcut changes nothing: every kind of staged change comes out as
+    /// libgit2's own diff has it, in index versions 2, 3 and 4.
+    #[test]
+    fn the_index_reader_agrees_with_libgit2() {
+        let tmp = tempfile::tempdir().unwrap();
+        let d = tmp.path();
+        git(d, &["init", "-q"]);
+        for f in [
+            "top.txt",
+            "a/b/c.txt",
+            "a/b/keep.txt",
+            "a/z.txt",
+            "x/one.txt",
+            "x/sub/two.txt",
+            "d/inner.txt",
+            "f",
+            "mode.sh",
+        ] {
+            write(d, f, &format!("{f}\n"));
+        }
+        git(d, &["add", "-A"]);
+        let (fast, slow) = both(d);
+        assert_eq!(fast, slow, "no commit yet");
+        assert_eq!(fast.len(), 9);
+        git(d, &["commit", "-qm", "one"]);
+        let (fast, slow) = both(d);
+        assert!(
+            fast.is_empty() && slow.is_empty(),
+            "nothing staged: {fast:?}"
+        );
+
+        write(d, "a/b/c.txt", "changed\n");
+        write(d, "a/new.txt", "new\n");
+        std::fs::remove_file(d.join("top.txt")).unwrap();
+        std::fs::rename(d.join("x"), d.join("y")).unwrap();
+        std::fs::remove_file(d.join("f")).unwrap();
+        write(d, "f/g.txt", "file became a directory\n");
+        std::fs::remove_dir_all(d.join("d")).unwrap();
+        write(d, "d", "directory became a file\n");
+        git(d, &["add", "-A"]);
+        git(d, &["update-index", "--chmod=+x", "mode.sh"]);
+        let commit = String::from_utf8(git_output(d, &["rev-parse", "HEAD"]).stdout).unwrap();
+        git(
+            d,
+            &[
+                "update-index",
+                "--add",
+                "--cacheinfo",
+                &format!("160000,{},vendor/lib", commit.trim()),
+            ],
+        );
+        for version in ["2", "3", "4"] {
+            git(d, &["update-index", "--index-version", version]);
+            let (fast, slow) = both(d);
+            assert_eq!(fast, slow, "index version {version}");
+            assert!(fast.len() >= 10, "{fast:?}");
+        }
+    }
+
+    #[test]
+    fn conflicts_and_intent_to_add() {
+        let tmp = tempfile::tempdir().unwrap();
+        let d = tmp.path();
+        git(d, &["init", "-q", "-b", "main"]);
+        write(d, "c.txt", "base\n");
+        git(d, &["add", "-A"]);
+        git(d, &["commit", "-qm", "base"]);
+        git(d, &["checkout", "-qb", "side"]);
+        write(d, "c.txt", "side\n");
+        git(d, &["commit", "-qam", "side"]);
+        git(d, &["checkout", "-q", "main"]);
+        write(d, "c.txt", "main\n");
+        git(d, &["commit", "-qam", "main"]);
+        assert!(
+            !git_output(d, &["merge", "-q", "side"]).status.success(),
+            "must conflict"
+        );
+        let repo = Repository::open(d).unwrap();
+        let head = repo.head().unwrap().peel_to_tree().unwrap();
+        let index = IndexFile::read(&d.join(".git/index")).unwrap();
+        let changes = index.changes(&repo, Some(&head)).unwrap();
+        assert_eq!(changes.len(), 1);
+        assert!(changes[0].conflicted && changes[0].path == "c.txt");
+        git(d, &["merge", "--abort"]);
+        write(d, "later.txt", "not staged yet\n");
+        git(d, &["add", "-N", "later.txt"]);
+        let index = IndexFile::read(&d.join(".git/index")).unwrap();
+        assert!(
+            index.changes(&repo, Some(&head)).unwrap().is_empty(),
+            "intent to add stages no content"
+        );
+    }
 }
