@@ -382,3 +382,51 @@ fn packed_and_loose_repositories_report_the_same() {
     }
     assert_eq!(findings(&loose.1), findings(&packed.1));
 }
+
+/// A pull request that merged its base branch in: what the base brought is not the range's.
+#[test]
+fn a_range_with_the_base_merged_in_reports_only_its_own_credentials() {
+    let r = Repo::new();
+    r.write("README.md", "start\n");
+    r.commit("init");
+    r.git(&["checkout", "-q", "-b", "pr"]);
+    let (mine, mine_id) = pair(15);
+    r.write("pr.env", &mine);
+    let introduced = r.commit("the pull request's own leak");
+    r.git(&["checkout", "-q", "main"]);
+    r.write("main.env", pair(16).0);
+    r.commit("a leak on main after the fork");
+    r.git(&["checkout", "-q", "pr"]);
+    let merge = r.git_output(&["merge", "-q", "--no-edit", "main"]);
+    assert!(
+        merge.status.success(),
+        "{}",
+        String::from_utf8_lossy(&merge.stderr)
+    );
+    let (code, doc, _) = r.keyfence_json(&["history", "main..pr"]);
+    assert_eq!(code, Some(1));
+    assert_eq!(
+        summary(&doc),
+        vec![("aws-access-key".into(), "pr.env".into(), introduced)]
+    );
+    assert_eq!(findings(&doc)[0]["key_id"], mine_id.as_str());
+    // The symmetric difference holds main's leak too.
+    let (_, doc, _) = r.keyfence_json(&["history", "HEAD~1...main"]);
+    assert_eq!(findings(&doc).len(), 2, "{doc}");
+}
+
+#[test]
+fn progress_goes_to_stderr_when_asked() {
+    let r = Repo::new();
+    r.write("a.txt", "a\n");
+    r.commit("init");
+    let out = r.keyfence(&["history", "--progress", "always"], &[]);
+    assert_eq!(out.status.code(), Some(0));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("commits walked"), "{err}");
+    let out = r.keyfence(&["history"], &[]);
+    assert!(
+        !String::from_utf8_lossy(&out.stderr).contains("commits walked"),
+        "not a terminal"
+    );
+}

@@ -45,13 +45,14 @@ impl Progress {
         )
     }
 
-    /// Draws the counters until [`Progress::finish`]; call on a thread of its own.
+    /// Draws the counters (at least once) until [`Progress::finish`], then clears the line;
+    /// call on a thread of its own.
     pub fn draw_until_done(&self, total_commits: usize) {
         if !self.enabled {
             return;
         }
         let mut err = std::io::stderr();
-        while !self.done.load(Ordering::Relaxed) {
+        loop {
             let _ = write!(err, "\r{}\x1b[K", self.line(total_commits));
             let _ = err.flush();
             for _ in 0..5 {
@@ -59,6 +60,9 @@ impl Progress {
                     break;
                 }
                 std::thread::sleep(Duration::from_millis(40));
+            }
+            if self.done.load(Ordering::Relaxed) {
+                break;
             }
         }
         let _ = write!(err, "\r\x1b[K");
