@@ -165,46 +165,18 @@ struct Produced {
     errors: Vec<ScanError>,
 }
 
-/// Walks the trees of every commit and lists each new blob, then the base versions of what
-/// changed.
+/// Marks the trees of the base (a range's boundary) seen, walks the trees of every commit and
+/// lists each new blob, then the base versions of what changed. A commit that cannot be read
+/// fully is an error in the report; the walk goes on.
 fn produce(
     repo: &Repository,
     walk: &CommitWalk,
     progress: &Progress,
 ) -> Result<Produced, GitError> {
-    let (walker, mut jobs, errors) = walk_segment(
-        repo,
-        &walk.boundary,
-        &walk.commits,
-        0..walk.commits.len(),
-        progress,
-    );
-    if !walk.boundary.is_empty() {
-        let touched = jobs.iter().map(|j| j.path.as_str()).collect();
-        let mut base = Vec::new();
-        base_versions(repo, walk, &touched, &mut |j| base.push(j))?;
-        jobs.append(&mut base);
-    }
-    Ok(Produced {
-        jobs,
-        submodules: walker.gitlinks().len() as u64,
-        symlinks: walker.symlinks.len() as u64,
-        errors,
-    })
-}
-
-/// Walks commits `range` of `commits` after marking the trees of `base` seen.
-fn walk_segment(
-    repo: &Repository,
-    base: &[git2::Oid],
-    commits: &[git2::Oid],
-    range: std::ops::Range<usize>,
-    progress: &Progress,
-) -> (TreeWalker, Vec<Job>, Vec<ScanError>) {
     let mut errors = Vec::new();
     let mut jobs = Vec::new();
     let mut walker = TreeWalker::default();
-    for &b in base {
+    for &b in &walk.boundary {
         let seen = repo
             .find_commit(b)
             .map_err(|e| GitError::git(format!("commit {b}"), e))
@@ -213,8 +185,7 @@ fn walk_segment(
             errors.push(commit_error(b, &e));
         }
     }
-    for i in range {
-        let oid = commits[i];
+    for (i, &oid) in walk.commits.iter().enumerate() {
         let walked = repo
             .find_commit(oid)
             .map_err(|e| GitError::git(format!("commit {oid}"), e))
@@ -224,7 +195,18 @@ fn walk_segment(
         }
         progress.commit();
     }
-    (walker, jobs, errors)
+    if !walk.boundary.is_empty() {
+        let touched = jobs.iter().map(|j| j.path.as_str()).collect();
+        let mut base = Vec::new();
+        base_versions(repo, walk, &touched, &mut |j| base.push(j))?;
+        jobs.append(&mut base);
+    }
+    Ok(Produced {
+        jobs,
+        submodules: walker.submodules(),
+        symlinks: walker.symlinks(),
+        errors,
+    })
 }
 
 fn commit_error(commit: git2::Oid, e: &GitError) -> ScanError {

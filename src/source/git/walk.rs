@@ -88,14 +88,18 @@ pub struct TreeWalker {
     trees: HashSet<Oid>,
     blobs: HashSet<Oid>,
     gitlinks: HashSet<Oid>,
-    /// Unique symbolic-link blobs met (their content is a path), not scanned.
-    pub symlinks: HashSet<Oid>,
+    symlinks: HashSet<Oid>,
 }
 
 impl TreeWalker {
-    /// Gitlinks met (submodule commits).
-    pub fn gitlinks(&self) -> &HashSet<Oid> {
-        &self.gitlinks
+    /// Unique gitlinks (submodule commits) met: never entered.
+    pub fn submodules(&self) -> u64 {
+        self.gitlinks.len() as u64
+    }
+
+    /// Unique symbolic-link blobs met: their content is a path, not scanned.
+    pub fn symlinks(&self) -> u64 {
+        self.symlinks.len() as u64
     }
 
     /// Marks everything in `tree` as seen without reporting it: the base of a range.
