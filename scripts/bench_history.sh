@@ -40,25 +40,8 @@ if [ ! -f "$repo.planted" ]; then
 fi
 cd "$repo"
 
-median_time() { # RUNS CMD...: median wall seconds of RUNS runs of CMD (warmed up beforehand)
-  local n=$1 warm=0; shift
-  if [ -z "${NO_HYPERFINE:-}" ] && command -v hyperfine >/dev/null; then
-    hyperfine -N -i --style none --warmup "$warm" --runs "$n" --export-json "$work/hf.json" "$(printf '%q ' "$@")" >/dev/null 2>&1
-    python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["results"][0]["median"])' "$work/hf.json"
-  else
-    python3 - "$n" "$warm" "$@" <<'EOF'
-import statistics, subprocess, sys, time
-times = []
-for i in range(int(sys.argv[1]) + int(sys.argv[2])):
-    start = time.perf_counter()
-    subprocess.run(sys.argv[3:], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                   stderr=subprocess.DEVNULL)
-    if i >= int(sys.argv[2]):
-        times.append(time.perf_counter() - start)
-print(statistics.median(times))
-EOF
-  fi
-}
+# shellcheck source=scripts/bench_lib.sh
+. "$root/scripts/bench_lib.sh"
 
 blobs=$(git cat-file --batch-all-objects --batch-check | grep -c ' blob ' || true)
 blob_bytes=$(git cat-file --batch-all-objects --batch-check='%(objecttype) %(objectsize)' |

@@ -11,8 +11,7 @@ use crate::app::{emit, EXIT_CLEAN};
 use crate::app_config;
 use crate::ci_env::detect_range;
 use crate::cli::{
-    BaselineArgs, CiArgs, ColorChoice, ConfigArgs, GitArgs, HistoryArgs, PrePushArgs, ReportArgs,
-    StagedArgs,
+    BaselineArgs, CiArgs, ColorChoice, GitScanArgs, HistoryArgs, PrePushArgs, StagedArgs,
 };
 use crate::config::EffectiveConfig;
 use crate::report_model::ScanReport;
@@ -26,11 +25,14 @@ use crate::source::git::{
 /// A git scan: opens the repository, loads the configuration found at its root, scans with
 /// `scan`, applies the baseline and commit allowlists, and reports.
 fn git_scan(
-    config: &ConfigArgs,
-    report: &ReportArgs,
-    git: &GitArgs,
+    args: &GitScanArgs,
     scan: impl FnOnce(&Repository, &ScanEngine, &GitOptions) -> Result<ScanReport>,
 ) -> Result<u8> {
+    let GitScanArgs {
+        git,
+        config,
+        report,
+    } = args;
     let repo = open_repository()?;
     let loaded = app_config::load(&repository_root(&repo), config)?;
     let opts = GitOptions {
@@ -49,25 +51,17 @@ fn git_scan(
 
 /// `keyfence staged`.
 pub fn staged(args: StagedArgs) -> Result<u8> {
-    git_scan(
-        &args.config,
-        &args.report,
-        &args.git,
-        |repo, engine, opts| Ok(scan_staged(repo, engine, opts.scan_binary)?),
-    )
+    git_scan(&args.scan, |repo, engine, opts| {
+        Ok(scan_staged(repo, engine, opts.scan_binary)?)
+    })
 }
 
 /// `keyfence history`.
 pub fn history(args: HistoryArgs) -> Result<u8> {
-    git_scan(
-        &args.config,
-        &args.report,
-        &args.git,
-        |repo, engine, opts| {
-            let sel = RevSelection::parse(repo, &args.revspecs)?;
-            Ok(scan_history(repo, &sel, engine, opts)?)
-        },
-    )
+    git_scan(&args.scan, |repo, engine, opts| {
+        let sel = RevSelection::parse(repo, &args.revspecs)?;
+        Ok(scan_history(repo, &sel, engine, opts)?)
+    })
 }
 
 /// `keyfence baseline --history REV`: the baseline of what the history of the repository that
@@ -89,35 +83,31 @@ pub fn baseline_history(args: &BaselineArgs, rev: &str) -> Result<u8> {
 /// `keyfence ci`: the range from the CI environment (or `--base`), scanned as a range.
 pub fn ci(args: CiArgs) -> Result<u8> {
     let range = detect_range(&|k| std::env::var(k).ok(), args.base.as_deref())?;
-    git_scan(
-        &args.config,
-        &args.report,
-        &args.git,
-        |repo, engine, opts| {
-            let find = |what: &str, rev: &str| {
-                resolve(repo, rev).map_err(|e| match e {
-                    GitError::BadRevision { .. } => anyhow::anyhow!(
-                        "{what} {rev} ({}) is not in this clone: {e}; {FETCH_MORE_HINT}",
-                        range.origin
-                    ),
-                    other => anyhow::Error::new(other)
-                        .context(format!("{what} {rev} ({})", range.origin)),
-                })
-            };
-            let sel = RevSelection {
-                include: vec![find("head", &range.head)?],
-                exclude: vec![find("base", &range.base)?],
-                ..RevSelection::default()
-            };
-            eprintln!(
-                "keyfence: scanning {}..{} ({})",
-                short(&range.base),
-                short(&range.head),
-                range.origin
-            );
-            Ok(scan_history(repo, &sel, engine, opts)?)
-        },
-    )
+    git_scan(&args.scan, |repo, engine, opts| {
+        let find = |what: &str, rev: &str| {
+            resolve(repo, rev).map_err(|e| match e {
+                GitError::BadRevision { .. } => anyhow::anyhow!(
+                    "{what} {rev} ({}) is not in this clone: {e}; {FETCH_MORE_HINT}",
+                    range.origin
+                ),
+                other => {
+                    anyhow::Error::new(other).context(format!("{what} {rev} ({})", range.origin))
+                }
+            })
+        };
+        let sel = RevSelection {
+            include: vec![find("head", &range.head)?],
+            exclude: vec![find("base", &range.base)?],
+            ..RevSelection::default()
+        };
+        eprintln!(
+            "keyfence: scanning {}..{} ({})",
+            short(&range.base),
+            short(&range.head),
+            range.origin
+        );
+        Ok(scan_history(repo, &sel, engine, opts)?)
+    })
 }
 
 fn short(rev: &str) -> &str {
@@ -156,12 +146,9 @@ pub fn pre_push(args: PrePushArgs) -> Result<u8> {
         return Ok(EXIT_CLEAN);
     };
     drop(repo);
-    git_scan(
-        &args.config,
-        &args.report,
-        &args.git,
-        |repo, engine, opts| Ok(scan_history(repo, &sel, engine, opts)?),
-    )
+    git_scan(&args.scan, |repo, engine, opts| {
+        Ok(scan_history(repo, &sel, engine, opts)?)
+    })
 }
 
 /// The commits of a push from git's pre-push hook input: one line per ref,

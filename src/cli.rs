@@ -171,9 +171,9 @@ pub struct GitArgs {
     pub progress: ColorChoice,
 }
 
-/// `keyfence staged`.
+/// The options every git scanning command takes.
 #[derive(Debug, Args)]
-pub struct StagedArgs {
+pub struct GitScanArgs {
     /// Git options.
     #[command(flatten)]
     pub git: GitArgs,
@@ -183,6 +183,14 @@ pub struct StagedArgs {
     /// Report options.
     #[command(flatten)]
     pub report: ReportArgs,
+}
+
+/// `keyfence staged`.
+#[derive(Debug, Args)]
+pub struct StagedArgs {
+    /// Git, configuration and report options.
+    #[command(flatten)]
+    pub scan: GitScanArgs,
 }
 
 /// `keyfence history`.
@@ -192,15 +200,9 @@ pub struct HistoryArgs {
     /// and HEAD.
     #[arg(value_name = "REVSPEC", allow_hyphen_values = false)]
     pub revspecs: Vec<String>,
-    /// Git options.
+    /// Git, configuration and report options.
     #[command(flatten)]
-    pub git: GitArgs,
-    /// Configuration options.
-    #[command(flatten)]
-    pub config: ConfigArgs,
-    /// Report options.
-    #[command(flatten)]
-    pub report: ReportArgs,
+    pub scan: GitScanArgs,
 }
 
 /// `keyfence ci`.
@@ -209,15 +211,9 @@ pub struct CiArgs {
     /// Compare with REF (scan `REF..HEAD`) instead of reading the range from the environment.
     #[arg(long, value_name = "REF")]
     pub base: Option<String>,
-    /// Git options.
+    /// Git, configuration and report options.
     #[command(flatten)]
-    pub git: GitArgs,
-    /// Configuration options.
-    #[command(flatten)]
-    pub config: ConfigArgs,
-    /// Report options.
-    #[command(flatten)]
-    pub report: ReportArgs,
+    pub scan: GitScanArgs,
 }
 
 /// `keyfence install`.
@@ -240,15 +236,9 @@ pub struct PrePushArgs {
     /// The remote's URL, as git passes it to the hook.
     #[arg(value_name = "URL")]
     pub url: Option<String>,
-    /// Git options.
+    /// Git, configuration and report options.
     #[command(flatten)]
-    pub git: GitArgs,
-    /// Configuration options.
-    #[command(flatten)]
-    pub config: ConfigArgs,
-    /// Report options.
-    #[command(flatten)]
-    pub report: ReportArgs,
+    pub scan: GitScanArgs,
 }
 
 /// `--color`.

@@ -56,11 +56,11 @@ pub fn keyfence_in(dir: &Path) -> Command {
     cmd
 }
 
-/// Runs `git` in `dir` with a fixed identity and no user configuration; panics on failure.
-pub fn git_in(dir: &Path, args: &[&str]) -> String {
-    let out = Command::new("git")
-        .current_dir(dir)
-        .args(args)
+/// `git` in `dir` with a fixed identity and no user configuration, nothing of the caller's
+/// environment but PATH.
+pub fn git_command(dir: &Path) -> Command {
+    let mut cmd = Command::new("git");
+    cmd.current_dir(dir)
         .env_clear()
         .env("PATH", std::env::var_os("PATH").unwrap_or_default())
         .env("HOME", dir)
@@ -68,9 +68,13 @@ pub fn git_in(dir: &Path, args: &[&str]) -> String {
         .env("GIT_AUTHOR_NAME", "Test Author")
         .env("GIT_AUTHOR_EMAIL", "author@example.com")
         .env("GIT_COMMITTER_NAME", "Test Author")
-        .env("GIT_COMMITTER_EMAIL", "author@example.com")
-        .output()
-        .expect("git runs");
+        .env("GIT_COMMITTER_EMAIL", "author@example.com");
+    cmd
+}
+
+/// Runs `git` in `dir` (see [`git_command`]); panics on failure.
+pub fn git_in(dir: &Path, args: &[&str]) -> String {
+    let out = git_command(dir).args(args).output().expect("git runs");
     assert!(
         out.status.success(),
         "git {args:?} failed: {}",

@@ -43,17 +43,8 @@ impl Repo {
     }
 
     fn git_command(&self, args: &[&str]) -> std::process::Command {
-        let mut cmd = std::process::Command::new("git");
-        cmd.current_dir(self.path())
-            .args(args)
-            .env_clear()
-            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-            .env("HOME", self.path())
-            .env("GIT_CONFIG_NOSYSTEM", "1")
-            .env("GIT_AUTHOR_NAME", "Test Author")
-            .env("GIT_AUTHOR_EMAIL", "author@example.com")
-            .env("GIT_COMMITTER_NAME", "Test Author")
-            .env("GIT_COMMITTER_EMAIL", "author@example.com");
+        let mut cmd = git_command(self.path());
+        cmd.args(args);
         cmd
     }
 

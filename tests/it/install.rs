@@ -31,17 +31,8 @@ fn install(dir: &Path, args: &[&str]) -> Output {
 /// Runs `git` as [`git_in`] does (clean environment, fixed identity) plus `env`, and returns
 /// the outcome instead of panicking.
 fn git_out(dir: &Path, args: &[&str], env: &[(&str, OsString)]) -> Output {
-    let mut cmd = Command::new("git");
-    cmd.current_dir(dir)
-        .args(args)
-        .env_clear()
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .env("HOME", dir)
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .env("GIT_AUTHOR_NAME", "Test Author")
-        .env("GIT_AUTHOR_EMAIL", "author@example.com")
-        .env("GIT_COMMITTER_NAME", "Test Author")
-        .env("GIT_COMMITTER_EMAIL", "author@example.com");
+    let mut cmd = git_command(dir);
+    cmd.args(args);
     for (k, v) in env {
         cmd.env(k, v);
     }

@@ -336,17 +336,7 @@ mod tests {
     #[test]
     fn agrees_with_a_real_pack() {
         let dir = tempfile::tempdir().unwrap();
-        let run = |args: &[&str]| {
-            let out = std::process::Command::new("git")
-                .current_dir(dir.path())
-                .args(args)
-                .env("GIT_CONFIG_NOSYSTEM", "1")
-                .env("HOME", dir.path())
-                .output()
-                .unwrap();
-            assert!(out.status.success(), "{args:?}");
-            String::from_utf8(out.stdout).unwrap()
-        };
+        let run = |args: &[&str]| super::super::test_git::run(dir.path(), args);
         run(&["init", "-q"]);
         std::fs::write(dir.path().join("a"), "one\n").unwrap();
         std::fs::write(dir.path().join("b"), "two\n").unwrap();
@@ -398,17 +388,7 @@ mod tests {
     #[test]
     fn lists_deltified_blobs_as_blobs() {
         let dir = tempfile::tempdir().unwrap();
-        let run = |args: &[&str]| {
-            let out = std::process::Command::new("git")
-                .current_dir(dir.path())
-                .args(args)
-                .env("GIT_CONFIG_NOSYSTEM", "1")
-                .env("HOME", dir.path())
-                .output()
-                .unwrap();
-            assert!(out.status.success(), "{args:?}");
-            String::from_utf8(out.stdout).unwrap()
-        };
+        let run = |args: &[&str]| super::super::test_git::run(dir.path(), args);
         run(&["init", "-q"]);
         let body: String = (0..200).map(|i| format!("line {i} of a file\n")).collect();
         for v in 0..5 {

@@ -224,16 +224,7 @@ mod tests {
     #[test]
     fn reads_a_real_pack_like_libgit2() {
         let dir = tempfile::tempdir().unwrap();
-        let run = |args: &[&str]| {
-            let out = std::process::Command::new("git")
-                .current_dir(dir.path())
-                .args(args)
-                .env("GIT_CONFIG_NOSYSTEM", "1")
-                .env("HOME", dir.path())
-                .output()
-                .unwrap();
-            assert!(out.status.success(), "{args:?}");
-        };
+        let run = |args: &[&str]| super::super::test_git::run(dir.path(), args);
         run(&["init", "-q"]);
         let body: String = (0..300)
             .map(|i| format!("line {i}: some text here\n"))

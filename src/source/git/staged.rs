@@ -152,31 +152,13 @@ fn libgit2_changes(repo: &Repository, head: Option<&Tree<'_>>) -> Result<Vec<Cha
 #[cfg(test)]
 mod tests {
     use std::path::Path;
-    use std::process::Command;
 
     use super::*;
 
-    fn git(dir: &Path, args: &[&str]) {
-        let out = git_output(dir, args);
-        assert!(
-            out.status.success(),
-            "git {args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-    }
+    use super::super::test_git::{output as git_output, run};
 
-    fn git_output(dir: &Path, args: &[&str]) -> std::process::Output {
-        Command::new("git")
-            .current_dir(dir)
-            .args(args)
-            .env("GIT_CONFIG_NOSYSTEM", "1")
-            .env("HOME", dir)
-            .env("GIT_AUTHOR_NAME", "t")
-            .env("GIT_AUTHOR_EMAIL", "t@example.com")
-            .env("GIT_COMMITTER_NAME", "t")
-            .env("GIT_COMMITTER_EMAIL", "t@example.com")
-            .output()
-            .unwrap()
+    fn git(dir: &Path, args: &[&str]) {
+        run(dir, args);
     }
 
     fn write(dir: &Path, rel: &str, text: &str) {
