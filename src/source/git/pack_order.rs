@@ -341,15 +341,7 @@ mod tests {
         std::fs::write(dir.path().join("a"), "one\n").unwrap();
         std::fs::write(dir.path().join("b"), "two\n").unwrap();
         run(&["add", "."]);
-        run(&[
-            "-c",
-            "user.name=t",
-            "-c",
-            "user.email=t@t",
-            "commit",
-            "-qm",
-            "m",
-        ]);
+        run(&["commit", "-qm", "m"]);
         run(&["repack", "-adq"]);
         let order = PackOrder::load(&dir.path().join(".git/objects"));
         let idx = std::fs::read_dir(dir.path().join(".git/objects/pack"))
@@ -394,15 +386,7 @@ mod tests {
         for v in 0..5 {
             std::fs::write(dir.path().join("f"), format!("{body}version {v}\n")).unwrap();
             run(&["add", "."]);
-            run(&[
-                "-c",
-                "user.name=t",
-                "-c",
-                "user.email=t@t",
-                "commit",
-                "-qm",
-                "m",
-            ]);
+            run(&["commit", "-qm", "m"]);
         }
         run(&["repack", "-adfq"]);
         let all = run(&[

@@ -235,15 +235,7 @@ mod tests {
             std::fs::write(dir.path().join("f.txt"), &text).unwrap();
             std::fs::write(dir.path().join(format!("n{}.txt", v % 3)), format!("{v}\n")).unwrap();
             run(&["add", "."]);
-            run(&[
-                "-c",
-                "user.name=t",
-                "-c",
-                "user.email=t@t",
-                "commit",
-                "-qm",
-                "m",
-            ]);
+            run(&["commit", "-qm", "m"]);
         }
         run(&["repack", "-adfq", "--depth=5"]);
         let packs = PackOrder::load(&dir.path().join(".git/objects")).packs();
