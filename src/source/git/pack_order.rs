@@ -5,7 +5,6 @@
 //! pack indexes (`objects/pack/*.idx`, version 2) to find each object's pack and offset, and the
 //! entry headers of the packs to list their blobs in pack order without inflating anything.
 
-use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 
 use git2::Oid;
@@ -136,7 +135,7 @@ impl IdxFile {
         for (k, &(offset, i)) in sorted.iter().enumerate() {
             let end = sorted.get(k + 1).map_or(data_end, |e| e.0);
             let n = ENTRY_HEADER_MAX.min(end.saturating_sub(offset) as usize);
-            pack.read_exact_at(&mut header[..n], offset)?;
+            super::pack_read::read_exact_at(&pack, &mut header[..n], offset)?;
             let mut entry = PackEntry {
                 oid: self.oid_at(i).unwrap_or_else(Oid::zero),
                 offset,

@@ -8,7 +8,6 @@
 use std::collections::{HashMap, VecDeque};
 use std::fs::File;
 use std::io;
-use std::os::unix::fs::FileExt;
 use std::sync::Arc;
 
 use flate2::{Decompress, FlushDecompress, Status};
@@ -102,7 +101,7 @@ impl<'a> PackReader<'a> {
         let e = &self.pack.entries[k];
         let len = usize::try_from(e.end.saturating_sub(e.offset)).map_err(|_| bad("entry size"))?;
         self.raw.resize(len, 0);
-        self.file.read_exact_at(&mut self.raw, e.offset)?;
+        read_exact_at(&self.file, &mut self.raw, e.offset)?;
         let (entry, size, header) =
             parse_entry_full(&self.raw).ok_or_else(|| bad("entry header"))?;
         let size = usize::try_from(size).map_err(|_| bad("object size"))?;
@@ -131,6 +130,31 @@ impl<'a> PackReader<'a> {
             return Err(bad("inflated size does not match the header"));
         }
         Ok((entry, out))
+    }
+}
+
+/// Fills `buf` from `file` at `offset`, without moving a shared cursor (positional reads, so
+/// readers on several threads need no lock).
+pub fn read_exact_at(file: &File, buf: &mut [u8], offset: u64) -> io::Result<()> {
+    #[cfg(unix)]
+    {
+        std::os::unix::fs::FileExt::read_exact_at(file, buf, offset)
+    }
+    #[cfg(windows)]
+    {
+        let mut done = 0;
+        while done < buf.len() {
+            let n = std::os::windows::fs::FileExt::seek_read(
+                file,
+                &mut buf[done..],
+                offset + done as u64,
+            )?;
+            if n == 0 {
+                return Err(io::ErrorKind::UnexpectedEof.into());
+            }
+            done += n;
+        }
+        Ok(())
     }
 }
 
