@@ -11,7 +11,7 @@ use crate::app::{emit, EXIT_CLEAN};
 use crate::app_config;
 use crate::ci_env::detect_range;
 use crate::cli::{
-    BaselineArgs, CiArgs, ColorChoice, GitScanArgs, HistoryArgs, PrePushArgs, StagedArgs,
+    BaselineArgs, CiArgs, GitScanArgs, HistoryArgs, PrePushArgs, ProgressChoice, StagedArgs,
 };
 use crate::config::EffectiveConfig;
 use crate::report_model::ScanReport;
@@ -39,9 +39,9 @@ fn git_scan(
         scan_binary: git.binary,
         threads: report.threads,
         progress: match git.progress {
-            ColorChoice::Always => true,
-            ColorChoice::Never => false,
-            ColorChoice::Auto => std::io::stderr().is_terminal(),
+            ProgressChoice::Always => true,
+            ProgressChoice::Never => false,
+            ProgressChoice::Auto => std::io::stderr().is_terminal(),
         },
     };
     let mut result = scan(&repo, &loaded.engine, &opts)?;

@@ -31,18 +31,24 @@ pub enum Command {
     Config(ConfigCommandArgs),
     /// Write a baseline of the current findings, so that only new ones are reported.
     Baseline(BaselineArgs),
-    /// Scan what is staged for the next commit (what the pre-commit hook runs): only credentials
-    /// the staged change introduces are reported.
+    /// Scan what is staged for the next commit (the pre-commit hook).
+    ///
+    /// Reads the index, never the work tree, and reports only the credentials the staged change
+    /// introduces.
     Staged(StagedArgs),
-    /// Scan git history: every commit reachable from REVSPECs (default: all refs), each unique
-    /// blob once; `BASE..HEAD` reports only what the range introduced.
+    /// Scan git history: every commit of every ref, or a range.
+    ///
+    /// Each unique blob is read once; a credential is reported at the commit and path that
+    /// introduced it. `BASE..HEAD` reports only what the range introduced.
     History(HistoryArgs),
     /// Scan the commits of a pull request or push, worked out from the CI environment.
     Ci(CiArgs),
     /// Install keyfence as the repository's pre-commit hook (or pre-push hook).
     Install(InstallArgs),
-    /// Scan the commits a `git push` is about to send (what the pre-push hook runs): reads the
-    /// hook's standard input, or pre-commit's PRE_COMMIT_FROM_REF/PRE_COMMIT_TO_REF.
+    /// Scan the commits a `git push` is about to send (the pre-push hook).
+    ///
+    /// Reads the refs being pushed from the hook's standard input, or the pre-commit framework's
+    /// PRE_COMMIT_FROM_REF and PRE_COMMIT_TO_REF.
     PrePush(PrePushArgs),
 }
 
@@ -166,9 +172,9 @@ pub struct GitArgs {
     /// Scan blobs that look binary instead of skipping them.
     #[arg(long)]
     pub binary: bool,
-    /// Progress on stderr: `auto` when stderr is a terminal.
-    #[arg(long, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN")]
-    pub progress: ColorChoice,
+    /// Progress (commits walked, blobs, bytes) on stderr.
+    #[arg(long, value_enum, default_value_t = ProgressChoice::Auto, value_name = "WHEN")]
+    pub progress: ProgressChoice,
 }
 
 /// The options every git scanning command takes.
@@ -239,6 +245,17 @@ pub struct PrePushArgs {
     /// Git, configuration and report options.
     #[command(flatten)]
     pub scan: GitScanArgs,
+}
+
+/// `--progress`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ProgressChoice {
+    /// When standard error is a terminal.
+    Auto,
+    /// Always.
+    Always,
+    /// Never.
+    Never,
 }
 
 /// `--color`.
