@@ -430,3 +430,83 @@ fn progress_goes_to_stderr_when_asked() {
         "not a terminal"
     );
 }
+
+/// A long history is walked in stretches on several threads: a credential carried across the
+/// cut, or removed and added back later, still belongs to the commit that first held it.
+#[test]
+fn long_histories_walked_in_stretches_attribute_the_first_commit() {
+    let r = Repo::new();
+    let (early, early_id) = pair(17);
+    let (late, late_id) = pair(18);
+    let (back, back_id) = pair(19);
+    // A fast-import stream: 2,400 commits on main, each editing a counter file.
+    let mut stream = String::new();
+    let blob = |s: &mut String, text: &str| {
+        s.push_str(&format!("data {}\n{text}\n", text.len()));
+    };
+    for i in 1..=2400u32 {
+        stream.push_str(&format!(
+            "commit refs/heads/main\ncommitter T <t@example.com> {} +0000\n",
+            1_780_000_000 + i
+        ));
+        blob(&mut stream, &format!("commit {i}"));
+        stream.push_str("M 100644 inline counter.txt\n");
+        blob(&mut stream, &format!("{i}\n"));
+        let mut file = |path: &str, text: &str| {
+            stream.push_str(&format!("M 100644 inline {path}\n"));
+            blob(&mut stream, text);
+        };
+        match i {
+            100 => file("config/early.ini", &early),
+            50 => file("tmp/back.ini", &back),
+            60 => stream.push_str("D tmp/back.ini\n"),
+            1800 => file("config/late.ini", &late),
+            2000 => file("restored/back.ini", &back),
+            _ => {}
+        }
+        stream.push('\n');
+    }
+    let mut child = git_command(r.path())
+        .args(["fast-import", "--quiet"])
+        .stdin(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    use std::io::Write;
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stream.as_bytes())
+        .unwrap();
+    assert!(child.wait().unwrap().success());
+    r.git(&["repack", "-adq"]);
+    let order: Vec<String> = r
+        .git(&["rev-list", "--reverse", "main"])
+        .lines()
+        .map(str::to_string)
+        .collect();
+    assert_eq!(order.len(), 2400);
+    let (code, doc, stderr) = r.keyfence_json(&["history"]);
+    assert_eq!(code, Some(1), "{stderr}");
+    let mut got: Vec<(String, String, String)> = findings(&doc)
+        .iter()
+        .map(|f| {
+            (
+                f["key_id"].as_str().unwrap().to_string(),
+                f["path"].as_str().unwrap().to_string(),
+                f["commit"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    got.sort();
+    let mut want = vec![
+        (early_id, "config/early.ini".to_string(), order[99].clone()),
+        (late_id, "config/late.ini".to_string(), order[1799].clone()),
+        (back_id, "tmp/back.ini".to_string(), order[49].clone()),
+    ];
+    want.sort();
+    assert_eq!(got, want);
+    assert_eq!(doc["stats"]["commits_scanned"], 2400);
+    // Every counter version, plus the three credential files.
+    assert_eq!(doc["stats"]["files_scanned"], 2400 + 3);
+}

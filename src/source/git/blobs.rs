@@ -8,6 +8,7 @@ use std::sync::Mutex;
 
 use git2::{Odb, Oid, Repository};
 
+use super::oid_set::{raw, OidMap};
 use super::pack_order::PackEntries;
 use super::pack_read::PackReader;
 use super::progress::Progress;
@@ -153,7 +154,7 @@ pub struct Prescan<'a> {
     packs: &'a [PackEntries],
     units: Vec<(usize, Vec<usize>)>,
     next: AtomicUsize,
-    done: Mutex<HashMap<Oid, Prescanned>>,
+    done: Mutex<OidMap<Prescanned>>,
     engine: &'a ScanEngine,
     scan_binary: bool,
     progress: &'a Progress,
@@ -180,7 +181,7 @@ impl<'a> Prescan<'a> {
             packs,
             units,
             next: AtomicUsize::new(0),
-            done: Mutex::new(HashMap::with_capacity(count)),
+            done: Mutex::new(OidMap::with_capacity_and_hasher(count, Default::default())),
             engine,
             scan_binary,
             progress,
@@ -211,7 +212,7 @@ impl<'a> Prescan<'a> {
                 };
                 self.progress.blob(data.len());
                 let size = data.len() as u64;
-                let oid = self.packs[*p].entries[k].oid;
+                let oid = raw(self.packs[*p].entries[k].oid);
                 local.push((
                     oid,
                     Prescanned {
@@ -229,7 +230,7 @@ impl<'a> Prescan<'a> {
     }
 
     /// What every worker scanned, by blob.
-    pub fn finish(self) -> HashMap<Oid, Prescanned> {
+    pub fn finish(self) -> OidMap<Prescanned> {
         self.done.into_inner().unwrap_or_else(|e| e.into_inner())
     }
 }

@@ -10,7 +10,9 @@ use std::time::Instant;
 use git2::Repository;
 
 use super::blobs::{run_on_pool, scan_parallel, Collected, Job, Prescan};
+use super::oid_set::{raw, OidMap};
 use super::pack_order::PackOrder;
+use super::pack_read::PackObjects;
 use super::progress::Progress;
 use super::walk::{base_versions, walk_commits, CommitWalk, TreeWalker};
 use super::{commit_info, GitError, GitOptions, RevSelection};
@@ -101,32 +103,63 @@ fn collect_and_scan(
     let (produced, mut pre) = if whole {
         let packs = order.packs();
         let prescan = Prescan::new(&packs, engine, opts.scan_binary, progress);
+        // Long histories are cut into consecutive stretches walked on threads of their own;
+        // each walking thread joins the blob readers when its stretch is done.
+        let n = walk.commits.len();
+        let stretches = threads.min(n / MIN_COMMITS_PER_SEGMENT).max(1);
+        let per = n.div_ceil(stretches);
         let produced = std::thread::scope(|s| {
-            let walker = s.spawn(|| {
-                let produced = Repository::open(git_dir)
-                    .map_err(|e| GitError::git("opening the repository", e))
-                    .and_then(|repo| produce(&repo, walk, progress));
-                prescan.work();
-                produced
-            });
-            run_on_pool(threads.saturating_sub(1).max(1), &|| prescan.work());
-            walker.join().unwrap_or_else(|_| {
-                Err(GitError::git(
-                    "walking trees",
-                    git2::Error::from_str("the walking thread panicked"),
-                ))
-            })
+            let walkers: Vec<_> = (0..stretches)
+                .map(|k| {
+                    let (order, packs, prescan) = (&order, &packs, &prescan);
+                    s.spawn(move || {
+                        let segment = Repository::open(git_dir)
+                            .map_err(|e| GitError::git("opening the repository", e))
+                            .map(|repo| {
+                                let range = k * per..((k + 1) * per).min(n);
+                                let objects = PackObjects::new(order, packs);
+                                walk_segment(&repo, walk, range, Some(objects), progress)
+                            });
+                        if timing {
+                            eprintln!(
+                                "keyfence: timing: commit walk {k} {:.2}s",
+                                t0.elapsed().as_secs_f64()
+                            );
+                        }
+                        prescan.work();
+                        segment
+                    })
+                })
+                .collect();
+            run_on_pool(threads.saturating_sub(stretches).max(1), &|| prescan.work());
+            walkers
+                .into_iter()
+                .map(|w| {
+                    w.join().unwrap_or_else(|_| {
+                        Err(GitError::git(
+                            "walking trees",
+                            git2::Error::from_str("a walking thread panicked"),
+                        ))
+                    })
+                })
+                .collect::<Result<Vec<_>, _>>()
+                .map(join_segments)
         });
         (produced, prescan.finish())
     } else {
-        (produce(repo, walk, progress), HashMap::new())
+        let packs = order.packs();
+        let objects = PackObjects::new(&order, &packs);
+        (
+            produce(repo, walk, Some(objects), progress),
+            OidMap::default(),
+        )
     };
     let mut produced = produced?;
     let t1 = Instant::now();
     let mut collected = Collected::default();
     let mut rest: Vec<((usize, u64), Job)> = Vec::new();
     for job in produced.jobs.drain(..) {
-        match (job.commit, pre.remove(&job.oid)) {
+        match (job.commit, pre.remove(&raw(job.oid))) {
             (Some(commit), Some(p)) => collected.add_prescanned(commit, &job.path, p, engine),
             _ => rest.push((order.key(job.oid), job)),
         }
@@ -165,18 +198,36 @@ struct Produced {
     errors: Vec<ScanError>,
 }
 
-/// Marks the trees of the base (a range's boundary) seen, walks the trees of every commit and
-/// lists each new blob, then the base versions of what changed. A commit that cannot be read
-/// fully is an error in the report; the walk goes on.
-fn produce(
+/// Commits below which the commit walk is not split between threads.
+const MIN_COMMITS_PER_SEGMENT: usize = 1000;
+
+/// One stretch of consecutive commits of the walk: what its walker met, the new blobs it listed
+/// and the commits it could not read fully.
+struct Segment<'a> {
+    walker: TreeWalker<'a>,
+    jobs: Vec<Job>,
+    errors: Vec<ScanError>,
+}
+
+/// Walks the commits `range` of the walk (the first stretch marks the trees of the base, a
+/// range's boundary, seen first) and lists each new blob. A commit that cannot be read fully is
+/// an error in the report; the walk goes on.
+fn walk_segment<'a>(
     repo: &Repository,
     walk: &CommitWalk,
+    range: std::ops::Range<usize>,
+    packs: Option<PackObjects<'a>>,
     progress: &Progress,
-) -> Result<Produced, GitError> {
+) -> Segment<'a> {
     let mut errors = Vec::new();
     let mut jobs = Vec::new();
-    let mut walker = TreeWalker::default();
-    for &b in &walk.boundary {
+    let mut walker = TreeWalker::new(packs);
+    let base = if range.start == 0 {
+        &walk.boundary[..]
+    } else {
+        &[]
+    };
+    for &b in base {
         let seen = repo
             .find_commit(b)
             .map_err(|e| GitError::git(format!("commit {b}"), e))
@@ -185,7 +236,8 @@ fn produce(
             errors.push(commit_error(b, &e));
         }
     }
-    for (i, &oid) in walk.commits.iter().enumerate() {
+    for i in range {
+        let oid = walk.commits[i];
         let walked = repo
             .find_commit(oid)
             .map_err(|e| GitError::git(format!("commit {oid}"), e))
@@ -195,18 +247,53 @@ fn produce(
         }
         progress.commit();
     }
-    if !walk.boundary.is_empty() {
-        let touched = jobs.iter().map(|j| j.path.as_str()).collect();
-        let mut base = Vec::new();
-        base_versions(repo, walk, &touched, &mut |j| base.push(j))?;
-        jobs.append(&mut base);
+    Segment {
+        walker,
+        jobs,
+        errors,
     }
-    Ok(Produced {
+}
+
+/// Joins the stretches of a walk, in order: a blob belongs to the first stretch that met it.
+fn join_segments(segments: Vec<Segment<'_>>) -> Produced {
+    let mut segments = segments.into_iter();
+    let Some(first) = segments.next() else {
+        return Produced {
+            jobs: Vec::new(),
+            submodules: 0,
+            symlinks: 0,
+            errors: Vec::new(),
+        };
+    };
+    let (mut walker, mut jobs, mut errors) = (first.walker, first.jobs, first.errors);
+    for later in segments {
+        jobs.extend(walker.absorb(later.walker, later.jobs));
+        errors.extend(later.errors);
+    }
+    Produced {
         jobs,
         submodules: walker.submodules(),
         symlinks: walker.symlinks(),
         errors,
-    })
+    }
+}
+
+/// The whole walk on the current thread, then, for a range, the base versions of what changed.
+fn produce(
+    repo: &Repository,
+    walk: &CommitWalk,
+    packs: Option<PackObjects<'_>>,
+    progress: &Progress,
+) -> Result<Produced, GitError> {
+    let segment = walk_segment(repo, walk, 0..walk.commits.len(), packs, progress);
+    let mut produced = join_segments(vec![segment]);
+    if !walk.boundary.is_empty() {
+        let touched = produced.jobs.iter().map(|j| j.path.as_str()).collect();
+        let mut base = Vec::new();
+        base_versions(repo, walk, &touched, &mut |j| base.push(j))?;
+        produced.jobs.append(&mut base);
+    }
+    Ok(produced)
 }
 
 fn commit_error(commit: git2::Oid, e: &GitError) -> ScanError {

@@ -6,6 +6,7 @@ mod blobs;
 mod date;
 pub mod history;
 mod index_file;
+mod oid_set;
 mod pack_order;
 mod pack_read;
 mod progress;

@@ -215,6 +215,15 @@ pub struct PackEntries {
     pub entries: Vec<PackEntry>,
 }
 
+impl PackEntries {
+    /// The position of the entry at `offset`.
+    pub fn position(&self, offset: u64) -> Option<usize> {
+        self.entries
+            .binary_search_by_key(&offset, |e| e.offset)
+            .ok()
+    }
+}
+
 /// A pack entry header: a whole object of a type, or a delta against an earlier offset or an
 /// object id.
 pub enum Entry {
@@ -268,10 +277,16 @@ pub fn parse_entry_full(h: &[u8]) -> Option<(Entry, u64, usize)> {
 impl PackOrder {
     /// The entries of every pack, in offset order. A pack that cannot be read is left out: its
     /// blobs are read later, with libgit2, in the order the walk meets them.
+    /// The n-th pack of the list has the n-th index's pack number of [`PackOrder::key`].
     pub fn packs(&self) -> Vec<PackEntries> {
         self.indexes
             .iter()
-            .filter_map(|i| i.entries().ok())
+            .map(|i| {
+                i.entries().unwrap_or_else(|_| PackEntries {
+                    pack: i.pack.clone(),
+                    entries: Vec::new(),
+                })
+            })
             .collect()
     }
 }

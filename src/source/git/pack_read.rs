@@ -12,7 +12,8 @@ use std::sync::Arc;
 
 use flate2::{Decompress, FlushDecompress, Status};
 
-use super::pack_order::{parse_entry_full, Entry, PackEntries};
+use super::oid_set::IntMap;
+use super::pack_order::{parse_entry_full, Entry, PackEntries, PackOrder};
 
 /// Bytes of decoded objects a reader keeps for deltas to come.
 const CACHE_BYTES: usize = 48 << 20;
@@ -23,7 +24,7 @@ const CACHE_MAX_OBJECT: usize = 4 << 20;
 pub struct PackReader<'a> {
     pack: &'a PackEntries,
     file: File,
-    cache: HashMap<usize, Arc<[u8]>>,
+    cache: IntMap<Arc<[u8]>>,
     order: VecDeque<usize>,
     cached: usize,
     raw: Vec<u8>,
@@ -39,7 +40,7 @@ impl<'a> PackReader<'a> {
         Ok(PackReader {
             pack,
             file: File::open(&pack.pack)?,
-            cache: HashMap::new(),
+            cache: IntMap::default(),
             order: VecDeque::new(),
             cached: 0,
             raw: Vec::new(),
@@ -130,6 +131,36 @@ impl<'a> PackReader<'a> {
             return Err(bad("inflated size does not match the header"));
         }
         Ok((entry, out))
+    }
+}
+
+/// Objects of a repository's packs by id, each pack read by its own [`PackReader`].
+pub struct PackObjects<'a> {
+    order: &'a PackOrder,
+    packs: &'a [PackEntries],
+    readers: HashMap<usize, PackReader<'a>>,
+}
+
+impl<'a> PackObjects<'a> {
+    /// Objects of `packs`, found through `order` (whose [`PackOrder::packs`] they are).
+    pub fn new(order: &'a PackOrder, packs: &'a [PackEntries]) -> PackObjects<'a> {
+        PackObjects {
+            order,
+            packs,
+            readers: HashMap::new(),
+        }
+    }
+
+    /// The object `oid`, when a pack holds it and it reads cleanly.
+    pub fn read(&mut self, oid: git2::Oid) -> Option<Arc<[u8]>> {
+        let (p, offset) = self.order.key(oid);
+        let pack = self.packs.get(p)?;
+        let k = pack.position(offset)?;
+        let reader = match self.readers.entry(p) {
+            std::collections::hash_map::Entry::Occupied(o) => o.into_mut(),
+            std::collections::hash_map::Entry::Vacant(v) => v.insert(PackReader::open(pack).ok()?),
+        };
+        reader.read(k).ok()
     }
 }
 

@@ -5,9 +5,13 @@
 use std::collections::HashSet;
 use std::path::Path;
 
+use std::sync::Arc;
+
 use git2::{ObjectType, Oid, Repository, Sort};
 
 use super::blobs::Job;
+use super::oid_set::{raw, OidSet, RawOid};
+use super::pack_read::PackObjects;
 use super::revs::{shallow_commits, RevSelection};
 use super::{join_path, GitError};
 
@@ -82,16 +86,28 @@ pub fn walk_commits(repo: &Repository, sel: &RevSelection) -> Result<CommitWalk,
     Ok(out)
 }
 
-/// Walks trees, remembering every tree and blob it has seen.
+/// Walks trees, remembering every tree and blob it has seen. Trees are read from the packs with
+/// a [`PackObjects`] when there is one (it keeps every version a delta chain produced, so the
+/// next older version of a directory is usually at hand), else, and for loose trees, with
+/// libgit2.
 #[derive(Default)]
-pub struct TreeWalker {
-    trees: HashSet<Oid>,
-    blobs: HashSet<Oid>,
-    gitlinks: HashSet<Oid>,
-    symlinks: HashSet<Oid>,
+pub struct TreeWalker<'a> {
+    trees: OidSet,
+    blobs: OidSet,
+    gitlinks: OidSet,
+    symlinks: OidSet,
+    packs: Option<PackObjects<'a>>,
 }
 
-impl TreeWalker {
+impl<'a> TreeWalker<'a> {
+    /// A walker that reads trees from `packs` when it can.
+    pub fn new(packs: Option<PackObjects<'a>>) -> TreeWalker<'a> {
+        TreeWalker {
+            packs,
+            ..TreeWalker::default()
+        }
+    }
+
     /// Unique gitlinks (submodule commits) met: never entered.
     pub fn submodules(&self) -> u64 {
         self.gitlinks.len() as u64
@@ -100,6 +116,21 @@ impl TreeWalker {
     /// Unique symbolic-link blobs met: their content is a path, not scanned.
     pub fn symlinks(&self) -> u64 {
         self.symlinks.len() as u64
+    }
+
+    /// Takes in the walker of a later stretch of the same walk and the jobs it listed: keeps the
+    /// jobs whose blob this walker has not met (the earlier stretch met the others first), and
+    /// remembers everything the later walker met.
+    pub fn absorb(&mut self, later: TreeWalker<'_>, jobs: Vec<Job>) -> Vec<Job> {
+        let kept = jobs
+            .into_iter()
+            .filter(|j| !self.blobs.contains(&raw(j.oid)))
+            .collect();
+        self.trees.extend(later.trees);
+        self.blobs.extend(later.blobs);
+        self.gitlinks.extend(later.gitlinks);
+        self.symlinks.extend(later.symlinks);
+        kept
     }
 
     /// Marks everything in `tree` as seen without reporting it: the base of a range.
@@ -126,37 +157,42 @@ impl TreeWalker {
         commit: Option<u32>,
         emit: &mut dyn FnMut(Job),
     ) -> Result<(), GitError> {
-        if !self.trees.insert(tree) {
+        if !self.trees.insert(raw(tree)) {
             return Ok(());
         }
-        let t = repo.find_tree(tree).map_err(|e| {
-            let at = if prefix.is_empty() { "/" } else { prefix };
-            GitError::git(format!("tree {tree} at {at}"), e)
-        })?;
-        for entry in t.iter() {
-            let id = entry.id();
-            match entry.filemode() {
+        let data = match self.packs.as_mut().and_then(|p| p.read(tree)) {
+            Some(data) => data,
+            None => {
+                let t = repo.find_tree(tree).map_err(|e| {
+                    let at = if prefix.is_empty() { "/" } else { prefix };
+                    GitError::git(format!("tree {tree} at {at}"), e)
+                })?;
+                raw_tree(&t)
+            }
+        };
+        for (mode, name, id) in TreeEntries(&data) {
+            match mode {
                 MODE_TREE => {
-                    let path = join_path(prefix, entry.name_bytes());
-                    self.walk(repo, id, &path, commit, emit)?;
+                    let path = join_path(prefix, name);
+                    self.walk(repo, oid(id), &path, commit, emit)?;
                 }
                 MODE_GITLINK => {
                     if commit.is_some() {
-                        self.gitlinks.insert(id);
+                        self.gitlinks.insert(*id);
                     }
                 }
                 mode => {
-                    if !self.blobs.insert(id) {
+                    if !self.blobs.insert(*id) {
                         continue;
                     }
                     let Some(commit) = commit else { continue };
                     if mode == MODE_LINK {
-                        self.symlinks.insert(id);
+                        self.symlinks.insert(*id);
                         continue;
                     }
-                    let path = join_path(prefix, entry.name_bytes());
+                    let path = join_path(prefix, name);
                     emit(Job {
-                        oid: id,
+                        oid: oid(id),
                         path,
                         commit: Some(commit),
                     });
@@ -164,6 +200,44 @@ impl TreeWalker {
             }
         }
         Ok(())
+    }
+}
+
+fn oid(id: &RawOid) -> Oid {
+    Oid::from_bytes(id).unwrap_or_else(|_| Oid::zero())
+}
+
+/// A tree read by libgit2, in git's own tree format.
+fn raw_tree(t: &git2::Tree<'_>) -> Arc<[u8]> {
+    let mut raw = Vec::new();
+    for e in t.iter() {
+        raw.extend_from_slice(format!("{:o} ", e.filemode()).as_bytes());
+        raw.extend_from_slice(e.name_bytes());
+        raw.push(0);
+        raw.extend_from_slice(e.id().as_bytes());
+    }
+    raw.into()
+}
+
+/// The entries of a tree in git's format: `MODE SP NAME NUL OID(20)`, repeated. Parsing stops at
+/// the first malformed entry.
+struct TreeEntries<'t>(&'t [u8]);
+
+impl<'t> Iterator for TreeEntries<'t> {
+    type Item = (i32, &'t [u8], &'t RawOid);
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let d = self.0;
+        let sp = memchr::memchr(b' ', d)?;
+        let nul = sp + 1 + memchr::memchr(0, &d[sp + 1..])?;
+        let id: &RawOid = d.get(nul + 1..nul + 21)?.try_into().ok()?;
+        let mode = d[..sp].iter().try_fold(0i32, |m, &c| {
+            (b'0'..=b'7')
+                .contains(&c)
+                .then(|| m * 8 + i32::from(c - b'0'))
+        })?;
+        self.0 = &d[nul + 21..];
+        Some((mode, &d[sp + 1..nul], id))
     }
 }
 
