@@ -147,12 +147,8 @@ fn collect_and_scan(
         });
         (produced, prescan.finish())
     } else {
-        let packs = order.packs();
-        let objects = PackObjects::new(&order, &packs);
-        (
-            produce(repo, walk, Some(objects), progress),
-            OidMap::default(),
-        )
+        // A range reads few trees: libgit2 reads them without listing the packs first.
+        (produce(repo, walk, None, progress), OidMap::default())
     };
     let mut produced = produced?;
     let t1 = Instant::now();
