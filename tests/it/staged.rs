@@ -152,9 +152,16 @@ fn configuration_at_the_repository_root_applies_from_a_subdirectory() {
 }
 
 #[test]
-fn outside_a_repository_is_an_error() {
+fn outside_a_repository_or_in_a_bare_one_is_an_error() {
     let fx = Fixture::new();
     let out = fx.keyfence().args(["staged"]).output().unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("not in a git repository"));
+    git_in(fx.path(), &["init", "-q", "--bare", "b.git"]);
+    let out = keyfence_in(&fx.path().join("b.git"))
+        .args(["staged"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("bare repository"));
 }

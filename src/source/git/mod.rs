@@ -40,6 +40,12 @@ pub enum GitError {
         /// libgit2's words.
         message: String,
     },
+    /// `keyfence staged` in a bare repository.
+    #[error("{dir}: a bare repository has no index, so nothing is staged (`keyfence history` scans its commits)")]
+    Bare {
+        /// The repository.
+        dir: String,
+    },
     /// A revision that does not resolve to a commit.
     #[error("{spec}: not a commit in this repository ({message})")]
     BadRevision {

@@ -28,6 +28,11 @@ pub fn scan_staged(
     scan_binary: bool,
 ) -> Result<ScanReport, GitError> {
     let started = Instant::now();
+    if repo.is_bare() {
+        return Err(GitError::Bare {
+            dir: repo.path().display().to_string(),
+        });
+    }
     let head = match repo.head() {
         Ok(h) => Some(
             h.peel_to_tree()
