@@ -126,9 +126,15 @@ fn index_path(repo: &Repository) -> PathBuf {
 
 /// The staged change from libgit2's tree-to-index diff, for indexes [`IndexFile`] leaves to it.
 fn libgit2_changes(repo: &Repository, head: Option<&Tree<'_>>) -> Result<Vec<Change>, GitError> {
-    let index = repo
-        .index()
-        .map_err(|e| GitError::git("reading the index", e))?;
+    let index = repo.index().map_err(|e| {
+        let context = if e.message().contains("'link'") {
+            "reading the index: it is a split index (core.splitIndex), which keyfence cannot read \
+             yet; `git update-index --no-split-index` turns it off"
+        } else {
+            "reading the index"
+        };
+        GitError::git(context, e)
+    })?;
     let mut opts = DiffOptions::new();
     opts.include_typechange(true).ignore_submodules(false);
     let diff = repo
