@@ -165,3 +165,34 @@ fn outside_a_repository_or_in_a_bare_one_is_an_error() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("bare repository"));
 }
+
+/// Concluding a merge: what the merged branch committed is not this commit's, only what the
+/// resolution adds.
+#[test]
+fn a_merge_being_concluded_reports_only_what_the_resolution_adds() {
+    let r = Repo::new();
+    r.write("app.conf", "key = base\n");
+    r.commit("init");
+    r.git(&["checkout", "-q", "-b", "side"]);
+    r.write("app.conf", "key = side\n");
+    r.write("side.env", pair(31).0);
+    r.commit("side, with a committed leak");
+    r.git(&["checkout", "-q", "main"]);
+    r.write("app.conf", "key = main\n");
+    r.commit("main");
+    assert!(
+        !r.git_output(&["merge", "-q", "side"]).status.success(),
+        "must conflict"
+    );
+    r.write("app.conf", "key = resolved\n");
+    r.git(&["add", "app.conf"]);
+    let (code, doc, stderr) = r.keyfence_json(&["staged"]);
+    assert_eq!((code, findings(&doc).len()), (Some(0), 0), "{doc} {stderr}");
+    assert_eq!(doc["stats"]["preexisting"], 1);
+    let (new, new_id) = pair(32);
+    r.write("app.conf", format!("key = resolved\n{new}"));
+    r.git(&["add", "app.conf"]);
+    let (code, doc, _) = r.keyfence_json(&["staged"]);
+    assert_eq!(code, Some(1));
+    assert_eq!(findings(&doc)[0]["key_id"], new_id.as_str());
+}

@@ -58,7 +58,7 @@ pub fn scan_staged(
     };
     let t1 = Instant::now();
     let mut report = ScanReport::default();
-    let mut jobs = Vec::new();
+    let mut jobs = merged_versions(repo, &changes);
     for change in changes {
         if change.conflicted {
             report.errors.push(ScanError {
@@ -113,6 +113,40 @@ pub fn scan_staged(
     report.stats.elapsed_ms = started.elapsed().as_millis() as u64;
     report.finish();
     Ok(report)
+}
+
+/// While a merge is being concluded, the versions of the changed files on the branches being
+/// merged (`MERGE_HEAD`): what they held was committed there, so only what the resolution adds
+/// is introduced by this commit.
+fn merged_versions(repo: &Repository, changes: &[Change]) -> Vec<Job> {
+    let heads: Vec<git2::Oid> = if repo.state() == git2::RepositoryState::Merge {
+        std::fs::read_to_string(repo.path().join("MERGE_HEAD"))
+            .unwrap_or_default()
+            .lines()
+            .filter_map(|l| git2::Oid::from_str(l.trim()).ok())
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let mut jobs = Vec::new();
+    for head in heads {
+        let Ok(tree) = repo.find_commit(head).and_then(|c| c.tree()) else {
+            continue;
+        };
+        for change in changes.iter().filter(|c| c.new.is_some()) {
+            if let Ok(entry) = tree.get_path(std::path::Path::new(&change.path)) {
+                let mode = entry.filemode() as u32;
+                if entry.kind() == Some(git2::ObjectType::Blob) && mode != MODE_LINK {
+                    jobs.push(Job {
+                        oid: entry.id(),
+                        path: change.path.clone(),
+                        commit: None,
+                    });
+                }
+            }
+        }
+    }
+    jobs
 }
 
 /// The index file the hook's git uses: `GIT_INDEX_FILE` (relative to the current directory, as
