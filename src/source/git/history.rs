@@ -131,7 +131,11 @@ fn collect_and_scan(
                     })
                 })
                 .collect();
-            run_on_pool(threads.saturating_sub(stretches).max(1), &|| prescan.work());
+            // Threads beyond the walking ones read blobs from the start; with none left over
+            // (`--threads 1`), the walking threads read them all once their stretch is done.
+            if threads > stretches {
+                run_on_pool(threads - stretches, &|| prescan.work());
+            }
             walkers
                 .into_iter()
                 .map(|w| {
