@@ -1,5 +1,6 @@
 //! Reading and scanning git blobs: one job per unique blob, on a pool of workers that each own a
-//! git2 `Repository` (libgit2 handles are not shared between threads).
+//! git2 `Repository` (libgit2 handles are not shared between threads); and the [`Prescan`] of
+//! every packed blob, read with [`PackReader`]s, for a whole history.
 
 use std::collections::{HashMap, HashSet};
 use std::path::Path;

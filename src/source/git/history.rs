@@ -1,8 +1,11 @@
-//! `keyfence history`: every commit of a selection, each unique blob read and scanned once, in
-//! parallel, while one thread walks the commits. A credential is reported once, at the first
-//! commit (in walk order) and path where it appeared. When the selection is a range, its base is
-//! marked seen first, and credentials that its base versions of the changed files already held
-//! are not reported: only what the range introduced.
+//! `keyfence history`: every commit of a selection, each unique blob read and scanned once. A
+//! credential is reported once, at the first commit (in walk order) and path where it appeared.
+//!
+//! A whole history reads every blob of the packs in pack order, on all cores, while the commit
+//! walk (cut into stretches on long histories) finds where each first appears; then each
+//! finding gets its commit and path. A range walks only its commits: its base is marked seen
+//! first, the blobs its commits introduced are read in pack order, and credentials that the base
+//! versions of the files it changed already held are not reported: only what it introduced.
 
 use std::collections::HashMap;
 use std::time::Instant;
