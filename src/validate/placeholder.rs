@@ -30,7 +30,7 @@ pub fn looks_like_placeholder(text: &[u8]) -> bool {
         || longest_sequential_run(text) > MAX_SEQUENTIAL_RUN
 }
 
-/// True when `text` contains one of [`PLACEHOLDER_WORDS`], ignoring ASCII case.
+/// True when `text` contains one of the placeholder words (`PLACEHOLDER_WORDS`), ignoring ASCII case.
 pub fn contains_placeholder_word(text: &[u8]) -> bool {
     let upper: Vec<u8> = text.iter().map(u8::to_ascii_uppercase).collect();
     PLACEHOLDER_WORDS
