@@ -20,8 +20,8 @@ const MODE_TREE: u32 = 0o040000;
 /// One index entry (stage 0 unless the path is conflicted).
 #[derive(Debug, Clone)]
 pub struct IndexEntry {
-    /// Path from the work tree's root, `/`-separated.
-    pub path: Vec<u8>,
+    /// Path from the work tree's root, `/`-separated: a range of [`IndexFile::paths`].
+    pub path: std::ops::Range<usize>,
     /// The staged blob (or gitlink commit).
     pub oid: Oid,
     /// Git file mode.
@@ -47,6 +47,9 @@ pub struct CacheTree {
 pub struct IndexFile {
     /// Entries in index order (by path, then stage).
     pub entries: Vec<IndexEntry>,
+    /// The bytes entry paths point into: the index file itself, or for version 4 (whose paths
+    /// are prefix-compressed) the paths written out.
+    pub paths: Vec<u8>,
     /// The cache-tree, when the index has one.
     pub tree: Option<CacheTree>,
 }
@@ -76,11 +79,12 @@ impl IndexFile {
     /// Reads the index at `path`; `None` when it is missing, malformed, or uses a feature this
     /// reader leaves to libgit2.
     pub fn read(path: &Path) -> Option<IndexFile> {
-        IndexFile::parse(&std::fs::read(path).ok()?)
+        IndexFile::parse(std::fs::read(path).ok()?)
     }
 
     /// Parses index bytes (versions 2 to 4).
-    pub fn parse(d: &[u8]) -> Option<IndexFile> {
+    pub fn parse(data: Vec<u8>) -> Option<IndexFile> {
+        let d = &data[..];
         if d.len() < 12 + 20 || &d[..4] != b"DIRC" {
             return None;
         }
@@ -92,7 +96,9 @@ impl IndexFile {
         let body_end = d.len() - 20;
         let mut at = 12;
         let mut entries = Vec::with_capacity(count);
-        let mut previous: Vec<u8> = Vec::new();
+        // Version 4 paths are written out here; earlier versions point into the file.
+        let mut arena: Vec<u8> = Vec::new();
+        let mut previous = 0..0;
         for _ in 0..count {
             let mode = be32(d, at + 24)?;
             let oid = Oid::from_bytes(d.get(at + 40..at + 60)?).ok()?;
@@ -113,10 +119,11 @@ impl IndexFile {
                 let rest_at = name_at + used;
                 let nul = memchr::memchr(0, d.get(rest_at..body_end)?)?;
                 let keep = previous.len().checked_sub(strip)?;
-                let mut p = previous[..keep].to_vec();
-                p.extend_from_slice(&d[rest_at..rest_at + nul]);
+                let start = arena.len();
+                arena.extend_from_within(previous.start..previous.start + keep);
+                arena.extend_from_slice(&d[rest_at..rest_at + nul]);
                 at = rest_at + nul + 1;
-                p
+                start..arena.len()
             } else {
                 let len = usize::from(flags & FLAG_NAME_MASK);
                 let nul = if len < usize::from(FLAG_NAME_MASK) {
@@ -124,15 +131,15 @@ impl IndexFile {
                 } else {
                     memchr::memchr(0, d.get(name_at..body_end)?)?
                 };
-                let p = d.get(name_at..name_at + nul)?.to_vec();
+                d.get(name_at..name_at + nul)?;
                 // Entries are padded with 1 to 8 NULs to a multiple of 8 bytes.
                 at += (fixed + nul + 8) & !7;
-                p
+                name_at..name_at + nul
             };
             if mode == MODE_TREE {
                 return None; // a sparse index: directories as entries
             }
-            previous.clone_from(&path);
+            previous = path.clone();
             entries.push(IndexEntry {
                 path,
                 oid,
@@ -154,7 +161,12 @@ impl IndexFile {
             }
             at += 8 + len;
         }
-        Some(IndexFile { entries, tree })
+        let paths = if version == 4 { arena } else { data };
+        Some(IndexFile {
+            entries,
+            paths,
+            tree,
+        })
     }
 
     /// What the index changes against `head` (None: no commit yet), in path order.
@@ -166,7 +178,7 @@ impl IndexFile {
         let mut out = Vec::new();
         let empty = CacheTree::default();
         let node = self.tree.as_ref().unwrap_or(&empty);
-        compare(repo, b"", head, &self.entries, node, &mut out)?;
+        compare(repo, &self.paths, b"", head, &self.entries, node, &mut out)?;
         Ok(out)
     }
 }
@@ -226,6 +238,7 @@ struct Slot<'a> {
 /// that directory; `node` is the directory's cache-tree.
 fn compare(
     repo: &Repository,
+    paths: &[u8],
     prefix: &[u8],
     head: Option<&Tree<'_>>,
     entries: &[IndexEntry],
@@ -240,7 +253,8 @@ fn compare(
     let mut slots: BTreeMap<Vec<u8>, Slot<'_>> = BTreeMap::new();
     let mut i = 0;
     while i < entries.len() {
-        let rest = &entries[i].path[prefix.len()..];
+        let path_of = |e: &IndexEntry| &paths[e.path.clone()];
+        let rest = &path_of(&entries[i])[prefix.len()..];
         match memchr::memchr(b'/', rest) {
             None => {
                 slots
@@ -254,8 +268,8 @@ fn compare(
                 let name = &rest[..slash];
                 let start = i;
                 while i < entries.len()
-                    && entries[i].path[prefix.len()..].starts_with(name)
-                    && entries[i].path.get(prefix.len() + slash) == Some(&b'/')
+                    && path_of(&entries[i])[prefix.len()..].starts_with(name)
+                    && path_of(&entries[i]).get(prefix.len() + slash) == Some(&b'/')
                 {
                     i += 1;
                 }
@@ -309,6 +323,7 @@ fn compare(
             sub_prefix.push(b'/');
             compare(
                 repo,
+                paths,
                 &sub_prefix,
                 sub_head.as_ref(),
                 dir_entries,
