@@ -358,6 +358,14 @@ fn packed_and_loose_repositories_report_the_same() {
         "docs/allowed.md",
         format!("{} # keyfence:allow\n", key_id("AKIA", 14)),
     );
+    // A large binary blob (incompressible, a NUL up front) that also holds a pair: skipped.
+    let mut rng = keyfence::synthetic::Rng::new(5);
+    let mut bin: Vec<u8> = (0..40_000)
+        .flat_map(|_| rng.next_u64().to_le_bytes())
+        .collect();
+    bin[0] = 0;
+    bin.extend_from_slice(pair(20).0.as_bytes());
+    r.write("assets/blob.bin", bin);
     r.write(".keyfence.toml", "[allowlist]\npaths = ['fixtures/**']\n");
     r.commit("fixtures");
     let loose = r.keyfence_json(&["history"]);
@@ -379,6 +387,7 @@ fn packed_and_loose_repositories_report_the_same() {
         assert_eq!(doc["stats"]["suppressed_by"]["allowlist"], 1, "{doc}");
         assert_eq!(doc["stats"]["suppressed_by"]["inline"], 1, "{doc}");
         assert_eq!(doc["stats"]["files_scanned"], 34);
+        assert_eq!(doc["stats"]["binary_skipped"], 1);
     }
     assert_eq!(findings(&loose.1), findings(&packed.1));
 }

@@ -16,7 +16,7 @@ use super::progress::Progress;
 use crate::finding::Finding;
 use crate::report_model::{ScanError, Stats};
 use crate::scan::ScanEngine;
-use crate::source::looks_binary;
+use crate::source::{looks_binary, BINARY_SNIFF_LEN};
 
 /// One blob to scan.
 #[derive(Debug, Clone)]
@@ -142,6 +142,10 @@ pub struct Prescanned {
     pub findings: Vec<Finding>,
 }
 
+/// Packed blobs larger than this (compressed) are first peeked at to skip binary ones without
+/// inflating them whole.
+const PEEK_ABOVE: u64 = 64 << 10;
+
 /// Splits of the blobs of a pack handed to workers: few, so that each worker reads long runs
 /// of consecutive entries (their delta bases in its own cache), enough to share the work.
 const PRESCAN_SPLITS: usize = 16;
@@ -204,6 +208,27 @@ impl<'a> Prescan<'a> {
                 }
             };
             for &k in blobs {
+                let oid = raw(self.packs[*p].entries[k].oid);
+                if !self.scan_binary
+                    && self.packs[*p].entries[k].end - self.packs[*p].entries[k].offset > PEEK_ABOVE
+                {
+                    // A large blob stored whole: its first bytes tell whether it is binary.
+                    if let Some((head, size)) = reader.peek(k, BINARY_SNIFF_LEN) {
+                        if looks_binary(&head) {
+                            self.progress.blob(size as usize);
+                            let findings = Vec::new();
+                            local.push((
+                                oid,
+                                Prescanned {
+                                    size,
+                                    binary: true,
+                                    findings,
+                                },
+                            ));
+                            continue;
+                        }
+                    }
+                }
                 let Ok(data) = reader.read(k) else { continue };
                 let binary = !self.scan_binary && looks_binary(&data);
                 let findings = if binary {
