@@ -24,13 +24,9 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
-if [ -n "${KEYFENCE:-}" ]; then # a given binary, not rebuilt
-  kf=$KEYFENCE
-else
-  kf="$root/target/release/keyfence"
-  cargo build --release --quiet --manifest-path "$root/Cargo.toml" || {
-    kf="(cargo build failed)"; echo "cargo build failed: timing the floors only" >&2; }
-fi
+# shellcheck source=scripts/bench_lib.sh
+. "$root/scripts/bench_lib.sh"
+find_keyfence
 
 if [ ! -f "$repo.planted" ]; then
   rm -rf "$repo"
@@ -40,8 +36,6 @@ if [ ! -f "$repo.planted" ]; then
 fi
 cd "$repo"
 
-# shellcheck source=scripts/bench_lib.sh
-. "$root/scripts/bench_lib.sh"
 
 blobs=$(git cat-file --batch-all-objects --batch-check | grep -c ' blob ' || true)
 blob_bytes=$(git cat-file --batch-all-objects --batch-check='%(objecttype) %(objectsize)' |

@@ -1,5 +1,18 @@
-# Shared by the benchmark scripts: median wall time of repeated runs of a command.
-# Source it after setting `work` (a scratch directory).
+# Shared by the benchmark scripts: the keyfence binary to time, and the median wall time of
+# repeated runs of a command. Source it after setting `root` (the repository) and `work` (a
+# scratch directory).
+
+# Sets `kf`: $KEYFENCE when given (not rebuilt), else a fresh release build. When the build
+# fails, `kf` says so and the script times the git commands only.
+find_keyfence() {
+  if [ -n "${KEYFENCE:-}" ]; then
+    kf=$KEYFENCE
+  else
+    kf="$root/target/release/keyfence"
+    cargo build --release --quiet --manifest-path "$root/Cargo.toml" || {
+      kf="(cargo build failed)"; echo "cargo build failed: timing git only" >&2; }
+  fi
+}
 
 median_time() { # RUNS CMD...: median wall seconds of RUNS runs of CMD, after WARMUP (default 0)
   # unmeasured ones; hyperfine when installed (unless NO_HYPERFINE=1), else a timing loop

@@ -20,13 +20,9 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
-if [ -n "${KEYFENCE:-}" ]; then # a given binary, not rebuilt
-  kf=$KEYFENCE
-else
-  kf="$root/target/release/keyfence"
-  cargo build --release --quiet --manifest-path "$root/Cargo.toml" || {
-    kf="(cargo build failed)"; echo "cargo build failed: timing git only" >&2; }
-fi
+# shellcheck source=scripts/bench_lib.sh
+. "$root/scripts/bench_lib.sh"
+find_keyfence
 
 if [ ! -f "$repo.ready" ]; then
   rm -rf "$repo"
@@ -36,9 +32,7 @@ if [ ! -f "$repo.ready" ]; then
 fi
 cd "$repo"
 
-# shellcheck source=scripts/bench_lib.sh
 WARMUP=3
-. "$root/scripts/bench_lib.sh"
 ms() { echo "$1 * 1000" | bc -l; }
 status() { local rc=0; "$@" >/dev/null 2>&1 || rc=$?; echo "$rc"; }
 
