@@ -39,6 +39,12 @@ fn git_out(dir: &Path, args: &[&str], env: &[(&str, OsString)]) -> Output {
     cmd.output().expect("git runs")
 }
 
+/// No `<hook>.keyfence-backup` was left beside the hook.
+fn assert_no_backup(fx: &Fixture, hook: &str) {
+    let backup = fx.path().join(format!(".git/hooks/{hook}.keyfence-backup"));
+    assert!(!backup.exists(), "{}", backup.display());
+}
+
 fn text(out: &Output) -> String {
     format!(
         "exit {:?}\n--- stdout\n{}--- stderr\n{}",
@@ -180,10 +186,7 @@ fn an_older_keyfence_hook_is_replaced_without_force() {
         body.contains(&keyfence_bin().display().to_string()),
         "{body}"
     );
-    assert!(!fx
-        .path()
-        .join(".git/hooks/pre-commit.keyfence-backup")
-        .exists());
+    assert_no_backup(&fx, "pre-commit");
 }
 
 #[test]
@@ -200,10 +203,7 @@ fn a_foreign_hook_is_refused_and_left_untouched() {
     assert!(stderr.contains("--force"), "{stderr}");
     assert_eq!(std::fs::read(&hook).unwrap(), before);
     assert_eq!(mode(&hook), 0o755);
-    assert!(!fx
-        .path()
-        .join(".git/hooks/pre-commit.keyfence-backup")
-        .exists());
+    assert_no_backup(&fx, "pre-commit");
 }
 
 #[test]
