@@ -1,25 +1,30 @@
 //! keyfence: a fast scanner for AWS credentials in files and git history.
 //!
-//! A source yields blobs; a [`scan::ScanEngine`] turns each blob into [`finding::Finding`]s; a
-//! collector ([`report_model::ScanReport`]) sorts findings and scan errors and hands them to a
-//! reporter.
+//! The data flows one way, through folders named after its stages (see ARCHITECTURE.md):
+//! `cli` resolves the command line and loads the `config` and `rules`; a `source` hands blobs
+//! (files, staged entries, git objects) to the `scan` engine, which turns each into findings with
+//! the `validate` checks; `suppress` drops what allowlists, inline directives and the baseline
+//! allow; `report` sorts what is left and writes it.
+//!
+//! The library is public only for the binary, the benchmarks and the integration tests: the
+//! engine ([`ScanEngine`]), the rules it runs ([`RuleSet`]), the validator settings
+//! ([`AwsSettings`]), synthetic credentials for tests ([`synthetic`]) and the command line
+//! ([`cli`]).
 
-pub mod app;
-pub mod app_config;
-pub mod app_git;
-pub mod ci_env;
+#![warn(missing_docs)]
+
 pub mod cli;
-pub mod config;
-pub mod finding;
-pub mod install;
-pub mod lines;
-pub mod prefilter;
-pub mod report;
-pub mod report_model;
-pub mod rules;
-pub mod scan;
-pub mod source;
-pub mod suppress;
-pub mod synthetic;
-pub mod validate;
-pub mod windows;
+mod config;
+mod report;
+mod rules;
+mod scan;
+mod source;
+mod suppress;
+mod validate;
+
+pub use validate::synthetic;
+
+pub use rules::RuleSet;
+pub use scan::ScanEngine;
+pub use source::CHUNK_LEN;
+pub use validate::AwsSettings;

@@ -1,18 +1,15 @@
 //! The `keyfence` binary: parse, run, map the outcome to an exit code.
 
-use std::process::ExitCode;
-
 use clap::Parser;
-use keyfence::app::{run, EXIT_ERROR};
-use keyfence::cli::Cli;
+use keyfence::cli::{run, Cli, ExitCode};
 
-fn main() -> ExitCode {
+fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
     match run(cli) {
-        Ok(code) => ExitCode::from(code),
+        Ok(code) => code.into(),
         Err(e) => {
             eprintln!("keyfence: error: {e:#}");
-            ExitCode::from(EXIT_ERROR)
+            ExitCode::Error.into()
         }
     }
 }

@@ -7,21 +7,19 @@ use std::path::{Path, PathBuf};
 use thiserror::Error;
 
 use super::syntax::ConfigSyntax;
-use crate::rules::{compile_rule, line_col, syntax_error, RuleError, RuleOrigin, RuleSet};
-use crate::scan::ScanEngine;
-use crate::suppress::{Allowlist, Suppressor, BASELINE_FILE};
-use crate::validate::aws::AwsSettings;
+use crate::rules::{compile_rule, syntax_error, Allowlist, Location, RuleError, RuleSet};
+use crate::validate::AwsSettings;
 
 /// The configuration file looked for at the root.
-pub const CONFIG_FILE: &str = ".keyfence.toml";
+pub(crate) const CONFIG_FILE: &str = ".keyfence.toml";
 
 /// Largest accepted `pairing_window_lines`.
-pub const MAX_PAIRING_WINDOW_LINES: i64 = 100;
+pub(crate) const MAX_PAIRING_WINDOW_LINES: i64 = 100;
 
 /// A configuration that cannot be used. Every variant about the file's content names the file,
 /// the line and the column.
 #[derive(Debug, Error)]
-pub enum ConfigError {
+pub(crate) enum ConfigError {
     /// The file cannot be read.
     #[error("cannot read configuration {file}: {source}")]
     Read {
@@ -31,14 +29,10 @@ pub enum ConfigError {
         source: io::Error,
     },
     /// A value is wrong (unknown rule, out-of-range number, invalid glob or regex, …).
-    #[error("{file}:{line}:{column}: {message}")]
+    #[error("{at}: {message}")]
     At {
-        /// The configuration file.
-        file: String,
-        /// 1-based line.
-        line: usize,
-        /// 1-based column.
-        column: usize,
+        /// Where.
+        at: Location,
         /// What is wrong.
         message: String,
     },
@@ -49,7 +43,7 @@ pub enum ConfigError {
 
 /// The configuration in effect: built-in rules with the file's changes applied.
 #[derive(Debug, Clone)]
-pub struct EffectiveConfig {
+pub(crate) struct EffectiveConfig {
     /// The configuration file as named in messages, when there is one.
     pub file: Option<String>,
     /// The configuration file's path, when there is one.
@@ -68,7 +62,7 @@ pub struct EffectiveConfig {
 
 impl EffectiveConfig {
     /// The defaults: built-in rules, no allowlist, `root` as the root.
-    pub fn builtin(root: &Path) -> Result<EffectiveConfig, ConfigError> {
+    pub(crate) fn builtin(root: &Path) -> Result<EffectiveConfig, ConfigError> {
         Ok(EffectiveConfig {
             file: None,
             path: None,
@@ -82,7 +76,10 @@ impl EffectiveConfig {
 
     /// Loads `explicit` if given (it must exist), else `root/.keyfence.toml` if it exists, else
     /// the defaults.
-    pub fn discover(root: &Path, explicit: Option<&Path>) -> Result<EffectiveConfig, ConfigError> {
+    pub(crate) fn discover(
+        root: &Path,
+        explicit: Option<&Path>,
+    ) -> Result<EffectiveConfig, ConfigError> {
         let (path, shown) = match explicit {
             Some(p) => (p.to_path_buf(), p.display().to_string()),
             None => {
@@ -108,17 +105,16 @@ impl EffectiveConfig {
     }
 
     /// Compiles a configuration's text; `file` names it in errors.
-    pub fn from_toml(text: &str, file: &str, root: &Path) -> Result<EffectiveConfig, ConfigError> {
+    pub(crate) fn from_toml(
+        text: &str,
+        file: &str,
+        root: &Path,
+    ) -> Result<EffectiveConfig, ConfigError> {
         let syntax: ConfigSyntax =
             toml::from_str(text).map_err(|e| syntax_error(text, file, &e))?;
-        let at = |span: std::ops::Range<usize>, message: String| {
-            let (line, column) = line_col(text, span.start);
-            ConfigError::At {
-                file: file.to_string(),
-                line,
-                column,
-                message,
-            }
+        let at = |span: std::ops::Range<usize>, message: String| ConfigError::At {
+            at: Location::at(file, text, span),
+            message,
         };
         let mut aws = AwsSettings::default();
         if let Some(w) = &syntax.pairing_window_lines {
@@ -151,8 +147,8 @@ impl EffectiveConfig {
         for raw in &syntax.rules {
             let id = &raw.get_ref().id;
             if builtin_ids.contains(id) {
-                return Err(RuleOrigin::at(file, text, raw.span())
-                    .error(
+                return Err(Location::at(file, text, raw.span())
+                    .rule_error(
                         id,
                         "this id belongs to a built-in rule; choose another id \
                      (use [[overrides]] to change a built-in rule's severity)",
@@ -194,33 +190,6 @@ impl EffectiveConfig {
             allowlist,
         })
     }
-
-    /// A scan engine with these rules, settings and allowlists. Findings in keyfence's own files
-    /// are allowed: the configuration file, `.keyfence-baseline.json` at the root, and `extra`
-    /// files (an explicit baseline, a baseline being written), given relative to the current
-    /// directory.
-    pub fn engine(&self, extra: &[&Path]) -> ScanEngine {
-        let root = std::path::absolute(&self.root).ok();
-        let mut own = vec![BASELINE_FILE.to_string()];
-        let config = self.path.as_deref();
-        for p in config.into_iter().chain(extra.iter().copied()) {
-            if let Some(rel) = root_relative(root.as_deref(), p) {
-                own.push(rel);
-            }
-        }
-        ScanEngine::with_suppressor(
-            self.rules.clone(),
-            self.aws,
-            Suppressor::new(self.allowlist.clone(), root).with_own_files(own),
-        )
-    }
-}
-
-/// `path` (relative to the current directory) relative to `root`, with `/` separators.
-fn root_relative(root: Option<&Path>, path: &Path) -> Option<String> {
-    let abs = std::path::absolute(path).ok()?;
-    let rel = abs.strip_prefix(root?).ok()?;
-    Some(rel.to_string_lossy().replace('\\', "/"))
 }
 
 #[cfg(test)]
@@ -247,7 +216,7 @@ mod tests {
         assert!(c.rules.get("aws-access-key-id").is_none());
         assert_eq!(
             c.rules.get("aws-secret-access-key").unwrap().severity,
-            crate::finding::Severity::Critical
+            crate::rules::Severity::Critical
         );
         assert_eq!(c.rules.get("x").unwrap().origin.to_string(), "k.toml:6:1");
     }

@@ -7,10 +7,10 @@ mod syntax;
 
 use serde::Serialize;
 
-pub use load::{ConfigError, EffectiveConfig, CONFIG_FILE, MAX_PAIRING_WINDOW_LINES};
-pub use syntax::{AllowlistSyntax, ConfigSyntax, OverrideSyntax, RegexTarget};
+pub(crate) use load::EffectiveConfig;
+use syntax::OverrideSyntax;
 
-use crate::rules::RuleSyntax;
+use crate::rules::{AllowlistSyntax, RuleSyntax};
 
 /// What `keyfence config` prints, in an order TOML accepts (values before tables).
 #[derive(Serialize)]
@@ -27,7 +27,7 @@ struct Printed<'a> {
 impl EffectiveConfig {
     /// The effective configuration as TOML that keyfence itself accepts: the file's settings
     /// with defaults filled in, then the rules in effect as comments.
-    pub fn to_toml(&self) -> String {
+    pub(crate) fn to_toml(&self) -> String {
         let printed = Printed {
             pairing_window_lines: self.aws.pairing_window_lines,
             disabled_rules: self

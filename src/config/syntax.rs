@@ -6,13 +6,12 @@
 use serde::{Deserialize, Serialize};
 use toml::Spanned;
 
-use crate::finding::Severity;
-use crate::rules::RuleSyntax;
+use crate::rules::{AllowlistSyntax, RuleSyntax, Severity};
 
 /// A configuration file.
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
-pub struct ConfigSyntax {
+pub(crate) struct ConfigSyntax {
     /// Lines between a key ID and its secret for them to pair.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pairing_window_lines: Option<Spanned<i64>>,
@@ -33,61 +32,9 @@ pub struct ConfigSyntax {
 /// `[[overrides]]`: a new severity for a rule.
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
-pub struct OverrideSyntax {
+pub(crate) struct OverrideSyntax {
     /// The rule id.
     pub rule: Spanned<String>,
     /// Its new severity.
     pub severity: Severity,
-}
-
-/// What the `regexes` of an allowlist are matched against.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum RegexTarget {
-    /// The secret, or the key ID when the finding has no secret.
-    #[default]
-    Secret,
-    /// The matched text, from the first to the last part of the credential.
-    Match,
-    /// The whole line(s) the finding is on.
-    Line,
-}
-
-/// `[allowlist]` and `[rules.allowlist]`: what not to report.
-#[derive(Debug, Clone, Default, Deserialize, Serialize)]
-#[serde(deny_unknown_fields)]
-pub struct AllowlistSyntax {
-    /// Gitignore-style globs, relative to the root.
-    #[serde(default)]
-    pub paths: Vec<Spanned<String>>,
-    /// Regexes; a finding is allowed when one matches its [`RegexTarget`].
-    #[serde(default)]
-    pub regexes: Vec<Spanned<String>>,
-    /// What `regexes` are matched against (default: the secret).
-    #[serde(default)]
-    pub regex_target: RegexTarget,
-    /// Case-insensitive substrings of the secret or key ID.
-    #[serde(default)]
-    pub stopwords: Vec<Spanned<String>>,
-    /// Exact access key IDs.
-    #[serde(default)]
-    pub key_ids: Vec<Spanned<String>>,
-    /// 12-digit AWS account IDs, matched against the account decoded from a key ID.
-    #[serde(default)]
-    pub accounts: Vec<Spanned<String>>,
-    /// Commit ids (full, or a prefix of at least 7 hex digits); git modes only.
-    #[serde(default)]
-    pub commits: Vec<Spanned<String>>,
-}
-
-impl AllowlistSyntax {
-    /// True when the allowlist lists nothing.
-    pub fn is_empty(&self) -> bool {
-        self.paths.is_empty()
-            && self.regexes.is_empty()
-            && self.stopwords.is_empty()
-            && self.key_ids.is_empty()
-            && self.accounts.is_empty()
-            && self.commits.is_empty()
-    }
 }

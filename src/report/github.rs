@@ -3,8 +3,8 @@
 
 use std::io::{self, Write};
 
-use crate::finding::Severity;
-use crate::report_model::ScanReport;
+use super::model::ScanReport;
+use crate::rules::Severity;
 
 /// Escapes a command's message (`%`, CR, LF), as the Actions runner expects.
 fn escape_data(s: &str) -> String {
@@ -27,7 +27,7 @@ fn command(s: Severity) -> &'static str {
 }
 
 /// Writes one workflow command per finding and per scan error.
-pub fn write(report: &ScanReport, out: &mut dyn Write) -> io::Result<()> {
+pub(crate) fn write(report: &ScanReport, out: &mut dyn Write) -> io::Result<()> {
     for f in &report.findings {
         let mut message = f.message.clone();
         if let Some(k) = &f.key_id {
@@ -50,12 +50,19 @@ pub fn write(report: &ScanReport, out: &mut dyn Write) -> io::Result<()> {
         )?;
     }
     for e in &report.errors {
-        writeln!(
-            out,
-            "::warning file={},title=keyfence could not scan::{}",
-            escape_property(&e.path),
-            escape_data(&e.message)
-        )?;
+        match e.file_path() {
+            Some(path) => writeln!(
+                out,
+                "::warning file={},title=keyfence could not scan::{}",
+                escape_property(path),
+                escape_data(&e.message)
+            )?,
+            None => writeln!(
+                out,
+                "::warning title=keyfence could not scan::{}",
+                escape_data(&format!("{}: {}", e.subject(), e.message))
+            )?,
+        }
     }
     Ok(())
 }

@@ -4,12 +4,12 @@ use std::io::{self, Write};
 
 use serde_json::{json, Value};
 
+use super::finding::Finding;
+use super::model::ScanReport;
 use super::ReportOptions;
-use crate::finding::Finding;
-use crate::report_model::ScanReport;
 
 /// One finding as a JSON object; secrets redacted unless `show_secrets`.
-pub fn finding_json(f: &Finding, show_secrets: bool) -> Value {
+pub(crate) fn finding_json(f: &Finding, show_secrets: bool) -> Value {
     let commit = f.commit.as_ref();
     json!({
         "rule_id": f.rule_id,
@@ -34,7 +34,11 @@ pub fn finding_json(f: &Finding, show_secrets: bool) -> Value {
 
 /// `{"findings": [...], "errors": [...], "stats": {...}}`, plus `"unused": [...]` when
 /// `--report-unused` asked for it.
-pub fn write(report: &ScanReport, opts: ReportOptions, out: &mut dyn Write) -> io::Result<()> {
+pub(crate) fn write(
+    report: &ScanReport,
+    opts: ReportOptions,
+    out: &mut dyn Write,
+) -> io::Result<()> {
     let mut doc = json!({
         "findings": report.findings.iter().map(|f| finding_json(f, opts.show_secrets)).collect::<Vec<_>>(),
         "errors": report.errors,
@@ -48,7 +52,7 @@ pub fn write(report: &ScanReport, opts: ReportOptions, out: &mut dyn Write) -> i
 }
 
 /// One finding per line.
-pub fn write_lines(
+pub(crate) fn write_lines(
     report: &ScanReport,
     opts: ReportOptions,
     out: &mut dyn Write,

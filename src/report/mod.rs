@@ -1,7 +1,11 @@
-//! Reporters: turn a [`ScanReport`] into text, JSON or JSON Lines.
+//! The end of the flow: the report model (findings, scan errors, counters), the formats that
+//! write it, and the one sanitiser for what reaches a terminal.
 
+mod finding;
 mod github;
 mod json;
+mod model;
+mod sanitize;
 mod sarif;
 mod text;
 
@@ -9,12 +13,11 @@ use std::io::{self, Write};
 
 use clap::ValueEnum;
 
-use crate::report_model::ScanReport;
 use crate::rules::RuleSet;
 
-pub use json::finding_json;
-pub use sarif::uri_encode;
-pub use text::{sanitize, summary_line};
+pub(crate) use finding::{fingerprint, CommitInfo, Finding, Secret};
+pub(crate) use model::{ScanError, ScanReport, Stats, Subject, SuppressedBy, UnusedEntry};
+pub(crate) use sanitize::sanitize;
 
 /// Output formats.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -33,7 +36,7 @@ pub enum Format {
 
 /// Options every reporter honours.
 #[derive(Debug, Clone, Copy, Default)]
-pub struct ReportOptions {
+pub(crate) struct ReportOptions {
     /// Print secrets and tokens in full.
     pub show_secrets: bool,
     /// Findings only: no summary line.
@@ -41,7 +44,7 @@ pub struct ReportOptions {
 }
 
 /// Writes `report` in `format` to `out`; `rules` gives SARIF its rule metadata.
-pub fn write_report(
+pub(crate) fn write_report(
     report: &ScanReport,
     rules: &RuleSet,
     format: Format,

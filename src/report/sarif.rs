@@ -6,10 +6,11 @@ use std::io::{self, Write};
 
 use serde_json::{json, Value};
 
+use super::finding::Finding;
+use super::model::ScanReport;
 use super::ReportOptions;
-use crate::finding::{Finding, Severity};
-use crate::report_model::ScanReport;
 use crate::rules::RuleSet;
+use crate::rules::Severity;
 
 /// The SARIF level of a severity.
 fn level(s: Severity) -> &'static str {
@@ -33,7 +34,7 @@ fn security_severity(s: Severity) -> &'static str {
 
 /// Percent-encodes a relative path for a SARIF `uri` (RFC 3986: unreserved characters and `/`
 /// stay as they are).
-pub fn uri_encode(path: &str) -> String {
+pub(crate) fn uri_encode(path: &str) -> String {
     let mut out = String::with_capacity(path.len());
     for b in path.bytes() {
         if b.is_ascii_alphanumeric() || b"-._~/".contains(&b) {
@@ -114,7 +115,7 @@ fn result_json(f: &Finding, rules: &RuleSet, opts: ReportOptions) -> Value {
 }
 
 /// Writes the SARIF log.
-pub fn write(
+pub(crate) fn write(
     report: &ScanReport,
     rules: &RuleSet,
     opts: ReportOptions,
@@ -124,15 +125,19 @@ pub fn write(
         .errors
         .iter()
         .map(|e| {
-            json!({
-                "level": "error",
-                "message": { "text": format!("{}: {}", e.path, e.message) },
-                "locations": [{
-                    "physicalLocation": {
-                        "artifactLocation": { "uri": uri_encode(&e.path), "uriBaseId": "%SRCROOT%" },
-                    },
-                }],
-            })
+            let text = format!("{}: {}", e.subject(), e.message);
+            match e.file_path() {
+                Some(path) => json!({
+                    "level": "error",
+                    "message": { "text": text },
+                    "locations": [{
+                        "physicalLocation": {
+                            "artifactLocation": { "uri": uri_encode(path), "uriBaseId": "%SRCROOT%" },
+                        },
+                    }],
+                }),
+                None => json!({ "level": "error", "message": { "text": text } }),
+            }
         })
         .collect();
     let doc = json!({

@@ -4,17 +4,11 @@ use std::io::{self, Write};
 
 use colored::{ColoredString, Colorize};
 
+use super::finding::Finding;
+use super::model::ScanReport;
+use super::sanitize::sanitize;
 use super::ReportOptions;
-use crate::finding::{Finding, Severity};
-use crate::report_model::ScanReport;
-
-/// Removes control characters: paths and messages in a repository are attacker-controlled text
-/// and must not move the cursor or recolour the terminal.
-pub fn sanitize(s: &str) -> String {
-    s.chars()
-        .map(|c| if c.is_control() { '?' } else { c })
-        .collect()
-}
+use crate::rules::Severity;
 
 fn severity_label(s: Severity) -> ColoredString {
     let label = s.as_str().to_uppercase();
@@ -84,7 +78,7 @@ fn human_bytes(n: u64) -> String {
 }
 
 /// The summary line: what was scanned, how long it took, findings by severity.
-pub fn summary_line(report: &ScanReport) -> String {
+pub(crate) fn summary_line(report: &ScanReport) -> String {
     let s = &report.stats;
     let what = if s.commits_scanned > 0 {
         format!("{} commits, {} blobs", s.commits_scanned, s.files_scanned)
@@ -124,7 +118,11 @@ pub fn summary_line(report: &ScanReport) -> String {
 }
 
 /// Writes the text report.
-pub fn write(report: &ScanReport, opts: ReportOptions, out: &mut dyn Write) -> io::Result<()> {
+pub(crate) fn write(
+    report: &ScanReport,
+    opts: ReportOptions,
+    out: &mut dyn Write,
+) -> io::Result<()> {
     for f in &report.findings {
         write_finding(f, opts, out)?;
     }
@@ -134,7 +132,7 @@ pub fn write(report: &ScanReport, opts: ReportOptions, out: &mut dyn Write) -> i
                 out,
                 "{} {}: {}",
                 "ERROR".red(),
-                sanitize(&e.path),
+                sanitize(&e.subject()),
                 sanitize(&e.message)
             )?;
         }

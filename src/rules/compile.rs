@@ -1,18 +1,17 @@
 //! Validation of rule syntax into the rules the scanner runs.
 
-use std::fmt;
 use std::ops::Range;
 
 use regex::bytes::Regex;
 use thiserror::Error;
 use toml::Spanned;
 
+use super::allowlist::Allowlist;
+use super::location::Location;
+use super::severity::Severity;
 use super::syntax::{RuleFileSyntax, RuleSyntax};
-use super::{line_col, BUILTIN_RULES, BUILTIN_RULES_NAME};
-use crate::finding::Severity;
-use crate::suppress::Allowlist;
-use crate::validate::aws::AwsKind;
-use crate::validate::key_id::CREDENTIAL_PREFIXES;
+use super::{BUILTIN_RULES, BUILTIN_RULES_NAME};
+use crate::validate::{AwsKind, CREDENTIAL_PREFIXES};
 
 /// Size limit of a compiled rule regex, so a pathological pattern fails at load time.
 const REGEX_SIZE_LIMIT: usize = 1 << 22;
@@ -21,27 +20,19 @@ const REGEX_SIZE_LIMIT: usize = 1 << 22;
 #[derive(Debug, Error)]
 pub enum RuleError {
     /// The TOML does not parse or does not fit the schema.
-    #[error("{file}:{line}:{column}: {message}")]
+    #[error("{at}: {message}")]
     Syntax {
-        /// The rule file.
-        file: String,
-        /// 1-based line.
-        line: usize,
-        /// 1-based column.
-        column: usize,
+        /// Where.
+        at: Location,
         /// What is wrong.
         message: String,
     },
     /// A rule is wrong in itself; the location is that of the faulty value, or of the rule's
     /// table.
-    #[error("{file}:{line}:{column}: rule `{rule}`: {message}")]
+    #[error("{at}: rule `{rule}`: {message}")]
     Invalid {
-        /// The rule file.
-        file: String,
-        /// 1-based line.
-        line: usize,
-        /// 1-based column.
-        column: usize,
+        /// Where.
+        at: Location,
         /// The rule id.
         rule: String,
         /// What is wrong.
@@ -51,7 +42,7 @@ pub enum RuleError {
 
 /// How a rule finds its matches.
 #[derive(Debug, Clone)]
-pub enum Matcher {
+pub(crate) enum Matcher {
     /// The structural AWS validator; the rule reports one kind of AWS credential.
     Aws(AwsKind),
     /// A regex run around keyword hits.
@@ -67,7 +58,7 @@ pub enum Matcher {
 
 /// A validated rule.
 #[derive(Debug, Clone)]
-pub struct Rule {
+pub(crate) struct Rule {
     /// Stable identifier.
     pub id: String,
     /// What it finds.
@@ -87,46 +78,17 @@ pub struct Rule {
     /// What this rule must not report (`[rules.allowlist]`), on top of the global allowlist.
     pub allowlist: Option<Allowlist>,
     /// Where the rule is defined.
-    pub origin: RuleOrigin,
+    pub origin: Location,
 }
 
-/// Where a rule is defined: file, line and column of its table.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct RuleOrigin {
-    /// The rule or configuration file.
-    pub file: String,
-    /// 1-based line.
-    pub line: usize,
-    /// 1-based column.
-    pub column: usize,
-}
-
-impl RuleOrigin {
-    /// The origin of a value spanning `span` in `text`.
-    pub fn at(file: &str, text: &str, span: Range<usize>) -> RuleOrigin {
-        let (line, column) = line_col(text, span.start);
-        RuleOrigin {
-            file: file.to_string(),
-            line,
-            column,
-        }
-    }
-
-    /// A [`RuleError::Invalid`] at this place.
-    pub fn error(&self, rule: &str, message: impl Into<String>) -> RuleError {
+impl Location {
+    /// A [`RuleError::Invalid`] about `rule` at this place.
+    pub(crate) fn rule_error(&self, rule: &str, message: impl Into<String>) -> RuleError {
         RuleError::Invalid {
-            file: self.file.clone(),
-            line: self.line,
-            column: self.column,
+            at: self.clone(),
             rule: rule.to_string(),
             message: message.into(),
         }
-    }
-}
-
-impl fmt::Display for RuleOrigin {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}:{}:{}", self.file, self.line, self.column)
     }
 }
 
@@ -134,7 +96,7 @@ impl fmt::Display for RuleOrigin {
 #[derive(Debug, Clone, Default)]
 pub struct RuleSet {
     /// The rules, in load order.
-    pub rules: Vec<Rule>,
+    pub(crate) rules: Vec<Rule>,
 }
 
 const DEFAULT_REMEDIATION: &str =
@@ -147,7 +109,7 @@ impl RuleSet {
     }
 
     /// Parses and validates a rule file's text; `file` names it in errors.
-    pub fn from_toml(text: &str, file: &str) -> Result<RuleSet, RuleError> {
+    pub(crate) fn from_toml(text: &str, file: &str) -> Result<RuleSet, RuleError> {
         let syntax: RuleFileSyntax =
             toml::from_str(text).map_err(|e| syntax_error(text, file, &e))?;
         let mut set = RuleSet::default();
@@ -158,9 +120,9 @@ impl RuleSet {
     }
 
     /// Adds a rule, refusing a duplicate id (the error names the new rule's place).
-    pub fn push(&mut self, rule: Rule) -> Result<(), RuleError> {
+    pub(crate) fn push(&mut self, rule: Rule) -> Result<(), RuleError> {
         if let Some(old) = self.get(&rule.id) {
-            return Err(rule.origin.error(
+            return Err(rule.origin.rule_error(
                 &rule.id,
                 format!("a rule with this id already exists ({})", old.origin),
             ));
@@ -170,46 +132,47 @@ impl RuleSet {
     }
 
     /// The rule with `id`, mutably.
-    pub fn get_mut(&mut self, id: &str) -> Option<&mut Rule> {
+    pub(crate) fn get_mut(&mut self, id: &str) -> Option<&mut Rule> {
         self.rules.iter_mut().find(|r| r.id == id)
     }
 
     /// Removes the rule with `id`; false when there is none.
-    pub fn remove(&mut self, id: &str) -> bool {
+    pub(crate) fn remove(&mut self, id: &str) -> bool {
         let before = self.rules.len();
         self.rules.retain(|r| r.id != id);
         self.rules.len() != before
     }
 
     /// The rule with `id`.
-    pub fn get(&self, id: &str) -> Option<&Rule> {
+    pub(crate) fn get(&self, id: &str) -> Option<&Rule> {
         self.rules.iter().find(|r| r.id == id)
     }
 }
 
 /// Turns a TOML error into a [`RuleError::Syntax`] with line and column.
-pub fn syntax_error(text: &str, file: &str, e: &toml::de::Error) -> RuleError {
-    let (line, column) = e.span().map_or((1, 1), |s| line_col(text, s.start));
+pub(crate) fn syntax_error(text: &str, file: &str, e: &toml::de::Error) -> RuleError {
+    let at = e.span().map_or_else(
+        || Location::new(file, 1, 1),
+        |s| Location::of_offset(file, text, s.start),
+    );
     RuleError::Syntax {
-        file: file.to_string(),
-        line,
-        column,
+        at,
         message: e.message().to_string(),
     }
 }
 
 /// Validates one rule read from `text` (the whole file, for locations) of `file`. Errors name
 /// the rule and point at the faulty value (regexes) or at the rule's table.
-pub fn compile_rule(
+pub(crate) fn compile_rule(
     spanned: Spanned<RuleSyntax>,
     file: &str,
     text: &str,
 ) -> Result<Rule, RuleError> {
-    let origin = RuleOrigin::at(file, text, spanned.span());
+    let origin = Location::at(file, text, spanned.span());
     let raw = spanned.into_inner();
-    let invalid = |message: String| origin.error(&raw.id, message);
+    let invalid = |message: String| origin.rule_error(&raw.id, message);
     let invalid_at = |span: Range<usize>, message: String| {
-        RuleOrigin::at(file, text, span).error(&raw.id, message)
+        Location::at(file, text, span).rule_error(&raw.id, message)
     };
     if raw.id.is_empty()
         || !raw

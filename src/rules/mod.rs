@@ -1,21 +1,22 @@
-//! Rules: the TOML syntax, its validation into compiled rules, and the built-in rule set.
+//! The rule language: what to find (rules with their severity, keywords and matcher) and what
+//! not to report (allowlists), from TOML syntax validated once into compiled rules; the built-in
+//! rule set.
 
+mod allowlist;
 mod compile;
+mod location;
+mod severity;
 mod syntax;
 
-pub use compile::{compile_rule, syntax_error, Matcher, Rule, RuleError, RuleOrigin, RuleSet};
-pub use syntax::{RuleFileSyntax, RuleSyntax};
+pub(crate) use allowlist::{Allowlist, Candidate};
+pub(crate) use compile::{compile_rule, syntax_error, Matcher, Rule};
+pub use compile::{RuleError, RuleSet};
+pub use location::Location;
+pub(crate) use severity::Severity;
+pub(crate) use syntax::{AllowlistSyntax, RuleSyntax};
 
 /// The built-in AWS rules, compiled into the binary.
-pub const BUILTIN_RULES: &str = include_str!("../../rules/aws.toml");
+const BUILTIN_RULES: &str = include_str!("../../rules/aws.toml");
 
 /// The name the built-in rules are reported under in errors.
-pub const BUILTIN_RULES_NAME: &str = "<built-in>/rules/aws.toml";
-
-/// Line and column (1-based) of a byte offset in a text.
-pub fn line_col(text: &str, offset: usize) -> (usize, usize) {
-    let before = &text[..offset.min(text.len())];
-    let line = before.matches('\n').count() + 1;
-    let col = before.len() - before.rfind('\n').map_or(0, |i| i + 1) + 1;
-    (line, col)
-}
+const BUILTIN_RULES_NAME: &str = "<built-in>/rules/aws.toml";

@@ -1,15 +1,14 @@
-//! The TOML shape of a rule file, exactly as written, before validation.
+//! The TOML shape of a rule file and of an allowlist, exactly as written, before validation.
 
 use serde::{Deserialize, Serialize};
 use toml::Spanned;
 
-use crate::config::AllowlistSyntax;
-use crate::finding::Severity;
+use super::severity::Severity;
 
 /// A rule file: a list of `[[rules]]`.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct RuleFileSyntax {
+pub(crate) struct RuleFileSyntax {
     /// The rules, in file order, each with the span of its table.
     #[serde(default)]
     pub rules: Vec<Spanned<RuleSyntax>>,
@@ -18,7 +17,7 @@ pub struct RuleFileSyntax {
 /// One rule as written in TOML (in a rule file or in `[[rules]]` of a configuration file).
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
-pub struct RuleSyntax {
+pub(crate) struct RuleSyntax {
     /// Stable identifier, e.g. `aws-access-key`.
     pub id: String,
     /// What the rule finds.
@@ -51,4 +50,44 @@ pub struct RuleSyntax {
     /// What this rule must not report, on top of the global allowlist.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub allowlist: Option<AllowlistSyntax>,
+}
+
+/// What the `regexes` of an allowlist are matched against.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub(crate) enum RegexTarget {
+    /// The secret, or the key ID when the finding has no secret.
+    #[default]
+    Secret,
+    /// The matched text, from the first to the last part of the credential.
+    Match,
+    /// The whole line(s) the finding is on.
+    Line,
+}
+
+/// `[allowlist]` and `[rules.allowlist]`: what not to report.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct AllowlistSyntax {
+    /// Gitignore-style globs, relative to the root.
+    #[serde(default)]
+    pub paths: Vec<Spanned<String>>,
+    /// Regexes; a finding is allowed when one matches its [`RegexTarget`].
+    #[serde(default)]
+    pub regexes: Vec<Spanned<String>>,
+    /// What `regexes` are matched against (default: the secret).
+    #[serde(default)]
+    pub regex_target: RegexTarget,
+    /// Case-insensitive substrings of the secret or key ID.
+    #[serde(default)]
+    pub stopwords: Vec<Spanned<String>>,
+    /// Exact access key IDs.
+    #[serde(default)]
+    pub key_ids: Vec<Spanned<String>>,
+    /// 12-digit AWS account IDs, matched against the account decoded from a key ID.
+    #[serde(default)]
+    pub accounts: Vec<Spanned<String>>,
+    /// Commit ids (full, or a prefix of at least 7 hex digits); git modes only.
+    #[serde(default)]
+    pub commits: Vec<Spanned<String>>,
 }

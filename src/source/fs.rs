@@ -1,31 +1,29 @@
-//! Files on disk: a parallel walk with `ignore`, each file read into a per-thread buffer and scanned;
+//! Files on disk: a parallel walk with `ignore` (its threads are this source's workers), each file
+//! read into a per-thread buffer and scanned;
 //! files larger than [`CHUNK_LEN`] are scanned in overlapping chunks in bounded memory.
 
 use std::fs::File;
 use std::io::{self, Read};
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
 use std::time::Instant;
 
 use ignore::{WalkBuilder, WalkState};
 
-use super::looks_binary;
-use crate::finding::Finding;
-use crate::report_model::{ScanError, ScanReport};
-use crate::scan::ScanEngine;
-use crate::validate::aws::PAIRING_WINDOW_BYTES;
-use crate::validate::token::SESSION_TOKEN_MAX_LEN;
+use super::pool::Merged;
+use super::{Blob, BlobScanner, Origin, Scanned, STDIN};
+use crate::report::{Finding, ScanError, ScanReport, Subject};
+use crate::scan::{ScanEngine, CONTEXT_BYTES};
+use crate::suppress::Suppressor;
 
 /// Files up to this size are read whole; larger ones are scanned chunk by chunk.
 pub const CHUNK_LEN: usize = 32 << 20;
 
-/// Bytes each chunk shares with the next, so a credential split by a chunk border is still whole
-/// in one of them (it covers the pairing window on both sides and the longest token).
-pub const CHUNK_OVERLAP: usize = 4 * PAIRING_WINDOW_BYTES + SESSION_TOKEN_MAX_LEN;
+/// Bytes each chunk shares with the next: the context the engine needs.
+const CHUNK_OVERLAP: usize = CONTEXT_BYTES;
 
 /// How the file walk behaves.
 #[derive(Debug, Clone, Default)]
-pub struct FsOptions {
+pub(crate) struct FsOptions {
     /// Scan files that .gitignore/.ignore exclude.
     pub no_ignore: bool,
     /// Scan files that look binary instead of skipping them.
@@ -38,26 +36,28 @@ pub struct FsOptions {
 
 /// What one worker thread accumulates; merged into the shared report when the thread ends.
 struct Worker<'a> {
-    engine: &'a ScanEngine,
-    opts: &'a FsOptions,
-    shared: &'a Mutex<ScanReport>,
+    scanner: BlobScanner<'a>,
+    shared: &'a Merged<ScanReport>,
     local: ScanReport,
     buf: Vec<u8>,
 }
 
 impl Drop for Worker<'_> {
     fn drop(&mut self) {
-        let mut shared = self.shared.lock().unwrap_or_else(|e| e.into_inner());
-        shared.findings.append(&mut self.local.findings);
-        shared.errors.append(&mut self.local.errors);
-        shared.stats.merge(&self.local.stats);
+        self.local.stats.merge(&self.scanner.stats);
+        let local = &mut self.local;
+        self.shared.add(|shared| {
+            shared.findings.append(&mut local.findings);
+            shared.errors.append(&mut local.errors);
+            shared.stats.merge(&local.stats);
+        });
     }
 }
 
 impl Worker<'_> {
-    fn error(&mut self, path: &str, message: impl Into<String>) {
+    fn error(&mut self, subject: Subject, message: impl Into<String>) {
         self.local.errors.push(ScanError {
-            path: path.to_string(),
+            subject,
             message: message.into(),
         });
     }
@@ -70,8 +70,8 @@ impl Worker<'_> {
         let entry = match entry {
             Ok(e) => e,
             Err(e) => {
-                let path = error_path(&e).map_or_else(|| "<walk>".to_string(), |p| display(&p));
-                self.error(&path, describe_walk_error(&e));
+                let subject = error_path(&e).map_or(Subject::Walk, |p| Subject::Path(display(&p)));
+                self.error(subject, describe_walk_error(&e));
                 return;
             }
         };
@@ -83,7 +83,7 @@ impl Worker<'_> {
         };
         if ft.is_symlink() {
             match std::fs::metadata(path) {
-                Err(e) => self.error(&shown, format!("broken symbolic link: {e}")),
+                Err(e) => self.error(Subject::Path(shown), format!("broken symbolic link: {e}")),
                 Ok(_) => self.local.stats.symlinks_skipped += 1,
             }
             return;
@@ -93,13 +93,16 @@ impl Worker<'_> {
                 // Devices, FIFOs and sockets: reading them could block or never end.
                 self.local.stats.special_skipped += 1;
                 if entry.depth() == 0 {
-                    self.error(&shown, "not a regular file or directory: not scanned");
+                    self.error(
+                        Subject::Path(shown),
+                        "not a regular file or directory: not scanned",
+                    );
                 }
             }
             return;
         }
         if let Err(e) = self.scan_file(path, &shown) {
-            self.error(&shown, format!("cannot read: {e}"));
+            self.error(Subject::Path(shown), format!("cannot read: {e}"));
         }
     }
 
@@ -107,36 +110,23 @@ impl Worker<'_> {
         let mut file = File::open(path)?;
         let len = file.metadata()?.len() as usize;
         if len > CHUNK_LEN {
-            return self.scan_chunked(&mut file, shown);
+            return self.scan_chunked(&mut file, Origin::File(shown));
         }
         self.buf.clear();
         file.read_to_end(&mut self.buf)?;
-        let data = std::mem::take(&mut self.buf);
-        self.scan_blob(&data, shown);
-        self.buf = data;
+        let blob = Blob {
+            bytes: &self.buf,
+            origin: Origin::File(shown),
+        };
+        if let Scanned::Text(found) = self.scanner.scan(blob) {
+            self.local.findings.extend(found);
+        }
         Ok(())
     }
 
-    /// Scans whole data already in memory (a file or standard input).
-    fn scan_blob(&mut self, data: &[u8], shown: &str) {
-        if !self.opts.scan_binary && looks_binary(data) {
-            self.local.stats.binary_skipped += 1;
-            return;
-        }
-        self.local.stats.files_scanned += 1;
-        self.local.stats.bytes_scanned += data.len() as u64;
-        self.local.findings.extend(self.engine.scan(data, shown));
-    }
-
-    fn scan_chunked(&mut self, reader: &mut dyn Read, shown: &str) -> io::Result<()> {
-        let findings = scan_chunks(self.engine, reader, shown, self.opts.scan_binary)?;
-        match findings {
-            None => self.local.stats.binary_skipped += 1,
-            Some((findings, bytes)) => {
-                self.local.stats.files_scanned += 1;
-                self.local.stats.bytes_scanned += bytes;
-                self.local.findings.extend(findings);
-            }
+    fn scan_chunked(&mut self, reader: &mut dyn Read, origin: Origin<'_>) -> io::Result<()> {
+        if let Some(found) = scan_chunks(&mut self.scanner, reader, origin)? {
+            self.local.findings.extend(found);
         }
         Ok(())
     }
@@ -145,13 +135,12 @@ impl Worker<'_> {
 /// Scans a stream in chunks of [`CHUNK_LEN`] that overlap by [`CHUNK_OVERLAP`], with line numbers
 /// carried across chunks. Each chunk reports the credentials that start in its own part (the
 /// overlaps split in the middle), so nothing is reported twice and occurrence counts are exact.
-/// `None` when the stream looks binary.
-pub fn scan_chunks(
-    engine: &ScanEngine,
+/// Counts the stream as one blob; `None` when it looks binary.
+fn scan_chunks(
+    scanner: &mut BlobScanner<'_>,
     reader: &mut dyn Read,
-    shown: &str,
-    scan_binary: bool,
-) -> io::Result<Option<(Vec<Finding>, u64)>> {
+    origin: Origin<'_>,
+) -> io::Result<Option<Vec<Finding>>> {
     let mut buf = vec![0u8; CHUNK_LEN + CHUNK_OVERLAP];
     let mut filled = 0;
     let mut lines_before = 0;
@@ -170,7 +159,8 @@ pub fn scan_chunks(
             total += n as u64;
         }
         let chunk = &buf[..filled];
-        if first && !scan_binary && looks_binary(chunk) {
+        if first && scanner.skips(chunk) {
+            scanner.stats.binary_skipped += 1;
             return Ok(None);
         }
         let owned_from = if first { 0 } else { CHUNK_OVERLAP / 2 };
@@ -180,7 +170,7 @@ pub fn scan_chunks(
             filled - CHUNK_OVERLAP / 2
         };
         first = false;
-        for mut f in engine.scan_owned(chunk, shown, owned_from..owned_to) {
+        for mut f in scanner.detect(chunk, owned_from..owned_to) {
             f.line += lines_before;
             f.end_line += lines_before;
             match findings.iter_mut().find(|g| g.fingerprint == f.fingerprint) {
@@ -189,7 +179,11 @@ pub fn scan_chunks(
             }
         }
         if eof {
-            return Ok(Some((findings, total)));
+            scanner.count_scanned(total);
+            if let Some(path) = origin.path() {
+                scanner.keep_at_path(path, &mut findings);
+            }
+            return Ok(Some(findings));
         }
         let keep_from = filled - CHUNK_OVERLAP;
         lines_before += memchr::memchr_iter(b'\n', &buf[..keep_from]).count();
@@ -238,16 +232,27 @@ fn display_fn(roots: &[PathBuf]) -> impl Fn(&Path) -> String + Sync + '_ {
 }
 
 /// Scans files and directories; `-` is standard input. Roots must exist (checked by the caller).
-pub fn scan_paths(roots: &[PathBuf], engine: &ScanEngine, opts: &FsOptions) -> ScanReport {
+pub(crate) fn scan_paths(
+    roots: &[PathBuf],
+    engine: &ScanEngine,
+    suppressor: &Suppressor,
+    opts: &FsOptions,
+) -> ScanReport {
     let started = Instant::now();
-    let shared = Mutex::new(ScanReport::default());
+    let shared = Merged::new(ScanReport::default());
     let (stdin, paths): (Vec<&PathBuf>, Vec<&PathBuf>) =
         roots.iter().partition(|p| p.as_os_str() == "-");
     let display = display_fn(roots);
+    let new_worker = || Worker {
+        scanner: BlobScanner::new(engine, suppressor, opts.scan_binary),
+        shared: &shared,
+        local: ScanReport::default(),
+        buf: Vec::new(),
+    };
     if !stdin.is_empty() {
-        let mut worker = new_worker(engine, opts, &shared);
-        if let Err(e) = worker.scan_chunked(&mut io::stdin().lock(), "<stdin>") {
-            worker.error("<stdin>", format!("cannot read: {e}"));
+        let mut worker = new_worker();
+        if let Err(e) = worker.scan_chunked(&mut io::stdin().lock(), Origin::Stdin) {
+            worker.error(Subject::Path(STDIN.into()), format!("cannot read: {e}"));
         }
     }
     if let Some((first, rest)) = paths.split_first() {
@@ -263,7 +268,7 @@ pub fn scan_paths(roots: &[PathBuf], engine: &ScanEngine, opts: &FsOptions) -> S
             .threads(opts.threads)
             .filter_entry(|e| e.file_name() != ".git");
         builder.build_parallel().run(|| {
-            let mut worker = new_worker(engine, opts, &shared);
+            let mut worker = new_worker();
             let display = &display;
             Box::new(move |entry| {
                 worker.visit(entry, display);
@@ -271,22 +276,8 @@ pub fn scan_paths(roots: &[PathBuf], engine: &ScanEngine, opts: &FsOptions) -> S
             })
         });
     }
-    let mut report = shared.into_inner().unwrap_or_else(|e| e.into_inner());
+    let mut report = shared.into_inner();
     report.stats.elapsed_ms = started.elapsed().as_millis() as u64;
     report.finish();
     report
-}
-
-fn new_worker<'a>(
-    engine: &'a ScanEngine,
-    opts: &'a FsOptions,
-    shared: &'a Mutex<ScanReport>,
-) -> Worker<'a> {
-    Worker {
-        engine,
-        opts,
-        shared,
-        local: ScanReport::default(),
-        buf: Vec::new(),
-    }
 }

@@ -10,18 +10,18 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
-use crate::finding::Finding;
-use crate::report_model::ScanReport;
+use crate::report::{Finding, ScanReport};
+use crate::rules::Location;
 
 /// The baseline file name at the root.
-pub const BASELINE_FILE: &str = ".keyfence-baseline.json";
+pub(crate) const BASELINE_FILE: &str = ".keyfence-baseline.json";
 
 /// The format version written and understood.
-pub const BASELINE_VERSION: u32 = 1;
+pub(crate) const BASELINE_VERSION: u32 = 1;
 
 /// A baseline that cannot be read.
 #[derive(Debug, Error)]
-pub enum BaselineError {
+pub(crate) enum BaselineError {
     /// The file cannot be read or written.
     #[error("{file}: {source}")]
     Io {
@@ -31,14 +31,10 @@ pub enum BaselineError {
         source: std::io::Error,
     },
     /// The file is not a baseline.
-    #[error("{file}:{line}:{column}: {message}")]
+    #[error("{at}: {message}")]
     Syntax {
-        /// The baseline file.
-        file: String,
-        /// 1-based line.
-        line: usize,
-        /// 1-based column.
-        column: usize,
+        /// Where.
+        at: Location,
         /// What is wrong.
         message: String,
     },
@@ -47,7 +43,7 @@ pub enum BaselineError {
 /// One accepted finding.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct BaselineEntry {
+pub(crate) struct BaselineEntry {
     /// The finding's fingerprint: the key.
     pub fingerprint: String,
     /// The rule that found it.
@@ -61,7 +57,7 @@ pub struct BaselineEntry {
 /// The file format.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct BaselineFile {
+pub(crate) struct BaselineFile {
     /// Always [`BASELINE_VERSION`].
     pub version: u32,
     /// Entries sorted by fingerprint, one per fingerprint.
@@ -70,15 +66,13 @@ pub struct BaselineFile {
 
 /// A loaded baseline.
 #[derive(Debug, Clone, Default)]
-pub struct Baseline {
-    /// Where it was read from.
-    pub file: String,
+pub(crate) struct Baseline {
     /// Entries by fingerprint.
     pub entries: BTreeMap<String, BaselineEntry>,
 }
 
 /// What people see of a finding in the baseline: the key ID (not secret) and the redacted secret.
-pub fn preview(f: &Finding) -> String {
+pub(crate) fn preview(f: &Finding) -> String {
     let parts: Vec<String> = [
         f.key_id.clone(),
         f.secret.as_ref().map(|s| s.redacted()),
@@ -95,7 +89,7 @@ pub fn preview(f: &Finding) -> String {
 impl BaselineFile {
     /// The baseline of a report: one entry per fingerprint (the first path in sort order),
     /// sorted by fingerprint.
-    pub fn from_report(report: &ScanReport) -> BaselineFile {
+    pub(crate) fn from_report(report: &ScanReport) -> BaselineFile {
         let mut by_fp: BTreeMap<&str, BaselineEntry> = BTreeMap::new();
         let mut findings: Vec<&Finding> = report.findings.iter().collect();
         findings.sort_by(|a, b| (&a.path, &a.rule_id).cmp(&(&b.path, &b.rule_id)));
@@ -116,14 +110,14 @@ impl BaselineFile {
     }
 
     /// The file's text: pretty JSON with a final newline.
-    pub fn to_json(&self) -> String {
+    pub(crate) fn to_json(&self) -> String {
         let mut s = serde_json::to_string_pretty(self).unwrap_or_default();
         s.push('\n');
         s
     }
 
     /// Writes the file.
-    pub fn write(&self, path: &Path) -> Result<(), BaselineError> {
+    pub(crate) fn write(&self, path: &Path) -> Result<(), BaselineError> {
         std::fs::write(path, self.to_json()).map_err(|source| BaselineError::Io {
             file: path.display().to_string(),
             source,
@@ -133,11 +127,9 @@ impl BaselineFile {
 
 impl Baseline {
     /// Parses a baseline's text; `file` names it in errors.
-    pub fn from_json(text: &str, file: &str) -> Result<Baseline, BaselineError> {
+    pub(crate) fn from_json(text: &str, file: &str) -> Result<Baseline, BaselineError> {
         let syntax = |line, column, message| BaselineError::Syntax {
-            file: file.to_string(),
-            line,
-            column,
+            at: Location::new(file, line, column),
             message,
         };
         let parsed: BaselineFile = serde_json::from_str(text).map_err(|e| {
@@ -162,19 +154,16 @@ impl Baseline {
             .into_iter()
             .map(|e| (e.fingerprint.clone(), e))
             .collect();
-        Ok(Baseline {
-            file: file.to_string(),
-            entries,
-        })
+        Ok(Baseline { entries })
     }
 
     /// Reads a baseline file.
-    pub fn load(path: &Path) -> Result<Baseline, BaselineError> {
+    pub(crate) fn load(path: &Path) -> Result<Baseline, BaselineError> {
         Baseline::load_as(path, &path.display().to_string())
     }
 
     /// Reads a baseline file, naming it `file` in errors.
-    pub fn load_as(path: &Path, file: &str) -> Result<Baseline, BaselineError> {
+    pub(crate) fn load_as(path: &Path, file: &str) -> Result<Baseline, BaselineError> {
         let file = file.to_string();
         let text = std::fs::read_to_string(path).map_err(|source| BaselineError::Io {
             file: file.clone(),
@@ -184,12 +173,12 @@ impl Baseline {
     }
 
     /// True when `fingerprint` is listed.
-    pub fn contains(&self, fingerprint: &str) -> bool {
+    pub(crate) fn contains(&self, fingerprint: &str) -> bool {
         self.entries.contains_key(fingerprint)
     }
 
     /// Entries whose fingerprint is not in `used`.
-    pub fn unused<'a>(&'a self, used: &BTreeSet<String>) -> Vec<&'a BaselineEntry> {
+    pub(crate) fn unused<'a>(&'a self, used: &BTreeSet<String>) -> Vec<&'a BaselineEntry> {
         self.entries
             .values()
             .filter(|e| !used.contains(&e.fingerprint))

@@ -7,24 +7,24 @@
 use memchr::memmem;
 
 /// The directives honoured, matched exactly (case-sensitive).
-pub const DIRECTIVES: [&str; 3] = [
+pub(crate) const DIRECTIVES: [&str; 3] = [
     "keyfence:allow",
     "gitleaks:allow",
     "pragma: allowlist secret",
 ];
 
 /// Line-comment openers recognised for a directive on the line above a finding.
-pub const COMMENT_MARKERS: [&str; 9] = ["#", "//", "--", ";", "/*", "<!--", "%", "'", "REM"];
+pub(crate) const COMMENT_MARKERS: [&str; 9] = ["#", "//", "--", ";", "/*", "<!--", "%", "'", "REM"];
 
 /// True when `text` holds a directive.
-pub fn has_directive(text: &[u8]) -> bool {
+pub(crate) fn has_directive(text: &[u8]) -> bool {
     DIRECTIVES
         .iter()
         .any(|d| memmem::find(text, d.as_bytes()).is_some())
 }
 
 /// True when `line`, once indented whitespace is skipped, is only a comment and holds a directive.
-pub fn is_directive_comment(line: &[u8]) -> bool {
+pub(crate) fn is_directive_comment(line: &[u8]) -> bool {
     let trimmed = line.trim_ascii_start();
     let opens_comment = COMMENT_MARKERS.iter().any(|m| {
         if *m == "REM" {
@@ -41,7 +41,7 @@ pub fn is_directive_comment(line: &[u8]) -> bool {
 
 /// Where a finding sits in its blob, for the directive check.
 #[derive(Debug, Clone, Copy)]
-pub struct FindingLines<'a> {
+pub(crate) struct FindingLines<'a> {
     /// The finding's lines, from the start of its first line to the end of its last.
     pub lines: &'a [u8],
     /// The line above the first one, when there is one.
@@ -49,12 +49,12 @@ pub struct FindingLines<'a> {
 }
 
 /// True when a directive suppresses a finding on `lines`.
-pub fn suppressed(f: &FindingLines<'_>) -> bool {
+pub(crate) fn suppressed(f: &FindingLines<'_>) -> bool {
     has_directive(f.lines) || f.above.is_some_and(is_directive_comment)
 }
 
 /// The finding's lines and the line above, for a byte span in `data`.
-pub fn finding_lines(data: &[u8], start: usize, end: usize) -> FindingLines<'_> {
+pub(crate) fn finding_lines(data: &[u8], start: usize, end: usize) -> FindingLines<'_> {
     let start = start.min(data.len());
     let end = end.clamp(start, data.len());
     let line_start = memchr::memrchr(b'\n', &data[..start]).map_or(0, |i| i + 1);

@@ -1,45 +1,42 @@
 //! Suppression: what keeps a detection out of the report, and the counts of what was kept out.
+//! The same steps run for every source, in this order:
 //!
-//! Two places decide. The [`Suppressor`] runs inside the scan engine for every blob, because
-//! inline directives and `line`/`match` regexes need the blob's bytes: inline directives, the
-//! global allowlist and each rule's allowlist (all fields but `commits`). [`finish_report`] runs
-//! once over the collected [`ScanReport`], in every mode: commit allowlists (findings know their
-//! commit only there, in git modes) and the baseline, and it adds the engine's counts to the stats.
+//! 1. [`Suppressor::keep`], while the blob's bytes are at hand: inline directives, then the
+//!    allowlists' content fields (regexes, stopwords, key IDs, accounts), global and per rule;
+//!    what is left becomes findings, repeats of one credential in a blob merged into one.
+//! 2. [`Suppressor::keep_at_path`], once the blob's path is known (right away for files and
+//!    staged blobs, at attribution for a history blob read in pack order): keyfence's own files
+//!    and the allowlists' `paths`.
+//! 3. [`finish_report`], once over the collected report: commit allowlists (findings know their
+//!    commit only there) and the baseline; it adds the counts to the stats.
 
-pub mod allowlist;
-pub mod baseline;
-pub mod inline;
+mod baseline;
+mod inline;
 
-use std::collections::BTreeSet;
-use std::ops::Range;
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
-use serde::Serialize;
+pub(crate) use baseline::{Baseline, BaselineFile, BASELINE_FILE};
 
-pub use allowlist::{Allowlist, Candidate, Field};
-pub use baseline::{Baseline, BaselineEntry, BaselineFile, BASELINE_FILE};
-
-use crate::report_model::{ScanReport, SuppressedBy};
-use crate::rules::Rule;
-use crate::scan::ScanEngine;
+use crate::report::{Finding, ScanReport, SuppressedBy, UnusedEntry};
+use crate::rules::{Allowlist, Candidate, Rule, RuleSet};
+use crate::scan::Detection;
 
 /// Why a finding was not reported.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Reason {
+enum Reason {
     /// An inline directive.
     Inline,
     /// The global allowlist or the rule's.
     Allowlist,
-    /// The baseline.
-    Baseline,
 }
 
-/// The suppression state the engine carries: the global allowlist, the root that relative
-/// allowlist paths start from, keyfence's own files, and counters shared by every thread.
+/// The suppression state shared by every worker: the global allowlist, the root that relative
+/// allowlist paths start from, keyfence's own files, and counters.
 #[derive(Debug, Clone, Default)]
-pub struct Suppressor {
+pub(crate) struct Suppressor {
     allowlist: Allowlist,
     root: Option<PathBuf>,
     own_files: Vec<String>,
@@ -47,25 +44,10 @@ pub struct Suppressor {
     allowlisted: Arc<AtomicU64>,
 }
 
-/// What the engine knows of a detection when it asks the [`Suppressor`].
-#[derive(Debug, Clone)]
-pub struct Detected<'a> {
-    /// The finding's path as reported.
-    pub path: &'a str,
-    /// Byte span of the credential in the blob.
-    pub span: Range<usize>,
-    /// The key ID, if any.
-    pub key_id: Option<&'a str>,
-    /// The secret, if any.
-    pub secret: Option<&'a str>,
-    /// The decoded account, if any.
-    pub account_id: Option<&'a str>,
-}
-
 impl Suppressor {
     /// A suppressor with a global allowlist; `root` (absolute) turns absolute finding paths back
     /// into root-relative ones for `paths` globs.
-    pub fn new(allowlist: Allowlist, root: Option<PathBuf>) -> Suppressor {
+    pub(crate) fn new(allowlist: Allowlist, root: Option<PathBuf>) -> Suppressor {
         Suppressor {
             allowlist,
             root,
@@ -76,75 +58,94 @@ impl Suppressor {
     /// Adds keyfence's own files (root-relative paths: the configuration and the baseline in
     /// use). Findings in them are allowed: the baseline lists key IDs by design, and a
     /// configuration holds allowlisted key IDs and custom rules' examples.
-    pub fn with_own_files(mut self, files: impl IntoIterator<Item = String>) -> Suppressor {
+    pub(crate) fn with_own_files(mut self, files: impl IntoIterator<Item = String>) -> Suppressor {
         self.own_files.extend(files);
         self
     }
 
-    /// The global allowlist.
-    pub fn allowlist(&self) -> &Allowlist {
-        &self.allowlist
+    /// Step 1: drops the detections in `data` that an inline directive or an allowlist's
+    /// content fields allow, and turns the rest into findings (without a path), one per
+    /// credential with its occurrence count. A credential repeated in a blob is one finding, so
+    /// one suppression.
+    pub(crate) fn keep(
+        &self,
+        rules: &RuleSet,
+        data: &[u8],
+        detections: Vec<Detection>,
+    ) -> Vec<Finding> {
+        let mut findings: Vec<Finding> = Vec::new();
+        let mut by_fingerprint: HashMap<String, usize> = HashMap::new();
+        let mut suppressed: HashSet<String> = HashSet::new();
+        for d in detections {
+            let fp = &d.finding.fingerprint;
+            if let Some(reason) = self.by_content(&rules.rules[d.rule], data, &d) {
+                if !by_fingerprint.contains_key(fp) && suppressed.insert(fp.clone()) {
+                    self.count(reason);
+                }
+                continue;
+            }
+            if let Some(&i) = by_fingerprint.get(fp) {
+                findings[i].occurrences += 1;
+                continue;
+            }
+            by_fingerprint.insert(fp.clone(), findings.len());
+            findings.push(d.finding);
+        }
+        findings
     }
 
-    /// Decides whether a detection in `data` found by `rule` is suppressed. The caller counts
-    /// each suppressed finding once with [`Suppressor::count`].
-    pub fn check(&self, rule: &Rule, data: &[u8], d: Detected<'_>) -> Option<Reason> {
+    fn by_content(&self, rule: &Rule, data: &[u8], d: &Detection) -> Option<Reason> {
         let lines = inline::finding_lines(data, d.span.start, d.span.end);
         if inline::suppressed(&lines) {
             return Some(Reason::Inline);
         }
-        let path = self.relative(d.path);
-        if self.own_files.contains(&path) {
-            return Some(Reason::Allowlist);
-        }
+        let f = &d.finding;
         let c = Candidate {
-            path: &path,
-            key_id: d.key_id,
-            secret: d.secret,
-            account_id: d.account_id,
+            key_id: f.key_id.as_deref(),
+            secret: f.secret.as_ref().map(|s| s.expose()),
+            account_id: f.account_id.as_deref(),
             matched: data.get(d.span.clone()).unwrap_or_default(),
             lines: lines.lines,
         };
         // Both lists are asked so that each marks its matching entries as used.
         let global = self.allowlist.allows(&c);
         let own = rule.allowlist.as_ref().is_some_and(|a| a.allows(&c));
-        if global || own {
-            return Some(Reason::Allowlist);
-        }
-        None
+        (global || own).then_some(Reason::Allowlist)
     }
 
-    /// Decides the path-only part of [`Suppressor::check`] for a finding whose blob was scanned
-    /// before its path was known (a history scan reads blobs in pack order while the commit
-    /// walk finds their paths): keyfence's own files and `paths` allowlists. Counts what it
-    /// suppresses.
-    pub fn check_path(&self, rule: &Rule, path: &str) -> bool {
-        let path = self.relative(path);
-        // Both lists are asked so that each marks its matching entries as used.
-        let global = self.allowlist.allows_path(&path);
-        let own = rule
-            .allowlist
-            .as_ref()
-            .is_some_and(|a| a.allows_path(&path));
-        let allowed = self.own_files.contains(&path) || global || own;
-        if allowed {
-            self.count(Reason::Allowlist);
+    /// Step 2: drops the findings of a blob at `path` that are in keyfence's own files or that
+    /// a `paths` allowlist allows; sets the path of the rest.
+    pub(crate) fn keep_at_path(&self, rules: &RuleSet, path: &str, findings: &mut Vec<Finding>) {
+        if findings.is_empty() {
+            return;
         }
-        allowed
+        let relative = self.relative(path);
+        let own_file = self.own_files.contains(&relative);
+        findings.retain_mut(|f| {
+            // Both lists are asked so that each marks its matching entries as used.
+            let global = self.allowlist.allows_path(&relative);
+            let own = rules
+                .get(&f.rule_id)
+                .and_then(|r| r.allowlist.as_ref())
+                .is_some_and(|a| a.allows_path(&relative));
+            if own_file || global || own {
+                self.count(Reason::Allowlist);
+                return false;
+            }
+            path.clone_into(&mut f.path);
+            true
+        });
     }
 
-    /// Counts one suppressed finding.
-    pub fn count(&self, reason: Reason) {
+    fn count(&self, reason: Reason) {
         match reason {
             Reason::Inline => self.inline.fetch_add(1, Ordering::Relaxed),
-            Reason::Allowlist | Reason::Baseline => {
-                self.allowlisted.fetch_add(1, Ordering::Relaxed)
-            }
+            Reason::Allowlist => self.allowlisted.fetch_add(1, Ordering::Relaxed),
         };
     }
 
     /// `path` relative to the root when it is under it (as allowlist paths are), else as given.
-    pub fn relative(&self, path: &str) -> String {
+    fn relative(&self, path: &str) -> String {
         let p = Path::new(path);
         match &self.root {
             Some(root) if p.has_root() => p.strip_prefix(root).map_or_else(
@@ -156,7 +157,7 @@ impl Suppressor {
     }
 
     /// Takes the counts so far (inline, allowlist) and resets them.
-    pub fn take_counts(&self) -> (u64, u64) {
+    fn take_counts(&self) -> (u64, u64) {
         (
             self.inline.swap(0, Ordering::Relaxed),
             self.allowlisted.swap(0, Ordering::Relaxed),
@@ -164,33 +165,22 @@ impl Suppressor {
     }
 }
 
-/// An allowlist or baseline entry that matched nothing, for `--report-unused`.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
-pub struct UnusedEntry {
-    /// Where the entry is: `baseline`, `allowlist.paths`, `rules.<id>.allowlist.regexes`, …
-    pub entry: String,
-    /// The entry as written (a fingerprint for the baseline).
-    pub value: String,
-    /// For baseline entries: rule and path, to recognise them.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub detail: Option<String>,
-}
-
 /// Applies what only a whole report can decide and fills the suppression stats: commit
 /// allowlists (global and per rule) and the baseline; then adds the engine's counts. With
 /// `report_unused`, lists the entries that matched nothing in `report.unused`.
-pub fn finish_report(
+pub(crate) fn finish_report(
     report: &mut ScanReport,
-    engine: &ScanEngine,
+    rules: &RuleSet,
+    suppressor: &Suppressor,
     baseline: Option<&Baseline>,
     report_unused: bool,
 ) {
-    let global = engine.suppressor().allowlist();
+    let global = &suppressor.allowlist;
     let mut used_fps = BTreeSet::new();
     let mut by = SuppressedBy::default();
     report.findings.retain(|f| {
         if let Some(c) = &f.commit {
-            let rule = engine.rules().get(&f.rule_id);
+            let rule = rules.get(&f.rule_id);
             let g = global.is_allowed_commit(&c.id);
             let own = rule
                 .and_then(|r| r.allowlist.as_ref())
@@ -209,19 +199,20 @@ pub fn finish_report(
         }
         true
     });
-    let (inline, allowlisted) = engine.suppressor().take_counts();
+    let (inline, allowlisted) = suppressor.take_counts();
     by.inline += inline;
     by.allowlist += allowlisted;
     report.stats.suppressed_by.add(&by);
     report.stats.suppressed += by.inline + by.allowlist + by.baseline;
     if report_unused {
-        report.unused = Some(unused_entries(engine, baseline, &used_fps));
+        report.unused = Some(unused_entries(rules, suppressor, baseline, &used_fps));
     }
     report.finish();
 }
 
 fn unused_entries(
-    engine: &ScanEngine,
+    rules: &RuleSet,
+    suppressor: &Suppressor,
     baseline: Option<&Baseline>,
     used: &BTreeSet<String>,
 ) -> Vec<UnusedEntry> {
@@ -240,8 +231,8 @@ fn unused_entries(
             detail: None,
         }));
     };
-    list("allowlist", engine.suppressor().allowlist(), &mut out);
-    for r in &engine.rules().rules {
+    list("allowlist", &suppressor.allowlist, &mut out);
+    for r in &rules.rules {
         if let Some(a) = &r.allowlist {
             list(&format!("rules.{}.allowlist", r.id), a, &mut out);
         }
@@ -253,8 +244,10 @@ fn unused_entries(
 mod tests {
     use super::*;
     use crate::config::EffectiveConfig;
-    use crate::finding::CommitInfo;
-    use crate::synthetic::expand_template;
+    use crate::report::CommitInfo;
+    use crate::scan::ScanEngine;
+    use crate::validate::synthetic::expand_template;
+    use baseline::BaselineEntry;
 
     /// Git modes set `commit` on findings; `finish_report` applies commit allowlists (global and
     /// per rule) and the baseline to them, and counts what it removed.
@@ -268,12 +261,15 @@ mod tests {
             Path::new("."),
         )
         .unwrap();
-        let engine = config.engine(&[]);
+        let engine = ScanEngine::new(config.rules.clone(), config.aws);
+        let suppressor = Suppressor::new(config.allowlist.clone(), None);
         let text =
             expand_template("id = ${keyid:AKIA:1}\nx\nx\nx\nx\nx\nx\nx\nx\nx\ntok_abcdefgh\n");
-        let found = engine.scan(text.as_bytes(), "f");
+        let data = text.as_bytes();
+        let mut found = suppressor.keep(&config.rules, data, engine.detect(data, 0..data.len()));
+        suppressor.keep_at_path(&config.rules, "f", &mut found);
         assert_eq!(found.len(), 2);
-        let with_commit = |f: &crate::finding::Finding, id: &str| {
+        let with_commit = |f: &Finding, id: &str| {
             let mut f = f.clone();
             f.commit = Some(CommitInfo {
                 id: id.to_string(),
@@ -307,7 +303,13 @@ mod tests {
             "b.json",
         )
         .unwrap();
-        finish_report(&mut report, &engine, Some(&baseline), true);
+        finish_report(
+            &mut report,
+            &config.rules,
+            &suppressor,
+            Some(&baseline),
+            true,
+        );
         let commits: Vec<_> = report
             .findings
             .iter()

@@ -12,11 +12,11 @@ use super::token::{is_session_token, SESSION_TOKEN_MAX_LEN, SESSION_TOKEN_MIN_LE
 
 /// Default pairing window in lines: a secret (or token) at most this many lines away from a key
 /// ID belongs to it.
-pub const PAIRING_WINDOW_LINES: usize = 5;
+pub(crate) const PAIRING_WINDOW_LINES: usize = 5;
 
 /// Pairing window in bytes, measured between the nearest edges of the two parts. It bounds the
 /// search in minified one-line files and leaves room for a session token between key and secret.
-pub const PAIRING_WINDOW_BYTES: usize = 4096;
+pub(crate) const PAIRING_WINDOW_BYTES: usize = 4096;
 
 /// Settings of the AWS validator.
 #[derive(Debug, Clone, Copy)]
@@ -35,7 +35,7 @@ impl Default for AwsSettings {
 
 /// What kind of credential a match is; each maps to one rule id.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum AwsKind {
+pub(crate) enum AwsKind {
     /// A non-temporary key ID with its secret.
     AccessKey,
     /// ASIA key ID, secret and session token.
@@ -50,7 +50,7 @@ pub enum AwsKind {
 
 impl AwsKind {
     /// The rule id this kind is reported under.
-    pub fn rule_id(self) -> &'static str {
+    pub(crate) fn rule_id(self) -> &'static str {
         match self {
             AwsKind::AccessKey => "aws-access-key",
             AwsKind::TemporaryCredentials => "aws-temporary-credentials",
@@ -63,7 +63,7 @@ impl AwsKind {
 
 /// A part of a credential: where it is and its (decoded) text.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Part {
+pub(crate) struct Part {
     /// Byte span in the blob.
     pub span: Range<usize>,
     /// The text, with JSON/URL escapes decoded.
@@ -72,7 +72,7 @@ pub struct Part {
 
 /// One AWS credential found in a blob.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct AwsMatch {
+pub(crate) struct AwsMatch {
     /// Which rule it falls under.
     pub kind: AwsKind,
     /// The key ID and its prefix class, when there is one.
@@ -85,7 +85,7 @@ pub struct AwsMatch {
 
 impl AwsMatch {
     /// The span from the first part's start to the last part's end.
-    pub fn span(&self) -> Range<usize> {
+    pub(crate) fn span(&self) -> Range<usize> {
         let parts = [
             self.key_id.as_ref().map(|(p, _)| &p.span),
             self.secret.as_ref().map(|p| &p.span),
@@ -122,7 +122,7 @@ fn within_window(data: &[u8], settings: &AwsSettings, a: &Range<usize>, b: &Rang
 
 /// Where the prefilter saw the AWS validator's anchors in one blob, each list sorted.
 #[derive(Debug, Clone, Default)]
-pub struct AwsHits {
+pub(crate) struct AwsHits {
     /// Offsets where a credential prefix (`AKIA`, …) starts.
     pub key_ids: Vec<usize>,
     /// Offsets where a base64-encoded credential prefix (`QUtJQ`, …) starts.
@@ -133,7 +133,7 @@ pub struct AwsHits {
 
 impl AwsHits {
     /// True when there is nothing for the validator to look at.
-    pub fn is_empty(&self) -> bool {
+    pub(crate) fn is_empty(&self) -> bool {
         self.key_ids.is_empty()
             && self.encoded_key_ids.is_empty()
             && self.secret_keywords.is_empty()
@@ -141,7 +141,7 @@ impl AwsHits {
 }
 
 /// Analyses one blob given the anchors the prefilter found in it.
-pub fn analyse(data: &[u8], hits: &AwsHits, settings: &AwsSettings) -> Vec<AwsMatch> {
+pub(crate) fn analyse(data: &[u8], hits: &AwsHits, settings: &AwsSettings) -> Vec<AwsMatch> {
     let plain = hits.key_ids.iter().filter_map(|&start| {
         let kind = parse_key_id(data, start).ok()?;
         let span = start..start + KEY_ID_LEN;
@@ -286,7 +286,7 @@ fn runs_near<'a>(
     reach: usize,
     lengths: std::ops::RangeInclusive<usize>,
 ) -> Vec<Run> {
-    crate::windows::merged_windows(spans, reach, data.len())
+    super::spans::merged_windows(spans, reach, data.len())
         .into_iter()
         .flat_map(|w| runs_in(data, w, *lengths.start(), *lengths.end()))
         .collect()

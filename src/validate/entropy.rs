@@ -1,7 +1,7 @@
 //! Shannon entropy of a byte string, the first filter between a random secret and a word.
 
 /// Shannon entropy in bits per byte of `bytes` (0.0 for an empty slice).
-pub fn shannon_entropy(bytes: &[u8]) -> f64 {
+pub(crate) fn shannon_entropy(bytes: &[u8]) -> f64 {
     if bytes.is_empty() {
         return 0.0;
     }

@@ -4,11 +4,11 @@ use super::placeholder::{is_documentation_example, looks_like_placeholder};
 use super::runs::escaped_separator_before;
 
 /// Length of an access key ID: a 4-letter prefix and a 16-character base32 body.
-pub const KEY_ID_LEN: usize = 20;
+pub(crate) const KEY_ID_LEN: usize = 20;
 
 /// What the 4-letter prefix of a key ID says it is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum KeyKind {
+pub(crate) enum KeyKind {
     /// `AKIA`: long-term access key of an IAM user or the root user.
     LongTerm,
     /// `ASIA`: temporary key from STS; unusable without its session token.
@@ -20,7 +20,7 @@ pub enum KeyKind {
 }
 
 /// The credential prefixes; identifier prefixes (`AIDA`, `AROA`, …) are deliberately absent.
-pub const CREDENTIAL_PREFIXES: [(&str, KeyKind); 4] = [
+pub(crate) const CREDENTIAL_PREFIXES: [(&str, KeyKind); 4] = [
     ("AKIA", KeyKind::LongTerm),
     ("ASIA", KeyKind::Temporary),
     ("ABIA", KeyKind::BearerToken),
@@ -29,16 +29,17 @@ pub const CREDENTIAL_PREFIXES: [(&str, KeyKind); 4] = [
 
 /// The base64 encodings of the credential prefixes at the start of an encoded value: how a key ID
 /// looks in a Kubernetes Secret (`AKIA…` becomes `QUtJQ…`).
-pub const ENCODED_CREDENTIAL_PREFIXES: [&str; 4] = ["QUtJQ", "QVNJQ", "QUJJQ", "QUNDQ"];
+pub(crate) const ENCODED_CREDENTIAL_PREFIXES: [&str; 4] = ["QUtJQ", "QVNJQ", "QUJJQ", "QUNDQ"];
 
 /// Prefixes of unique identifiers that are not credentials and must never be reported as such.
-pub const IDENTIFIER_PREFIXES: [&str; 8] = [
+#[cfg(test)]
+const IDENTIFIER_PREFIXES: [&str; 8] = [
     "AIDA", "AROA", "AGPA", "AIPA", "ANPA", "ANVA", "APKA", "ASCA",
 ];
 
 impl KeyKind {
     /// The kind named by a 4-byte prefix, if it is a credential prefix.
-    pub fn from_prefix(prefix: &[u8]) -> Option<KeyKind> {
+    pub(crate) fn from_prefix(prefix: &[u8]) -> Option<KeyKind> {
         CREDENTIAL_PREFIXES
             .iter()
             .find(|(p, _)| p.as_bytes() == prefix)
@@ -46,7 +47,7 @@ impl KeyKind {
     }
 
     /// A short human name for reports.
-    pub fn describe(self) -> &'static str {
+    pub(crate) fn describe(self) -> &'static str {
         match self {
             KeyKind::LongTerm => "long-term access key (AKIA)",
             KeyKind::Temporary => "temporary STS access key (ASIA)",
@@ -57,18 +58,18 @@ impl KeyKind {
 }
 
 /// True for the RFC 4648 base32 alphabet `A-Z2-7`.
-pub fn is_base32(b: u8) -> bool {
+pub(crate) fn is_base32(b: u8) -> bool {
     b.is_ascii_uppercase() || (b'2'..=b'7').contains(&b)
 }
 
 /// True for bytes that glue onto a token: a key ID must not touch one on either side.
-pub fn is_token_byte(b: u8) -> bool {
+pub(crate) fn is_token_byte(b: u8) -> bool {
     b.is_ascii_alphanumeric()
 }
 
 /// Why a key-ID-shaped string at an offset is not reported.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum KeyIdRejection {
+pub(crate) enum KeyIdRejection {
     /// Not a credential prefix, wrong charset or length, or glued to other token characters.
     NotAKeyId,
     /// An AWS documentation example such as `AKIAIOSFODNN7EXAMPLE`.
@@ -78,7 +79,7 @@ pub enum KeyIdRejection {
 }
 
 /// Parses the key ID that starts at `start` in `data`, checking prefix, charset and boundaries.
-pub fn parse_key_id(data: &[u8], start: usize) -> Result<KeyKind, KeyIdRejection> {
+pub(crate) fn parse_key_id(data: &[u8], start: usize) -> Result<KeyKind, KeyIdRejection> {
     let end = start + KEY_ID_LEN;
     if end > data.len() {
         return Err(KeyIdRejection::NotAKeyId);
@@ -105,7 +106,7 @@ pub fn parse_key_id(data: &[u8], start: usize) -> Result<KeyKind, KeyIdRejection
 
 /// Parses a base64-encoded key ID starting at `start` (27 characters and one `=`, a whole token):
 /// the decoded key ID and its kind.
-pub fn parse_encoded_key_id(data: &[u8], start: usize) -> Option<(String, KeyKind)> {
+pub(crate) fn parse_encoded_key_id(data: &[u8], start: usize) -> Option<(String, KeyKind)> {
     let run = crate::validate::runs::run_at(data, start, 32)?;
     if run.text.len() != 27 || run.padding != 1 {
         return None;
@@ -116,13 +117,13 @@ pub fn parse_encoded_key_id(data: &[u8], start: usize) -> Option<(String, KeyKin
 }
 
 /// One past the largest AWS account ID (accounts have 12 digits).
-pub const MAX_ACCOUNT_ID: u64 = 1_000_000_000_000;
+pub(crate) const MAX_ACCOUNT_ID: u64 = 1_000_000_000_000;
 
 /// Decodes the AWS account ID that a new-format key ID encodes (12 digits, zero-padded).
 ///
 /// Returns `None` for old-format keys (5th character `I`/`J`, or any character before `Q`), whose
 /// format flag bit is 0 and which carry no recoverable account, and for malformed input.
-pub fn account_id(key_id: &str) -> Option<String> {
+pub(crate) fn account_id(key_id: &str) -> Option<String> {
     let bytes = key_id.as_bytes();
     if bytes.len() != KEY_ID_LEN {
         return None;
@@ -263,7 +264,7 @@ mod proptests {
     use proptest::prelude::*;
 
     use super::*;
-    use crate::synthetic::key_id;
+    use crate::validate::synthetic::key_id;
 
     fn find(text: &str) -> Vec<String> {
         let data = text.as_bytes();

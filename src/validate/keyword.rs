@@ -29,7 +29,7 @@ fn is_separator_byte(b: u8) -> bool {
 
 /// The secret value announced by the keyword hit at `hit`, if the identifier names an AWS secret
 /// and a valid secret (plain or base64-encoded) follows it: its run and decoded secret.
-pub fn secret_after_keyword(data: &[u8], hit: usize) -> Option<(Run, String)> {
+pub(crate) fn secret_after_keyword(data: &[u8], hit: usize) -> Option<(Run, String)> {
     let mut start = hit;
     while start > 0 && hit - start < IDENTIFIER_REACH && is_identifier_byte(data[start - 1]) {
         start -= 1;

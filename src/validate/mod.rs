@@ -1,11 +1,21 @@
 //! Structural validation of credentials: what makes a string an AWS key ID, secret or session
-//! token, and how the parts of one credential find each other.
+//! token, and how the parts of one credential find each other. A leaf: it imports nothing else
+//! of keyfence.
 
-pub mod aws;
-pub mod entropy;
-pub mod key_id;
-pub mod keyword;
-pub mod placeholder;
-pub mod runs;
-pub mod secret;
-pub mod token;
+mod aws;
+mod entropy;
+mod key_id;
+mod keyword;
+mod placeholder;
+mod runs;
+mod secret;
+mod spans;
+pub mod synthetic;
+mod token;
+
+pub use aws::AwsSettings;
+pub(crate) use aws::{analyse, AwsHits, AwsKind, AwsMatch, PAIRING_WINDOW_BYTES};
+pub(crate) use entropy::shannon_entropy;
+pub(crate) use key_id::{account_id, KeyKind, CREDENTIAL_PREFIXES, ENCODED_CREDENTIAL_PREFIXES};
+pub(crate) use spans::merge as merge_spans;
+pub(crate) use token::SESSION_TOKEN_MAX_LEN;

@@ -24,14 +24,14 @@ const MAX_SEQUENTIAL_RUN: usize = 5;
 /// True when `text` holds a placeholder word (case-insensitive), a long run of one character, or a
 /// long alphabetical or numerical sequence. These are all vanishingly rare in random material:
 /// a random base32 key ID body holds a 5-run with probability about 1e-5.
-pub fn looks_like_placeholder(text: &[u8]) -> bool {
+pub(crate) fn looks_like_placeholder(text: &[u8]) -> bool {
     contains_placeholder_word(text)
         || longest_repeated_run(text) > MAX_REPEATED_RUN
         || longest_sequential_run(text) > MAX_SEQUENTIAL_RUN
 }
 
 /// True when `text` contains one of the placeholder words (`PLACEHOLDER_WORDS`), ignoring ASCII case.
-pub fn contains_placeholder_word(text: &[u8]) -> bool {
+pub(crate) fn contains_placeholder_word(text: &[u8]) -> bool {
     let upper: Vec<u8> = text.iter().map(u8::to_ascii_uppercase).collect();
     PLACEHOLDER_WORDS
         .iter()
@@ -40,7 +40,7 @@ pub fn contains_placeholder_word(text: &[u8]) -> bool {
 
 /// The AWS documentation's example values end in `EXAMPLE` (key IDs) or `EXAMPLEKEY` (secrets);
 /// session tokens in the documentation end in `EXAMPLE` too.
-pub fn is_documentation_example(text: &[u8]) -> bool {
+pub(crate) fn is_documentation_example(text: &[u8]) -> bool {
     text.ends_with(b"EXAMPLE") || text.ends_with(b"EXAMPLEKEY")
 }
 

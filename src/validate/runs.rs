@@ -5,7 +5,7 @@ use std::ops::Range;
 
 /// A maximal run of base64 characters: its byte span in the blob and its decoded text.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Run {
+pub(crate) struct Run {
     /// Byte span in the blob, escapes included.
     pub span: Range<usize>,
     /// The run with escapes decoded (`\/` and `%2F` become `/`, `%2B` becomes `+`).
@@ -15,13 +15,13 @@ pub struct Run {
 }
 
 /// True for `A-Z a-z 0-9 + /`.
-pub fn is_base64_byte(b: u8) -> bool {
+pub(crate) fn is_base64_byte(b: u8) -> bool {
     b.is_ascii_alphanumeric() || b == b'+' || b == b'/'
 }
 
 /// True when the two bytes ending right before `i` are an escaped separator (`\n`, `\t`, `\r`) as
 /// written inside a JSON or C string: text after it starts a new token.
-pub fn escaped_separator_before(data: &[u8], i: usize) -> bool {
+pub(crate) fn escaped_separator_before(data: &[u8], i: usize) -> bool {
     i >= 2 && data[i - 2] == b'\\' && matches!(data[i - 1], b'n' | b't' | b'r')
 }
 
@@ -65,7 +65,12 @@ fn continues_before(data: &[u8], i: usize) -> bool {
 /// Maximal runs that start inside `window` and are `min_len..=max_len` decoded characters long,
 /// in order. A run that began before the window is skipped whole. Runs are measured before their
 /// text is built, so the many short words of ordinary text cost no allocation.
-pub fn runs_in(data: &[u8], window: Range<usize>, min_len: usize, max_len: usize) -> Vec<Run> {
+pub(crate) fn runs_in(
+    data: &[u8],
+    window: Range<usize>,
+    min_len: usize,
+    max_len: usize,
+) -> Vec<Run> {
     let mut runs = Vec::new();
     let mut i = window.start;
     // Never start in the middle of a run that began before the window.
@@ -118,7 +123,7 @@ pub fn runs_in(data: &[u8], window: Range<usize>, min_len: usize, max_len: usize
 }
 
 /// The run that starts exactly at `start`, if it is a whole token.
-pub fn run_at(data: &[u8], start: usize, max_len: usize) -> Option<Run> {
+pub(crate) fn run_at(data: &[u8], start: usize, max_len: usize) -> Option<Run> {
     if continues_before(data, start) {
         return None;
     }
@@ -129,7 +134,7 @@ pub fn run_at(data: &[u8], start: usize, max_len: usize) -> Option<Run> {
 
 /// Decodes up to `max_chars` base64 characters (standard or URL-safe alphabet) from the start of
 /// `text`, stopping at the first other byte.
-pub fn decode_base64(text: &[u8], max_chars: usize) -> Vec<u8> {
+pub(crate) fn decode_base64(text: &[u8], max_chars: usize) -> Vec<u8> {
     let mut out = Vec::new();
     let (mut acc, mut bits) = (0u32, 0);
     for &c in text.iter().take(max_chars) {

@@ -5,15 +5,15 @@ use super::placeholder::{is_documentation_example, looks_like_placeholder};
 use super::runs::{decode_base64, is_base64_byte, Run};
 
 /// Length of a secret access key: 30 random bytes in base64 without padding.
-pub const SECRET_LEN: usize = 40;
+pub(crate) const SECRET_LEN: usize = 40;
 
 /// Minimum Shannon entropy (bits per character) of a secret. Of 200,000 random 40-character
 /// base64 strings none fell below 4.05; camel-case identifiers and paths sit near 3.9-4.0.
-pub const SECRET_MIN_ENTROPY: f64 = 4.0;
+pub(crate) const SECRET_MIN_ENTROPY: f64 = 4.0;
 
 /// Why a 40-character token is not taken for a secret.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SecretRejection {
+pub(crate) enum SecretRejection {
     /// Not exactly 40 characters, or followed by `=` padding (part of a longer base64 value).
     WrongShape,
     /// Only hex digits: a SHA-1 or similar digest.
@@ -27,7 +27,7 @@ pub enum SecretRejection {
 }
 
 /// Checks whether a base64 run is a plausible secret access key.
-pub fn validate_secret(run: &Run) -> Result<(), SecretRejection> {
+pub(crate) fn validate_secret(run: &Run) -> Result<(), SecretRejection> {
     if run.text.len() != SECRET_LEN || run.padding > 0 {
         return Err(SecretRejection::WrongShape);
     }
@@ -36,14 +36,14 @@ pub fn validate_secret(run: &Run) -> Result<(), SecretRejection> {
 
 /// Length of a secret that is itself base64-encoded (Kubernetes Secret values): 54 characters
 /// followed by `==`.
-pub const ENCODED_SECRET_LEN: usize = 54;
+pub(crate) const ENCODED_SECRET_LEN: usize = 54;
 
 /// Longest run the secret search needs to keep: an encoded secret.
-pub const MAX_SECRET_RUN: usize = ENCODED_SECRET_LEN + 1;
+pub(crate) const MAX_SECRET_RUN: usize = ENCODED_SECRET_LEN + 1;
 
 /// The secret a run holds: the run itself, or, when the run is a base64-encoded 40-byte value
 /// (a Kubernetes Secret), its decoded text.
-pub fn secret_from_run(run: &Run) -> Option<String> {
+pub(crate) fn secret_from_run(run: &Run) -> Option<String> {
     if validate_secret(run).is_ok() {
         return Some(run.text.clone());
     }
@@ -58,7 +58,7 @@ pub fn secret_from_run(run: &Run) -> Option<String> {
 }
 
 /// Checks the statistics of a 40-character candidate secret.
-pub fn check_secret_text(s: &[u8]) -> Result<(), SecretRejection> {
+pub(crate) fn check_secret_text(s: &[u8]) -> Result<(), SecretRejection> {
     if s.iter().all(u8::is_ascii_hexdigit) {
         return Err(SecretRejection::Hex);
     }

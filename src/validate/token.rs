@@ -4,13 +4,13 @@ use super::placeholder::is_documentation_example;
 use super::runs::{decode_base64, Run};
 
 /// Shortest run taken for a session token (observed tokens run from ~300 to ~1,500 characters).
-pub const SESSION_TOKEN_MIN_LEN: usize = 100;
+pub(crate) const SESSION_TOKEN_MIN_LEN: usize = 100;
 
 /// Longest run taken for a session token.
-pub const SESSION_TOKEN_MAX_LEN: usize = 8192;
+pub(crate) const SESSION_TOKEN_MAX_LEN: usize = 8192;
 
 /// Observed starts of session tokens (base64 of a protobuf-like header naming a field).
-pub const SESSION_TOKEN_PREFIXES: [&str; 5] = [
+pub(crate) const SESSION_TOKEN_PREFIXES: [&str; 5] = [
     "IQoJb3JpZ2luX2Vj",
     "FwoGZXIvYXdz",
     "FQoGZXIvYXdz",
@@ -26,7 +26,7 @@ const KEYWORD_REACH: usize = 48;
 
 /// True when the run's decoded start has the observed header: byte 1 is `0x0a` and byte 2 the
 /// length of a short printable ASCII field name that follows.
-pub fn has_token_structure(text: &str) -> bool {
+pub(crate) fn has_token_structure(text: &str) -> bool {
     if SESSION_TOKEN_PREFIXES.iter().any(|p| text.starts_with(p)) {
         return true;
     }
@@ -41,7 +41,7 @@ pub fn has_token_structure(text: &str) -> bool {
 }
 
 /// True when a keyword naming a session token ends shortly before `start`.
-pub fn named_by_keyword(data: &[u8], start: usize) -> bool {
+pub(crate) fn named_by_keyword(data: &[u8], start: usize) -> bool {
     let lo = start.saturating_sub(KEYWORD_REACH);
     let squashed: Vec<u8> = data[lo..start]
         .iter()
@@ -55,7 +55,7 @@ pub fn named_by_keyword(data: &[u8], start: usize) -> bool {
 
 /// True when `run` is a session token: long enough, not a documentation example, and either
 /// structured like one or named by a keyword just before it.
-pub fn is_session_token(data: &[u8], run: &Run) -> bool {
+pub(crate) fn is_session_token(data: &[u8], run: &Run) -> bool {
     run.text.len() >= SESSION_TOKEN_MIN_LEN
         && !is_documentation_example(run.text.as_bytes())
         && (has_token_structure(&run.text) || named_by_keyword(data, run.span.start))

@@ -210,7 +210,7 @@ fn credential_straddling_a_chunk_border_is_found_once() {
     let fx = Fixture::new();
     let (id, sk) = (key_id("AKIA", 16), secret(16));
     // The key ID ends a few bytes before the first chunk's end; the secret lies past it.
-    let lead = keyfence::source::fs::CHUNK_LEN - 30;
+    let lead = keyfence::CHUNK_LEN - 30;
     let mut text = "x\n".repeat(lead / 2);
     text.push_str(&format!("id = {id}\nsecret = {sk}\n"));
     fx.write("big.txt", &text);

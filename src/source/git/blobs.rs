@@ -1,11 +1,11 @@
-//! Reading and scanning git blobs: one job per unique blob, on a pool of workers that each own a
-//! git2 `Repository` (libgit2 handles are not shared between threads); and the [`Prescan`] of
-//! every packed blob, read with [`PackReader`]s, for a whole history.
+//! Reading git blobs and handing them to the scan: one job per unique blob, on the pool's
+//! workers, each with its own git2 `Repository` (libgit2 handles are not shared between
+//! threads); and the [`Prescan`] of every packed blob, read with [`PackReader`]s, for a whole
+//! history.
 
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Mutex;
 
 use git2::{Odb, Oid, Repository};
 
@@ -13,26 +13,51 @@ use super::oid_set::{raw, OidMap};
 use super::pack_order::PackEntries;
 use super::pack_read::PackReader;
 use super::progress::Progress;
-use crate::finding::Finding;
-use crate::report_model::{ScanError, Stats};
+use crate::report::{Finding, ScanError, Stats, Subject};
 use crate::scan::ScanEngine;
-use crate::source::{looks_binary, BINARY_SNIFF_LEN};
+use crate::source::pool::{self, Merged};
+use crate::source::{Blob, BlobScanner, Origin, Scanned, BINARY_SNIFF_LEN};
+use crate::suppress::Suppressor;
+
+/// Which side of a change a blob is on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Side {
+    /// A version before the change (HEAD's, the base's, a merged branch's): its credentials
+    /// only tell what was there before.
+    Before,
+    /// The staged version, not committed yet.
+    Staged,
+    /// Introduced by the commit with this walk index.
+    Commit(u32),
+}
+
+/// The walk index findings of a staged blob carry: after every commit.
+pub(crate) const STAGED: u32 = u32::MAX;
 
 /// One blob to scan.
 #[derive(Debug, Clone)]
-pub struct Job {
+pub(crate) struct Job {
     /// The blob.
     pub oid: Oid,
     /// Its path where it was met.
     pub path: String,
-    /// The walk index of the commit that introduced it; `None` for a base version, whose
-    /// credentials only tell what was there before.
-    pub commit: Option<u32>,
+    /// Which side of the change it is on.
+    pub side: Side,
+}
+
+impl Job {
+    fn origin(&self) -> Origin<'_> {
+        match self.side {
+            Side::Before => Origin::Before(&self.path),
+            Side::Staged => Origin::Staged(&self.path),
+            Side::Commit(_) => Origin::Commit(&self.path),
+        }
+    }
 }
 
 /// What scanning jobs produced.
 #[derive(Debug, Default)]
-pub struct Collected {
+pub(crate) struct Collected {
     /// Findings with the walk index of the commit that introduced their blob (`u32::MAX` for a
     /// change that is not committed yet).
     pub found: Vec<(u32, Finding)>,
@@ -46,86 +71,53 @@ pub struct Collected {
 
 impl Collected {
     /// Adds another worker's results.
-    pub fn merge(&mut self, mut other: Collected) {
+    pub(crate) fn merge(&mut self, mut other: Collected) {
         self.found.append(&mut other.found);
         self.before.extend(other.before);
         self.errors.append(&mut other.errors);
         self.stats.merge(&other.stats);
     }
 
-    /// Adds a blob scanned before its path was known, now found at `path` in commit number
-    /// `commit`: its findings get the path, and the path allowlists apply.
-    pub fn add_prescanned(&mut self, commit: u32, path: &str, p: Prescanned, engine: &ScanEngine) {
-        if p.binary {
-            self.stats.binary_skipped += 1;
-            return;
-        }
-        self.stats.files_scanned += 1;
-        self.stats.bytes_scanned += p.size;
-        for mut f in p.findings {
-            let allowed = engine
-                .rules()
-                .get(&f.rule_id)
-                .is_some_and(|rule| engine.suppressor().check_path(rule, path));
-            if !allowed {
-                f.path = path.to_string();
-                self.found.push((commit, f));
-            }
-        }
-    }
-}
-
-/// Scans blobs read from one object database.
-pub struct BlobScanner<'a> {
-    engine: &'a ScanEngine,
-    scan_binary: bool,
-    progress: &'a Progress,
-    /// What was found so far.
-    pub out: Collected,
-}
-
-impl<'a> BlobScanner<'a> {
-    /// A scanner with nothing collected yet.
-    pub fn new(engine: &'a ScanEngine, scan_binary: bool, progress: &'a Progress) -> Self {
-        BlobScanner {
-            engine,
-            scan_binary,
-            progress,
-            out: Collected::default(),
-        }
-    }
-
-    /// Reads and scans one blob.
-    pub fn scan(&mut self, odb: &Odb<'_>, job: &Job) {
+    /// Reads one blob and scans it.
+    fn read_and_scan(
+        &mut self,
+        scanner: &mut BlobScanner<'_>,
+        odb: &Odb<'_>,
+        job: &Job,
+        progress: &Progress,
+    ) {
         let object = match odb.read(job.oid) {
             Ok(o) => o,
             Err(e) => {
-                self.out.errors.push(ScanError {
-                    path: format!("{} (blob {})", job.path, job.oid),
+                self.errors.push(ScanError {
+                    subject: Subject::Blob {
+                        path: job.path.clone(),
+                        oid: job.oid.to_string(),
+                    },
                     message: format!("cannot read the blob: {}", e.message()),
                 });
                 return;
             }
         };
         let data = object.data();
-        let stats = &mut self.out.stats;
-        if !self.scan_binary && looks_binary(data) {
-            if job.commit.is_some() {
-                stats.binary_skipped += 1;
-            }
+        let blob = Blob {
+            bytes: data,
+            origin: job.origin(),
+        };
+        let Scanned::Text(findings) = scanner.scan(blob) else {
             return;
-        }
-        let findings = self.engine.scan(data, &job.path);
-        match job.commit {
-            None => self
-                .out
+        };
+        match job.side {
+            Side::Before => self
                 .before
                 .extend(findings.into_iter().map(|f| f.fingerprint)),
-            Some(c) => {
-                stats.files_scanned += 1;
-                stats.bytes_scanned += data.len() as u64;
-                self.progress.blob(data.len());
-                self.out.found.extend(findings.into_iter().map(|f| (c, f)));
+            Side::Staged | Side::Commit(_) => {
+                let c = match job.side {
+                    Side::Commit(c) => c,
+                    _ => STAGED,
+                };
+                progress.blob(data.len());
+                self.found.extend(findings.into_iter().map(|f| (c, f)));
             }
         }
     }
@@ -133,13 +125,27 @@ impl<'a> BlobScanner<'a> {
 
 /// A blob scanned before the walk told where it is.
 #[derive(Debug)]
-pub struct Prescanned {
+pub(crate) struct Prescanned {
     /// Its size in bytes.
     pub size: u64,
-    /// It looked binary and was not scanned.
-    pub binary: bool,
-    /// What it holds, with an empty path.
-    pub findings: Vec<Finding>,
+    /// What scanning it gave (findings without a path).
+    pub scanned: Scanned,
+}
+
+impl Prescanned {
+    /// The blob met at `path` by commit number `commit`: counts it, applies the path step and
+    /// adds its findings.
+    pub(crate) fn attribute(
+        self,
+        commit: u32,
+        path: &str,
+        scanner: &mut BlobScanner<'_>,
+        out: &mut Collected,
+    ) {
+        for f in scanner.attribute(self.size, self.scanned, path) {
+            out.found.push((commit, f));
+        }
+    }
 }
 
 /// Packed blobs larger than this (compressed) are first peeked at to skip binary ones without
@@ -155,21 +161,23 @@ const PRESCAN_SPLITS: usize = 16;
 /// thread joins the readers when it is done. Blobs are read from the pack files directly
 /// ([`PackReader`]); one that cannot be read is left out, to be read with libgit2 once its path
 /// is known, and reported then if it still fails.
-pub struct Prescan<'a> {
+pub(crate) struct Prescan<'a> {
     packs: &'a [PackEntries],
     units: Vec<(usize, Vec<usize>)>,
     next: AtomicUsize,
-    done: Mutex<OidMap<Prescanned>>,
+    done: Merged<OidMap<Prescanned>>,
     engine: &'a ScanEngine,
+    suppressor: &'a Suppressor,
     scan_binary: bool,
     progress: &'a Progress,
 }
 
 impl<'a> Prescan<'a> {
     /// Splits the blobs of `packs` into runs of consecutive entries for the workers.
-    pub fn new(
+    pub(crate) fn new(
         packs: &'a [PackEntries],
         engine: &'a ScanEngine,
+        suppressor: &'a Suppressor,
         scan_binary: bool,
         progress: &'a Progress,
     ) -> Prescan<'a> {
@@ -186,15 +194,17 @@ impl<'a> Prescan<'a> {
             packs,
             units,
             next: AtomicUsize::new(0),
-            done: Mutex::new(OidMap::with_capacity_and_hasher(count, Default::default())),
+            done: Merged::new(OidMap::with_capacity_and_hasher(count, Default::default())),
             engine,
+            suppressor,
             scan_binary,
             progress,
         }
     }
 
     /// Takes runs and scans them until none is left; call from any number of threads.
-    pub fn work(&self) {
+    pub(crate) fn work(&self) {
+        let mut scanner = BlobScanner::new(self.engine, self.suppressor, self.scan_binary);
         let mut readers: HashMap<usize, PackReader<'_>> = HashMap::new();
         let mut local = Vec::new();
         while let Some((p, blobs)) = self.units.get(self.next.fetch_add(1, Ordering::Relaxed)) {
@@ -208,66 +218,36 @@ impl<'a> Prescan<'a> {
                 }
             };
             for &k in blobs {
-                let oid = raw(self.packs[*p].entries[k].oid);
-                if !self.scan_binary
-                    && self.packs[*p].entries[k].end - self.packs[*p].entries[k].offset > PEEK_ABOVE
-                {
+                let entry = &self.packs[*p].entries[k];
+                let oid = raw(entry.oid);
+                if !self.scan_binary && entry.end - entry.offset > PEEK_ABOVE {
                     // A large blob stored whole: its first bytes tell whether it is binary.
                     if let Some((head, size)) = reader.peek(k, BINARY_SNIFF_LEN) {
-                        if looks_binary(&head) {
+                        if scanner.skips(&head) {
                             self.progress.blob(size as usize);
-                            let findings = Vec::new();
-                            local.push((
-                                oid,
-                                Prescanned {
-                                    size,
-                                    binary: true,
-                                    findings,
-                                },
-                            ));
+                            let scanned = Scanned::Binary;
+                            local.push((oid, Prescanned { size, scanned }));
                             continue;
                         }
                     }
                 }
                 let Ok(data) = reader.read(k) else { continue };
-                let binary = !self.scan_binary && looks_binary(&data);
-                let findings = if binary {
-                    Vec::new()
-                } else {
-                    self.engine.scan(&data, "")
+                let blob = Blob {
+                    bytes: &data,
+                    origin: Origin::Packed,
                 };
+                let scanned = scanner.scan(blob);
                 self.progress.blob(data.len());
                 let size = data.len() as u64;
-                let oid = raw(self.packs[*p].entries[k].oid);
-                local.push((
-                    oid,
-                    Prescanned {
-                        size,
-                        binary,
-                        findings,
-                    },
-                ));
+                local.push((oid, Prescanned { size, scanned }));
             }
         }
-        self.done
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .extend(local);
+        self.done.add(|done| done.extend(local));
     }
 
     /// What every worker scanned, by blob.
-    pub fn finish(self) -> OidMap<Prescanned> {
-        self.done.into_inner().unwrap_or_else(|e| e.into_inner())
-    }
-}
-
-/// Runs `work` once on each of `threads` threads (0: one per core) and waits for them.
-pub fn run_on_pool(threads: usize, work: &(dyn Fn() + Sync)) {
-    match rayon::ThreadPoolBuilder::new().num_threads(threads).build() {
-        Ok(pool) => {
-            pool.broadcast(|_| work());
-        }
-        Err(_) => work(),
+    pub(crate) fn finish(self) -> OidMap<Prescanned> {
+        self.done.into_inner()
     }
 }
 
@@ -277,19 +257,21 @@ const JOBS_PER_TAKE: usize = 64;
 
 /// Scans `jobs` in their order on `threads` workers (0: one per core), each with its own handle
 /// on the repository at `git_dir`.
-pub fn scan_parallel(
+pub(crate) fn scan_parallel(
     git_dir: &Path,
     jobs: Vec<Job>,
     engine: &ScanEngine,
+    suppressor: &Suppressor,
     scan_binary: bool,
     threads: usize,
     progress: &Progress,
 ) -> Collected {
     let next = AtomicUsize::new(0);
     let jobs = &jobs;
-    let total = Mutex::new(Collected::default());
+    let total = Merged::new(Collected::default());
     let work = || {
-        let mut scanner = BlobScanner::new(engine, scan_binary, progress);
+        let mut scanner = BlobScanner::new(engine, suppressor, scan_binary);
+        let mut out = Collected::default();
         let opened = Repository::open(git_dir);
         let odb = match &opened {
             Ok(repo) => repo.odb(),
@@ -302,19 +284,35 @@ pub fn scan_parallel(
                     break;
                 }
                 for job in &jobs[start..(start + JOBS_PER_TAKE).min(jobs.len())] {
-                    scanner.scan(&odb, job);
+                    out.read_and_scan(&mut scanner, &odb, job, progress);
                 }
             },
-            Err(e) => scanner.out.errors.push(ScanError {
-                path: git_dir.display().to_string(),
-                message: format!("cannot open the repository: {}", e.message()),
-            }),
+            Err(e) => out.errors.push(ScanError::path(
+                git_dir.display().to_string(),
+                format!("cannot open the repository: {}", e.message()),
+            )),
         }
-        total
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .merge(scanner.out);
+        out.stats.merge(&scanner.stats);
+        total.add(|t| t.merge(out));
     };
-    run_on_pool(threads, &work);
-    total.into_inner().unwrap_or_else(|e| e.into_inner())
+    pool::run(threads, &work);
+    total.into_inner()
+}
+
+/// Scans `jobs` in their order on the current thread, with the repository's object database.
+pub(crate) fn scan_here(
+    odb: &Odb<'_>,
+    jobs: &[Job],
+    engine: &ScanEngine,
+    suppressor: &Suppressor,
+    scan_binary: bool,
+) -> Collected {
+    let progress = Progress::new(false);
+    let mut scanner = BlobScanner::new(engine, suppressor, scan_binary);
+    let mut out = Collected::default();
+    for job in jobs {
+        out.read_and_scan(&mut scanner, odb, job, &progress);
+    }
+    out.stats.merge(&scanner.stats);
+    out
 }

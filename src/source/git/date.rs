@@ -2,7 +2,7 @@
 //! without a date library.
 
 /// `2026-12-01T18:59:38+01:00` for a git time, in the offset it was recorded with.
-pub fn rfc3339(t: git2::Time) -> String {
+pub(crate) fn rfc3339(t: git2::Time) -> String {
     let offset = i64::from(t.offset_minutes());
     let local = t.seconds() + offset * 60;
     let days = local.div_euclid(86_400);

@@ -12,22 +12,25 @@ use std::time::Instant;
 
 use git2::Repository;
 
-use super::blobs::{run_on_pool, scan_parallel, Collected, Job, Prescan};
+use super::blobs::{scan_parallel, Collected, Job, Prescan, Side};
 use super::oid_set::{raw, OidMap};
 use super::pack_order::PackOrder;
 use super::pack_read::PackObjects;
 use super::progress::Progress;
 use super::walk::{base_versions, walk_commits, CommitWalk, TreeWalker};
-use super::{commit_info, GitError, GitOptions, RevSelection};
-use crate::finding::Finding;
-use crate::report_model::{ScanError, ScanReport};
+use super::{commit_info, GitError, GitOptions, RevSelection, TIMING};
+use crate::report::{Finding, ScanError, ScanReport, Subject};
 use crate::scan::ScanEngine;
+use crate::source::pool;
+use crate::source::BlobScanner;
+use crate::suppress::Suppressor;
 
 /// Scans the history `sel` selects in `repo`.
-pub fn scan_history(
+pub(crate) fn scan_history(
     repo: &Repository,
     sel: &RevSelection,
     engine: &ScanEngine,
+    suppressor: &Suppressor,
     opts: &GitOptions,
 ) -> Result<ScanReport, GitError> {
     let started = Instant::now();
@@ -40,7 +43,7 @@ pub fn scan_history(
             });
         }
         report.errors.push(ScanError {
-            path: "<history>".into(),
+            subject: Subject::History,
             message: format!(
                 "shallow clone: history before commit {edge} is not in this clone and was not \
                  scanned; {}",
@@ -48,11 +51,10 @@ pub fn scan_history(
             ),
         });
     }
-    let timing = std::env::var_os("KEYFENCE_TIMING").is_some();
     let progress = Progress::new(opts.progress);
     let (mut collected, produced) = std::thread::scope(|s| {
         let drawer = s.spawn(|| progress.draw_until_done(walk.commits.len()));
-        let result = collect_and_scan(repo, &walk, engine, opts, &progress, timing);
+        let result = collect_and_scan(repo, &walk, engine, suppressor, opts, &progress);
         progress.finish();
         let _ = drawer.join();
         result
@@ -88,16 +90,12 @@ fn collect_and_scan(
     repo: &Repository,
     walk: &CommitWalk,
     engine: &ScanEngine,
+    suppressor: &Suppressor,
     opts: &GitOptions,
     progress: &Progress,
-    timing: bool,
 ) -> Result<(Collected, Produced), GitError> {
     let t0 = Instant::now();
-    let threads = if opts.threads == 0 {
-        std::thread::available_parallelism().map_or(1, |n| n.get())
-    } else {
-        opts.threads
-    };
+    let threads = pool::worker_count(opts.threads);
     let git_dir = repo.path();
     let order = PackOrder::load(&git_dir.join("objects"));
     // A whole history holds nearly every blob of the packs: read them all in pack order while
@@ -105,7 +103,7 @@ fn collect_and_scan(
     let whole = walk.boundary.is_empty() && !walk.commits.is_empty();
     let (produced, mut pre) = if whole {
         let packs = order.packs();
-        let prescan = Prescan::new(&packs, engine, opts.scan_binary, progress);
+        let prescan = Prescan::new(&packs, engine, suppressor, opts.scan_binary, progress);
         // Long histories are cut into consecutive stretches walked on threads of their own;
         // each walking thread joins the blob readers when its stretch is done.
         let n = walk.commits.len();
@@ -123,12 +121,11 @@ fn collect_and_scan(
                                 let objects = PackObjects::new(order, packs);
                                 walk_segment(&repo, walk, range, Some(objects), progress)
                             });
-                        if timing {
-                            eprintln!(
-                                "keyfence: timing: commit walk {k} {:.2}s",
-                                t0.elapsed().as_secs_f64()
-                            );
-                        }
+                        log::info!(
+                            target: TIMING,
+                            "commit walk {k} {:.2}s",
+                            t0.elapsed().as_secs_f64()
+                        );
                         prescan.work();
                         segment
                     })
@@ -137,7 +134,7 @@ fn collect_and_scan(
             // Threads beyond the walking ones read blobs from the start; with none left over
             // (`--threads 1`), the walking threads read them all once their stretch is done.
             if threads > stretches {
-                run_on_pool(threads - stretches, &|| prescan.work());
+                pool::run(threads - stretches, &|| prescan.work());
             }
             walkers
                 .into_iter()
@@ -160,13 +157,17 @@ fn collect_and_scan(
     let mut produced = produced?;
     let t1 = Instant::now();
     let mut collected = Collected::default();
+    let mut attributor = BlobScanner::new(engine, suppressor, opts.scan_binary);
     let mut rest: Vec<((usize, u64), Job)> = Vec::new();
     for job in produced.jobs.drain(..) {
-        match (job.commit, pre.remove(&raw(job.oid))) {
-            (Some(commit), Some(p)) => collected.add_prescanned(commit, &job.path, p, engine),
+        match (job.side, pre.remove(&raw(job.oid))) {
+            (Side::Commit(c), Some(p)) => {
+                p.attribute(c, &job.path, &mut attributor, &mut collected)
+            }
             _ => rest.push((order.key(job.oid), job)),
         }
     }
+    collected.stats.merge(&attributor.stats);
     drop(pre);
     rest.sort_unstable_by_key(|(k, _)| *k);
     let rest: Vec<Job> = rest.into_iter().map(|(_, j)| j).collect();
@@ -176,19 +177,19 @@ fn collect_and_scan(
         git_dir,
         rest,
         engine,
+        suppressor,
         opts.scan_binary,
         threads,
         progress,
     ));
-    if timing {
-        eprintln!(
-            "keyfence: timing: walk and pack-order scan {:.2}s, attribution {:.2}s, \
-             {left} blobs read after the walk {:.2}s",
-            (t1 - t0).as_secs_f64(),
-            (t2 - t1).as_secs_f64(),
-            t2.elapsed().as_secs_f64()
-        );
-    }
+    log::info!(
+        target: TIMING,
+        "walk and pack-order scan {:.2}s, attribution {:.2}s, \
+         {left} blobs read after the walk {:.2}s",
+        (t1 - t0).as_secs_f64(),
+        (t2 - t1).as_secs_f64(),
+        t2.elapsed().as_secs_f64()
+    );
     Ok((collected, produced))
 }
 
@@ -301,7 +302,7 @@ fn produce(
 
 fn commit_error(commit: git2::Oid, e: &GitError) -> ScanError {
     ScanError {
-        path: format!("commit {commit}"),
+        subject: Subject::Commit(commit.to_string()),
         message: format!("not fully scanned: {e}"),
     }
 }
@@ -309,7 +310,7 @@ fn commit_error(commit: git2::Oid, e: &GitError) -> ScanError {
 /// Keeps one finding per credential, the earliest (walk order, then path and line), and drops
 /// the credentials that base versions held. Returns them and how many credentials were dropped
 /// as already there.
-pub fn introduced(collected: Collected) -> (Vec<(u32, Finding)>, u64) {
+pub(crate) fn introduced(collected: Collected) -> (Vec<(u32, Finding)>, u64) {
     let mut first: HashMap<String, (u32, Finding)> = HashMap::new();
     for (c, f) in collected.found {
         match first.get_mut(&f.fingerprint) {

@@ -5,14 +5,14 @@
 
 mod blobs;
 mod date;
-pub mod history;
+mod history;
 mod index_file;
 mod oid_set;
 mod pack_order;
 mod pack_read;
 mod progress;
-pub mod revs;
-pub mod staged;
+mod revs;
+mod staged;
 mod walk;
 
 use std::path::{Path, PathBuf};
@@ -20,19 +20,21 @@ use std::path::{Path, PathBuf};
 use git2::Repository;
 use thiserror::Error;
 
-pub use history::scan_history;
-pub use revs::RevSelection;
-pub use staged::scan_staged;
+pub(crate) use history::scan_history;
+pub(crate) use revs::{resolve, RevSelection};
+pub(crate) use staged::scan_staged;
 
-use crate::finding::CommitInfo;
+use crate::report::CommitInfo;
+use crate::source::TIMING;
 
 /// What to tell a user whose clone lacks history it needs.
-pub const FETCH_MORE_HINT: &str = "fetch more history: `git fetch --unshallow` (GitHub Actions: \
+pub(crate) const FETCH_MORE_HINT: &str =
+    "fetch more history: `git fetch --unshallow` (GitHub Actions: \
      actions/checkout with `fetch-depth: 0`; GitLab CI: `GIT_DEPTH: 0`)";
 
 /// Why a git scan could not run at all (per-blob problems are scan errors in the report instead).
 #[derive(Debug, Error)]
-pub enum GitError {
+pub(crate) enum GitError {
     /// No repository at or above the directory.
     #[error("{dir}: not in a git repository ({message})")]
     NotARepository {
@@ -82,7 +84,7 @@ pub enum GitError {
 
 impl GitError {
     /// Wraps a libgit2 error with what was being read.
-    pub fn git(context: impl Into<String>, source: git2::Error) -> GitError {
+    pub(crate) fn git(context: impl Into<String>, source: git2::Error) -> GitError {
         GitError::Git {
             context: context.into(),
             message: source.message().to_string(),
@@ -92,7 +94,7 @@ impl GitError {
 
 /// How the git modes behave.
 #[derive(Debug, Clone, Default)]
-pub struct GitOptions {
+pub(crate) struct GitOptions {
     /// Scan blobs that look binary instead of skipping them.
     pub scan_binary: bool,
     /// Worker threads (0: one per core).
@@ -103,7 +105,7 @@ pub struct GitOptions {
 
 /// Opens the repository that contains the current directory, honouring `GIT_DIR`,
 /// `GIT_INDEX_FILE` and the other variables git sets for hooks.
-pub fn open_repository() -> Result<Repository, GitError> {
+pub(crate) fn open_repository() -> Result<Repository, GitError> {
     tune_libgit2();
     Repository::open_from_env().map_err(|e| GitError::NotARepository {
         dir: std::env::current_dir().map_or_else(|_| ".".to_string(), |d| d.display().to_string()),
@@ -120,7 +122,7 @@ fn tune_libgit2() {
 }
 
 /// Opens the repository that contains `dir`.
-pub fn discover_repository(dir: &Path) -> Result<Repository, GitError> {
+pub(crate) fn discover_repository(dir: &Path) -> Result<Repository, GitError> {
     tune_libgit2();
     Repository::discover(dir).map_err(|e| GitError::NotARepository {
         dir: dir.display().to_string(),
@@ -130,13 +132,13 @@ pub fn discover_repository(dir: &Path) -> Result<Repository, GitError> {
 
 /// The directory whose `.keyfence.toml` and baseline apply: the work tree's root, or the git
 /// directory of a bare repository.
-pub fn repository_root(repo: &Repository) -> PathBuf {
+pub(crate) fn repository_root(repo: &Repository) -> PathBuf {
     repo.workdir()
         .map_or_else(|| repo.path().to_path_buf(), Path::to_path_buf)
 }
 
 /// The commit details a finding carries.
-pub fn commit_info(commit: &git2::Commit<'_>) -> CommitInfo {
+pub(crate) fn commit_info(commit: &git2::Commit<'_>) -> CommitInfo {
     let author = commit.author();
     let name = String::from_utf8_lossy(author.name_bytes());
     let email = String::from_utf8_lossy(author.email_bytes());

@@ -6,11 +6,11 @@ use std::collections::{HashMap, HashSet};
 use std::hash::{BuildHasherDefault, Hasher};
 
 /// An object id as bytes.
-pub type RawOid = [u8; 20];
+pub(crate) type RawOid = [u8; 20];
 
 /// Hashes an object id by its leading bytes.
 #[derive(Default)]
-pub struct OidHasher(u64);
+pub(crate) struct OidHasher(u64);
 
 impl Hasher for OidHasher {
     fn finish(&self) -> u64 {
@@ -29,7 +29,7 @@ impl Hasher for OidHasher {
 
 /// Hashes positions and offsets (integers) with one multiplication.
 #[derive(Default)]
-pub struct IntHasher(u64);
+pub(crate) struct IntHasher(u64);
 
 impl Hasher for IntHasher {
     fn finish(&self) -> u64 {
@@ -48,16 +48,16 @@ impl Hasher for IntHasher {
 }
 
 /// A map from integers.
-pub type IntMap<V> = HashMap<usize, V, BuildHasherDefault<IntHasher>>;
+pub(crate) type IntMap<V> = HashMap<usize, V, BuildHasherDefault<IntHasher>>;
 
 /// A set of object ids.
-pub type OidSet = HashSet<RawOid, BuildHasherDefault<OidHasher>>;
+pub(crate) type OidSet = HashSet<RawOid, BuildHasherDefault<OidHasher>>;
 
 /// A map from object ids.
-pub type OidMap<V> = HashMap<RawOid, V, BuildHasherDefault<OidHasher>>;
+pub(crate) type OidMap<V> = HashMap<RawOid, V, BuildHasherDefault<OidHasher>>;
 
 /// The bytes of `oid`.
-pub fn raw(oid: git2::Oid) -> RawOid {
+pub(crate) fn raw(oid: git2::Oid) -> RawOid {
     let mut out = [0u8; 20];
     out.copy_from_slice(oid.as_bytes());
     out

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 /// Shared counters; cheap to bump from every worker.
 #[derive(Debug, Default)]
-pub struct Progress {
+pub(crate) struct Progress {
     enabled: bool,
     commits: AtomicU64,
     blobs: AtomicU64,
@@ -17,7 +17,7 @@ pub struct Progress {
 
 impl Progress {
     /// Counters that are drawn only when `enabled`.
-    pub fn new(enabled: bool) -> Progress {
+    pub(crate) fn new(enabled: bool) -> Progress {
         Progress {
             enabled,
             ..Progress::default()
@@ -25,12 +25,12 @@ impl Progress {
     }
 
     /// One more commit walked.
-    pub fn commit(&self) {
+    pub(crate) fn commit(&self) {
         self.commits.fetch_add(1, Ordering::Relaxed);
     }
 
     /// One more blob of `len` bytes scanned.
-    pub fn blob(&self, len: usize) {
+    pub(crate) fn blob(&self, len: usize) {
         self.blobs.fetch_add(1, Ordering::Relaxed);
         self.bytes.fetch_add(len as u64, Ordering::Relaxed);
     }
@@ -47,7 +47,7 @@ impl Progress {
 
     /// Draws the counters (at least once) until [`Progress::finish`], then clears the line;
     /// call on a thread of its own.
-    pub fn draw_until_done(&self, total_commits: usize) {
+    pub(crate) fn draw_until_done(&self, total_commits: usize) {
         if !self.enabled {
             return;
         }
@@ -69,7 +69,7 @@ impl Progress {
     }
 
     /// Stops drawing.
-    pub fn finish(&self) {
+    pub(crate) fn finish(&self) {
         self.done.store(true, Ordering::Relaxed);
     }
 }

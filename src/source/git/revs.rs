@@ -10,7 +10,7 @@ use super::GitError;
 /// Commits to walk: reachable from `include`, not from `exclude` nor from any reference that
 /// `exclude_globs` matches. With nothing included, `all_refs` walks every reference and HEAD.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct RevSelection {
+pub(crate) struct RevSelection {
     /// Start points.
     pub include: Vec<Oid>,
     /// Stop points: their history is the base.
@@ -23,7 +23,7 @@ pub struct RevSelection {
 
 impl RevSelection {
     /// Every reference and HEAD.
-    pub fn all() -> RevSelection {
+    pub(crate) fn all() -> RevSelection {
         RevSelection {
             all_refs: true,
             ..RevSelection::default()
@@ -31,13 +31,13 @@ impl RevSelection {
     }
 
     /// True when nothing is excluded: the whole history of the start points.
-    pub fn is_full(&self) -> bool {
+    pub(crate) fn is_full(&self) -> bool {
         self.exclude.is_empty() && self.exclude_globs.is_empty()
     }
 
     /// Parses revisions as `git log` does: `REV`, `^REV`, `A..B` (either side may be empty for
     /// HEAD) and `A...B` (both sides, minus their merge bases). No revisions: every reference.
-    pub fn parse(repo: &Repository, specs: &[String]) -> Result<RevSelection, GitError> {
+    pub(crate) fn parse(repo: &Repository, specs: &[String]) -> Result<RevSelection, GitError> {
         if specs.is_empty() {
             return Ok(RevSelection::all());
         }
@@ -79,7 +79,7 @@ fn or_head(side: &str) -> &str {
 /// Resolves a revision to a commit. In a shallow clone, a revision that does not resolve is the
 /// shallow-clone error (a missing commit, or a branch a single-branch clone did not fetch), so
 /// the user is told to fetch more history.
-pub fn resolve(repo: &Repository, spec: &str) -> Result<Oid, GitError> {
+pub(crate) fn resolve(repo: &Repository, spec: &str) -> Result<Oid, GitError> {
     let object = match repo.revparse_single(spec) {
         Ok(o) => o,
         Err(e) => {
@@ -105,7 +105,7 @@ pub fn resolve(repo: &Repository, spec: &str) -> Result<Oid, GitError> {
 
 /// The commits a shallow clone was cut at (their parents are missing), from `shallow` in the
 /// git directory; empty for a complete clone.
-pub fn shallow_commits(repo: &Repository) -> HashSet<Oid> {
+pub(crate) fn shallow_commits(repo: &Repository) -> HashSet<Oid> {
     if !repo.is_shallow() {
         return HashSet::new();
     }

@@ -11,20 +11,21 @@ use std::path::PathBuf;
 
 use git2::{Delta, DiffOptions, Repository, Tree};
 
-use super::blobs::{BlobScanner, Job};
+use super::blobs::{scan_here, Job, Side};
 use super::index_file::{Change, IndexFile};
-use super::progress::Progress;
-use super::GitError;
-use crate::report_model::{ScanError, ScanReport};
+use super::{GitError, TIMING};
+use crate::report::{ScanError, ScanReport};
 use crate::scan::ScanEngine;
+use crate::suppress::Suppressor;
 
 const MODE_LINK: u32 = 0o120000;
 const MODE_GITLINK: u32 = 0o160000;
 
 /// Scans the staged change of `repo`.
-pub fn scan_staged(
+pub(crate) fn scan_staged(
     repo: &Repository,
     engine: &ScanEngine,
+    suppressor: &Suppressor,
     scan_binary: bool,
 ) -> Result<ScanReport, GitError> {
     let started = Instant::now();
@@ -48,7 +49,6 @@ pub fn scan_staged(
         }
         Err(e) => return Err(GitError::git("reading HEAD", e)),
     };
-    let timing = std::env::var_os("KEYFENCE_TIMING").is_some();
     let t0 = Instant::now();
     let changes = match IndexFile::read(&index_path(repo)) {
         Some(index) => index
@@ -61,10 +61,10 @@ pub fn scan_staged(
     let mut jobs = merged_versions(repo, &changes);
     for change in changes {
         if change.conflicted {
-            report.errors.push(ScanError {
-                path: change.path,
-                message: "unmerged (conflicted) path: resolve and stage it, then scan again".into(),
-            });
+            report.errors.push(ScanError::path(
+                change.path,
+                "unmerged (conflicted) path: resolve and stage it, then scan again",
+            ));
             continue;
         }
         if let Some((oid, mode)) = change.old {
@@ -72,7 +72,7 @@ pub fn scan_staged(
                 jobs.push(Job {
                     oid,
                     path: change.path.clone(),
-                    commit: None,
+                    side: Side::Before,
                 });
             }
         }
@@ -83,28 +83,22 @@ pub fn scan_staged(
             Some((oid, _)) => jobs.push(Job {
                 oid,
                 path: change.path,
-                commit: Some(u32::MAX),
+                side: Side::Staged,
             }),
         }
     }
     let odb = repo
         .odb()
         .map_err(|e| GitError::git("opening the object database", e))?;
-    let progress = Progress::new(false);
-    let mut scanner = BlobScanner::new(engine, scan_binary, &progress);
-    for job in &jobs {
-        scanner.scan(&odb, job);
-    }
-    let mut collected = scanner.out;
-    if timing {
-        eprintln!(
-            "keyfence: timing: open and HEAD {:.1} ms, index and changes {:.1} ms, {} blobs read and scanned {:.1} ms",
-            (t0 - started).as_secs_f64() * 1e3,
-            (t1 - t0).as_secs_f64() * 1e3,
-            jobs.len(),
-            t1.elapsed().as_secs_f64() * 1e3
-        );
-    }
+    let mut collected = scan_here(&odb, &jobs, engine, suppressor, scan_binary);
+    log::info!(
+        target: TIMING,
+        "open and HEAD {:.1} ms, index and changes {:.1} ms, {} blobs read and scanned {:.1} ms",
+        (t0 - started).as_secs_f64() * 1e3,
+        (t1 - t0).as_secs_f64() * 1e3,
+        jobs.len(),
+        t1.elapsed().as_secs_f64() * 1e3
+    );
     report.stats.merge(&collected.stats);
     report.errors.append(&mut collected.errors);
     let (findings, preexisting) = super::history::introduced(collected);
@@ -140,7 +134,7 @@ fn merged_versions(repo: &Repository, changes: &[Change]) -> Vec<Job> {
                     jobs.push(Job {
                         oid: entry.id(),
                         path: change.path.clone(),
-                        commit: None,
+                        side: Side::Before,
                     });
                 }
             }

@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use git2::{ObjectType, Oid, Repository, Sort};
 
-use super::blobs::Job;
+use super::blobs::{Job, Side};
 use super::oid_set::{raw, OidSet, RawOid};
 use super::pack_read::PackObjects;
 use super::revs::{shallow_commits, RevSelection};
@@ -21,7 +21,7 @@ const MODE_GITLINK: i32 = 0o160000;
 
 /// The commits of a selection, in walk order (every parent before its children).
 #[derive(Debug, Default)]
-pub struct CommitWalk {
+pub(crate) struct CommitWalk {
     /// Commits in walk order; a job's `commit` indexes this.
     pub commits: Vec<Oid>,
     /// Parents of walked commits that are not walked: the base a range is compared with.
@@ -33,7 +33,7 @@ pub struct CommitWalk {
 }
 
 /// Walks the commits of `sel`.
-pub fn walk_commits(repo: &Repository, sel: &RevSelection) -> Result<CommitWalk, GitError> {
+pub(crate) fn walk_commits(repo: &Repository, sel: &RevSelection) -> Result<CommitWalk, GitError> {
     let ctx = |e| GitError::git("walking commits", e);
     let mut walk = repo.revwalk().map_err(ctx)?;
     walk.set_sorting(Sort::TOPOLOGICAL | Sort::REVERSE)
@@ -91,7 +91,7 @@ pub fn walk_commits(repo: &Repository, sel: &RevSelection) -> Result<CommitWalk,
 /// next older version of a directory is usually at hand), else, and for loose trees, with
 /// libgit2.
 #[derive(Default)]
-pub struct TreeWalker<'a> {
+pub(crate) struct TreeWalker<'a> {
     trees: OidSet,
     blobs: OidSet,
     gitlinks: OidSet,
@@ -101,7 +101,7 @@ pub struct TreeWalker<'a> {
 
 impl<'a> TreeWalker<'a> {
     /// A walker that reads trees from `packs` when it can.
-    pub fn new(packs: Option<PackObjects<'a>>) -> TreeWalker<'a> {
+    pub(crate) fn new(packs: Option<PackObjects<'a>>) -> TreeWalker<'a> {
         TreeWalker {
             packs,
             ..TreeWalker::default()
@@ -109,19 +109,19 @@ impl<'a> TreeWalker<'a> {
     }
 
     /// Unique gitlinks (submodule commits) met: never entered.
-    pub fn submodules(&self) -> u64 {
+    pub(crate) fn submodules(&self) -> u64 {
         self.gitlinks.len() as u64
     }
 
     /// Unique symbolic-link blobs met: their content is a path, not scanned.
-    pub fn symlinks(&self) -> u64 {
+    pub(crate) fn symlinks(&self) -> u64 {
         self.symlinks.len() as u64
     }
 
     /// Takes in the walker of a later stretch of the same walk and the jobs it listed: keeps the
     /// jobs whose blob this walker has not met (the earlier stretch met the others first), and
     /// remembers everything the later walker met.
-    pub fn absorb(&mut self, later: TreeWalker<'_>, jobs: Vec<Job>) -> Vec<Job> {
+    pub(crate) fn absorb(&mut self, later: TreeWalker<'_>, jobs: Vec<Job>) -> Vec<Job> {
         let kept = jobs
             .into_iter()
             .filter(|j| !self.blobs.contains(&raw(j.oid)))
@@ -134,12 +134,12 @@ impl<'a> TreeWalker<'a> {
     }
 
     /// Marks everything in `tree` as seen without reporting it: the base of a range.
-    pub fn mark_seen(&mut self, repo: &Repository, tree: Oid) -> Result<(), GitError> {
+    pub(crate) fn mark_seen(&mut self, repo: &Repository, tree: Oid) -> Result<(), GitError> {
         self.walk(repo, tree, "", None, &mut |_| {})
     }
 
     /// Walks `tree` of commit number `commit` and hands every blob not seen before to `emit`.
-    pub fn walk_commit(
+    pub(crate) fn walk_commit(
         &mut self,
         repo: &Repository,
         tree: Oid,
@@ -194,7 +194,7 @@ impl<'a> TreeWalker<'a> {
                     emit(Job {
                         oid: oid(id),
                         path,
-                        commit: Some(commit),
+                        side: Side::Commit(commit),
                     });
                 }
             }
@@ -244,7 +244,7 @@ impl<'t> Iterator for TreeEntries<'t> {
 /// The base versions of what a range changed: for every boundary commit, the blob at each
 /// touched path and the old side of every file changed or deleted between it and each tip. The
 /// credentials in them were there before the range, so the range did not introduce them.
-pub fn base_versions(
+pub(crate) fn base_versions(
     repo: &Repository,
     walk: &CommitWalk,
     touched: &HashSet<&str>,
@@ -268,7 +268,7 @@ pub fn base_versions(
                 emit(Job {
                     oid,
                     path,
-                    commit: None,
+                    side: Side::Before,
                 });
             }
         };

@@ -1,5 +1,5 @@
 use super::*;
-use crate::synthetic::{key_id, secret, session_token};
+use crate::validate::synthetic::{key_id, secret, session_token};
 
 fn run(text: &str) -> Vec<AwsMatch> {
     let data = text.as_bytes();

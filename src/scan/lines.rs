@@ -2,7 +2,7 @@
 
 /// Maps byte offsets to 1-based (line, column) by counting newlines once, in offset order.
 #[derive(Debug)]
-pub struct LineIndex<'a> {
+pub(crate) struct LineIndex<'a> {
     data: &'a [u8],
     /// Newline positions up to the furthest offset asked for so far.
     newlines: Vec<usize>,
@@ -11,7 +11,7 @@ pub struct LineIndex<'a> {
 
 impl<'a> LineIndex<'a> {
     /// An index over `data`; nothing is counted until asked.
-    pub fn new(data: &'a [u8]) -> LineIndex<'a> {
+    pub(crate) fn new(data: &'a [u8]) -> LineIndex<'a> {
         LineIndex {
             data,
             newlines: Vec::new(),
@@ -30,7 +30,7 @@ impl<'a> LineIndex<'a> {
     }
 
     /// 1-based line and byte column of `offset`.
-    pub fn locate(&mut self, offset: usize) -> (usize, usize) {
+    pub(crate) fn locate(&mut self, offset: usize) -> (usize, usize) {
         self.extend_to(offset);
         let line_idx = self.newlines.partition_point(|&n| n < offset);
         let line_start = if line_idx == 0 {
@@ -40,16 +40,6 @@ impl<'a> LineIndex<'a> {
         };
         (line_idx + 1, offset - line_start + 1)
     }
-
-    /// The bytes of the line that holds `offset`, without its line ending.
-    pub fn line_text(&self, offset: usize) -> &'a [u8] {
-        let data = self.data;
-        let start = memchr::memrchr(b'\n', &data[..offset.min(data.len())]).map_or(0, |i| i + 1);
-        let end = memchr::memchr(b'\n', &data[offset.min(data.len())..])
-            .map_or(data.len(), |i| offset + i);
-        let line = &data[start..end];
-        line.strip_suffix(b"\r").unwrap_or(line)
-    }
 }
 
 #[cfg(test)]
@@ -57,14 +47,12 @@ mod tests {
     use super::*;
 
     #[test]
-    fn locates_offsets_and_lines() {
+    fn locates_offsets() {
         let data = b"ab\r\ncd\nef";
         let mut idx = LineIndex::new(data);
         assert_eq!(idx.locate(0), (1, 1));
         assert_eq!(idx.locate(4), (2, 1));
         assert_eq!(idx.locate(8), (3, 2));
         assert_eq!(idx.locate(1), (1, 2));
-        assert_eq!(idx.line_text(1), b"ab");
-        assert_eq!(idx.line_text(8), b"ef");
     }
 }

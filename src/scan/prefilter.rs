@@ -4,11 +4,11 @@
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
 
 use crate::rules::{Matcher, RuleSet};
-use crate::validate::key_id::{CREDENTIAL_PREFIXES, ENCODED_CREDENTIAL_PREFIXES};
+use crate::validate::{CREDENTIAL_PREFIXES, ENCODED_CREDENTIAL_PREFIXES};
 
 /// What a keyword hit means to the scanner.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Anchor {
+pub(crate) enum Anchor {
     /// A credential key-ID prefix (`AKIA`, …) for the AWS validator.
     KeyIdPrefix,
     /// The base64 encoding of a credential prefix (`QUtJQ`, …): an encoded key ID.
@@ -26,7 +26,7 @@ pub enum Anchor {
 /// another keyword's match would be lost that way, so each hit's own span is searched again with an
 /// overlapping automaton; that costs work only at hits.
 #[derive(Debug, Clone)]
-pub struct Prefilter {
+pub(crate) struct Prefilter {
     automaton: Option<(AhoCorasick, AhoCorasick)>,
     anchors: Vec<Vec<Anchor>>,
     max_len: usize,
@@ -34,7 +34,7 @@ pub struct Prefilter {
 
 /// A keyword hit: its byte offset and what it anchors.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Hit {
+pub(crate) struct Hit {
     /// Offset of the keyword's first byte.
     pub offset: usize,
     /// Which pattern matched (index into the anchor table).
@@ -43,7 +43,7 @@ pub struct Hit {
 
 impl Prefilter {
     /// Builds the automaton over the keywords of the enabled `rules`.
-    pub fn new(rules: &RuleSet) -> Prefilter {
+    pub(crate) fn new(rules: &RuleSet) -> Prefilter {
         let mut keywords: Vec<String> = Vec::new();
         let mut anchors: Vec<Vec<Anchor>> = Vec::new();
         let mut add = |keyword: String, anchor: Anchor| {
@@ -93,7 +93,7 @@ impl Prefilter {
     }
 
     /// All keyword hits in `data`, overlapping ones included, ordered by offset.
-    pub fn hits(&self, data: &[u8]) -> Vec<Hit> {
+    pub(crate) fn hits(&self, data: &[u8]) -> Vec<Hit> {
         let Some((leftmost, overlapping)) = &self.automaton else {
             return Vec::new();
         };
@@ -117,7 +117,7 @@ impl Prefilter {
     }
 
     /// The anchors of a hit's pattern.
-    pub fn anchors(&self, hit: &Hit) -> &[Anchor] {
+    pub(crate) fn anchors(&self, hit: &Hit) -> &[Anchor] {
         &self.anchors[hit.pattern]
     }
 }

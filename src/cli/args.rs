@@ -1,4 +1,5 @@
-//! Command-line syntax (clap derive). Resolved into scan options by [`crate::app`].
+//! Command-line syntax (clap derive), as typed; each command in `cmd/` resolves it once into the
+//! options its source and report take.
 
 use std::path::PathBuf;
 
@@ -12,16 +13,16 @@ use crate::report::Format;
 pub struct Cli {
     /// Run as if keyfence was started in DIR (like `git -C`).
     #[arg(short = 'C', global = true, value_name = "DIR")]
-    pub chdir: Option<PathBuf>,
+    pub(crate) chdir: Option<PathBuf>,
 
     /// What to do.
     #[command(subcommand)]
-    pub command: Command,
+    pub(crate) command: Command,
 }
 
 /// The subcommands.
 #[derive(Debug, Subcommand)]
-pub enum Command {
+pub(crate) enum Command {
     /// Scan files and directories (default: the current directory); `-` reads standard input.
     Scan(ScanArgs),
     /// List or check rules.
@@ -54,7 +55,7 @@ pub enum Command {
 
 /// `keyfence rules …`.
 #[derive(Debug, Subcommand)]
-pub enum RulesCommand {
+pub(crate) enum RulesCommand {
     /// List the rules in effect (built-in rules with the configuration applied).
     List {
         /// Configuration file (default: `.keyfence.toml` in the current directory).
@@ -74,182 +75,182 @@ pub enum RulesCommand {
 /// Configuration options of every command that scans. The root is the one directory scanned,
 /// else the current directory.
 #[derive(Debug, Clone, Default, Args)]
-pub struct ConfigArgs {
+pub(crate) struct ConfigArgs {
     /// Configuration file (default: `.keyfence.toml` at the root, if present).
     #[arg(long, value_name = "FILE")]
-    pub config: Option<PathBuf>,
+    pub(crate) config: Option<PathBuf>,
     /// Baseline file (default: `.keyfence-baseline.json` at the root, if present).
     #[arg(long, value_name = "FILE")]
-    pub baseline: Option<PathBuf>,
+    pub(crate) baseline: Option<PathBuf>,
     /// List allowlist and baseline entries that matched nothing (stderr, and `unused` in JSON).
     #[arg(long)]
-    pub report_unused: bool,
+    pub(crate) report_unused: bool,
 }
 
 /// `keyfence config`.
 #[derive(Debug, Args)]
-pub struct ConfigCommandArgs {
+pub(crate) struct ConfigCommandArgs {
     /// The root whose `.keyfence.toml` is read.
     #[arg(default_value = ".", value_name = "PATH")]
-    pub path: PathBuf,
+    pub(crate) path: PathBuf,
     /// Configuration file instead of `PATH/.keyfence.toml`.
     #[arg(long, value_name = "FILE")]
-    pub config: Option<PathBuf>,
+    pub(crate) config: Option<PathBuf>,
 }
 
 /// `keyfence baseline`.
 #[derive(Debug, Args)]
-pub struct BaselineArgs {
+pub(crate) struct BaselineArgs {
     /// The directory to scan; the baseline is written at its root.
     #[arg(default_value = ".", value_name = "PATH")]
-    pub path: PathBuf,
+    pub(crate) path: PathBuf,
     /// Scan the git history (REVSPEC, default HEAD) instead of the working tree.
     #[arg(long, value_name = "REVSPEC", num_args = 0..=1, default_missing_value = "HEAD")]
-    pub history: Option<String>,
+    pub(crate) history: Option<String>,
     /// Where to write the baseline (default: `PATH/.keyfence-baseline.json`).
     #[arg(short = 'o', long = "output", value_name = "FILE")]
-    pub output: Option<PathBuf>,
+    pub(crate) output: Option<PathBuf>,
     /// Configuration file (default: `.keyfence.toml` at the root, if present).
     #[arg(long, value_name = "FILE")]
-    pub config: Option<PathBuf>,
+    pub(crate) config: Option<PathBuf>,
     /// Also scan files excluded by .gitignore and .ignore.
     #[arg(long)]
-    pub no_ignore: bool,
+    pub(crate) no_ignore: bool,
     /// Worker threads (default: one per core).
     #[arg(long, default_value_t = 0, value_name = "N")]
-    pub threads: usize,
+    pub(crate) threads: usize,
 }
 
 /// Options of every command that produces a report.
 #[derive(Debug, Clone, Args)]
-pub struct ReportArgs {
+pub(crate) struct ReportArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Text)]
-    pub format: Format,
+    pub(crate) format: Format,
     /// Write the report to FILE instead of standard output.
     #[arg(short = 'o', long = "output", value_name = "FILE")]
-    pub output: Option<PathBuf>,
+    pub(crate) output: Option<PathBuf>,
     /// When to use colours (NO_COLOR is honoured in auto mode).
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
-    pub color: ColorChoice,
+    pub(crate) color: ColorChoice,
     /// Print secrets and session tokens in full (they are redacted by default).
     #[arg(long)]
-    pub show_secrets: bool,
+    pub(crate) show_secrets: bool,
     /// Print findings only: no summary line and no error list in the text report.
     #[arg(short, long)]
-    pub quiet: bool,
+    pub(crate) quiet: bool,
     /// Worker threads (default: one per core).
     #[arg(long, default_value_t = 0, value_name = "N")]
-    pub threads: usize,
+    pub(crate) threads: usize,
 }
 
 /// `keyfence scan`.
 #[derive(Debug, Args)]
-pub struct ScanArgs {
+pub(crate) struct ScanArgs {
     /// Files or directories to scan; `-` is standard input.
     #[arg(default_value = ".", value_name = "PATH")]
-    pub paths: Vec<PathBuf>,
+    pub(crate) paths: Vec<PathBuf>,
     /// Also scan files excluded by .gitignore and .ignore (`.git/` is always skipped).
     #[arg(long)]
-    pub no_ignore: bool,
+    pub(crate) no_ignore: bool,
     /// Scan files that look binary instead of skipping them.
     #[arg(long)]
-    pub binary: bool,
+    pub(crate) binary: bool,
     /// Follow symbolic links.
     #[arg(long)]
-    pub follow: bool,
+    pub(crate) follow: bool,
     /// Configuration options.
     #[command(flatten)]
-    pub config: ConfigArgs,
+    pub(crate) config: ConfigArgs,
     /// Report options.
     #[command(flatten)]
-    pub report: ReportArgs,
+    pub(crate) report: ReportArgs,
 }
 
 /// Options of the git modes.
 #[derive(Debug, Clone, Args)]
-pub struct GitArgs {
+pub(crate) struct GitArgs {
     /// Scan blobs that look binary instead of skipping them.
     #[arg(long)]
-    pub binary: bool,
+    pub(crate) binary: bool,
     /// Progress (commits walked, blobs, bytes) on stderr.
     #[arg(long, value_enum, default_value_t = ProgressChoice::Auto, value_name = "WHEN")]
-    pub progress: ProgressChoice,
+    pub(crate) progress: ProgressChoice,
 }
 
 /// The options every git scanning command takes.
 #[derive(Debug, Args)]
-pub struct GitScanArgs {
+pub(crate) struct GitScanArgs {
     /// Git options.
     #[command(flatten)]
-    pub git: GitArgs,
+    pub(crate) git: GitArgs,
     /// Configuration options.
     #[command(flatten)]
-    pub config: ConfigArgs,
+    pub(crate) config: ConfigArgs,
     /// Report options.
     #[command(flatten)]
-    pub report: ReportArgs,
+    pub(crate) report: ReportArgs,
 }
 
 /// `keyfence staged`.
 #[derive(Debug, Args)]
-pub struct StagedArgs {
+pub(crate) struct StagedArgs {
     /// Git, configuration and report options.
     #[command(flatten)]
-    pub scan: GitScanArgs,
+    pub(crate) scan: GitScanArgs,
 }
 
 /// `keyfence history`.
 #[derive(Debug, Args)]
-pub struct HistoryArgs {
+pub(crate) struct HistoryArgs {
     /// Revisions as in `git log`: `REV`, `^REV` (exclude), `A..B`, `A...B`. Default: all refs
     /// and HEAD.
     #[arg(value_name = "REVSPEC", allow_hyphen_values = false)]
-    pub revspecs: Vec<String>,
+    pub(crate) revspecs: Vec<String>,
     /// Git, configuration and report options.
     #[command(flatten)]
-    pub scan: GitScanArgs,
+    pub(crate) scan: GitScanArgs,
 }
 
 /// `keyfence ci`.
 #[derive(Debug, Args)]
-pub struct CiArgs {
+pub(crate) struct CiArgs {
     /// Compare with REF (scan `REF..HEAD`) instead of reading the range from the environment.
     #[arg(long, value_name = "REF")]
-    pub base: Option<String>,
+    pub(crate) base: Option<String>,
     /// Git, configuration and report options.
     #[command(flatten)]
-    pub scan: GitScanArgs,
+    pub(crate) scan: GitScanArgs,
 }
 
 /// `keyfence install`.
 #[derive(Debug, Args)]
-pub struct InstallArgs {
+pub(crate) struct InstallArgs {
     /// Install the pre-push hook instead of the pre-commit hook.
     #[arg(long)]
-    pub pre_push: bool,
+    pub(crate) pre_push: bool,
     /// Replace an existing hook that is not keyfence's.
     #[arg(long)]
-    pub force: bool,
+    pub(crate) force: bool,
 }
 
 /// `keyfence pre-push`.
 #[derive(Debug, Args)]
-pub struct PrePushArgs {
+pub(crate) struct PrePushArgs {
     /// The remote's name, as git passes it to the hook.
     #[arg(value_name = "REMOTE")]
-    pub remote: Option<String>,
+    pub(crate) remote: Option<String>,
     /// The remote's URL, as git passes it to the hook.
     #[arg(value_name = "URL")]
-    pub url: Option<String>,
+    pub(crate) url: Option<String>,
     /// Git, configuration and report options.
     #[command(flatten)]
-    pub scan: GitScanArgs,
+    pub(crate) scan: GitScanArgs,
 }
 
 /// `--progress`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum ProgressChoice {
+pub(crate) enum ProgressChoice {
     /// When standard error is a terminal.
     Auto,
     /// Always.
@@ -260,7 +261,7 @@ pub enum ProgressChoice {
 
 /// `--color`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum ColorChoice {
+pub(crate) enum ColorChoice {
     /// Colour when writing to a terminal and NO_COLOR is unset.
     Auto,
     /// Always colour.

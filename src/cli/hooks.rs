@@ -1,5 +1,5 @@
-//! `keyfence install`: writes keyfence's git hook (pre-commit, or pre-push) into the repository's
-//! hooks directory.
+//! keyfence's git hooks (pre-commit, pre-push): their text, where git looks for them, and how
+//! one is written into a repository's hooks directory (`keyfence install`).
 //!
 //! The hooks directory is found as git finds it: `core.hooksPath` when set (relative to the
 //! directory hooks run in, `~/` expanded), else `hooks/` in the common git directory, so linked
@@ -17,10 +17,6 @@ use std::path::{Path, PathBuf};
 
 use git2::{ErrorCode, Repository};
 use thiserror::Error;
-
-use crate::app::EXIT_CLEAN;
-use crate::cli::InstallArgs;
-use crate::report::sanitize;
 
 /// The comment line every keyfence hook carries; a hook file holding it is keyfence's to replace.
 pub(crate) const HOOK_MARKER: &str = "# keyfence-hook";
@@ -51,15 +47,15 @@ impl HookKind {
 
     fn template(self) -> &'static str {
         match self {
-            HookKind::PreCommit => include_str!("../hooks/pre-commit"),
-            HookKind::PrePush => include_str!("../hooks/pre-push"),
+            HookKind::PreCommit => include_str!("../../hooks/pre-commit"),
+            HookKind::PrePush => include_str!("../../hooks/pre-push"),
         }
     }
 }
 
 /// Why a hook could not be installed.
 #[derive(Debug, Error)]
-pub enum InstallError {
+pub(crate) enum InstallError {
     /// The directory is not inside a git repository.
     #[error("{}: not in a git repository (run `keyfence install` inside one)", .dir.display())]
     NotARepository {
@@ -351,64 +347,6 @@ fn make_executable(path: &Path) -> Result<(), InstallError> {
 #[cfg(not(unix))]
 fn make_executable(_path: &Path) -> Result<(), InstallError> {
     Ok(())
-}
-
-/// `keyfence install [--pre-push] [--force]`: installs the hook in the repository around the
-/// current directory and says what was written where.
-pub fn install_command(args: &InstallArgs) -> anyhow::Result<u8> {
-    let kind = if args.pre_push {
-        HookKind::PrePush
-    } else {
-        HookKind::PreCommit
-    };
-    let cwd = std::env::current_dir()
-        .map_err(|e| anyhow::anyhow!(e).context("cannot read the current directory"))?;
-    let repo = Repository::open_from_env().map_err(|source| {
-        if source.code() == ErrorCode::NotFound {
-            InstallError::NotARepository { dir: cwd }
-        } else {
-            InstallError::Open { dir: cwd, source }
-        }
-    })?;
-    let dir = hooks_dir(&repo)?;
-    // Not canonicalized: a stable symlink (a package manager's bin directory) outlives the
-    // versioned file it points to.
-    let bin = std::env::current_exe()
-        .and_then(std::path::absolute)
-        .map_err(|e| anyhow::anyhow!(e).context("cannot find the path of the keyfence binary"))?;
-    let outcome = install_hook(&dir, kind, &hook_text(kind, &bin), args.force)?;
-
-    let path = shown(&dir.join(kind.file_name()));
-    let runs = match kind {
-        HookKind::PreCommit => "staged",
-        HookKind::PrePush => "pre-push",
-    };
-    let name = kind.file_name();
-    match outcome {
-        Outcome::AlreadyInstalled { fixed_permissions } => {
-            println!("The keyfence {name} hook is already installed at {path}.");
-            if fixed_permissions {
-                println!("It was not executable; it is now.");
-            }
-            return Ok(EXIT_CLEAN);
-        }
-        Outcome::Installed => println!("Installed the keyfence {name} hook at {path}."),
-        Outcome::Updated => println!("Updated the keyfence {name} hook at {path}."),
-        Outcome::ReplacedWithBackup(backup) => {
-            println!("Moved the existing {name} hook to {}.", shown(&backup));
-            println!("Installed the keyfence {name} hook at {path}.");
-        }
-    }
-    println!(
-        "It runs `{} {runs}` ($KEYFENCE overrides the binary; keyfence on PATH is used if that \
-         file goes away).",
-        shown(&bin)
-    );
-    Ok(EXIT_CLEAN)
-}
-
-fn shown(p: &Path) -> String {
-    sanitize(&p.display().to_string())
 }
 
 #[cfg(test)]

@@ -3,8 +3,8 @@
 //! They are built at run time so that no credential-shaped literal sits in this repository's
 //! sources (a `keyfence scan .` of the repository stays clean), and seeded so failures reproduce.
 
-use crate::validate::key_id::{parse_key_id, KEY_ID_LEN, MAX_ACCOUNT_ID};
-use crate::validate::secret::check_secret_text;
+use super::key_id::{parse_key_id, KEY_ID_LEN, MAX_ACCOUNT_ID};
+use super::secret::check_secret_text;
 
 const BASE32: &[u8; 32] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
 const BASE64: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";

@@ -2,80 +2,37 @@
 
 use std::fmt;
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use sha2::{Digest, Sha256};
 
-/// How urgent a finding is; ordered from least to most severe.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Severity {
-    /// Worth knowing.
-    Info,
-    /// An identifier that names an account but grants nothing alone.
-    Low,
-    /// A degraded or partial credential.
-    Medium,
-    /// A usable credential with limits (temporary, or without its key ID).
-    High,
-    /// A usable long-term credential.
-    Critical,
-}
-
-impl Severity {
-    /// All severities, most severe first.
-    pub const ALL: [Severity; 5] = [
-        Severity::Critical,
-        Severity::High,
-        Severity::Medium,
-        Severity::Low,
-        Severity::Info,
-    ];
-
-    /// The lowercase name used in reports and configuration.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Severity::Info => "info",
-            Severity::Low => "low",
-            Severity::Medium => "medium",
-            Severity::High => "high",
-            Severity::Critical => "critical",
-        }
-    }
-}
-
-impl fmt::Display for Severity {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        // `pad` honours width and alignment, so `{:<9}` lines up columns.
-        f.pad(self.as_str())
-    }
-}
+use crate::rules::Severity;
 
 /// How many leading characters of a secret a redacted rendering keeps.
-pub const REDACTED_PREFIX_LEN: usize = 4;
+pub(crate) const REDACTED_PREFIX_LEN: usize = 4;
 
 /// A secret value. `Display` and `Debug` redact it; [`Secret::expose`] is the only way to the text.
 #[derive(Clone, PartialEq, Eq, Hash)]
-pub struct Secret(String);
+pub(crate) struct Secret(String);
 
 impl Secret {
     /// Wraps a secret value.
-    pub fn new(value: impl Into<String>) -> Secret {
+    pub(crate) fn new(value: impl Into<String>) -> Secret {
         Secret(value.into())
     }
 
     /// The full secret. Call only when the user asked for secrets to be shown.
-    pub fn expose(&self) -> &str {
+    pub(crate) fn expose(&self) -> &str {
         &self.0
     }
 
     /// The redacted form: the first few characters and a fixed mask, never the length's worth.
-    pub fn redacted(&self) -> String {
+    pub(crate) fn redacted(&self) -> String {
         let keep: String = self.0.chars().take(REDACTED_PREFIX_LEN).collect();
         format!("{keep}********")
     }
 
     /// The full value if `show`, else the redacted form.
-    pub fn render(&self, show: bool) -> String {
+    pub(crate) fn render(&self, show: bool) -> String {
         if show {
             self.0.clone()
         } else {
@@ -98,7 +55,7 @@ impl fmt::Debug for Secret {
 
 /// The commit a git finding was introduced in.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct CommitInfo {
+pub(crate) struct CommitInfo {
     /// Full commit id.
     pub id: String,
     /// Author name and email, `Name <email>`.
@@ -109,7 +66,7 @@ pub struct CommitInfo {
 
 /// One credential found in one place.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Finding {
+pub(crate) struct Finding {
     /// The rule that found it.
     pub rule_id: String,
     /// Severity after configuration overrides.
@@ -144,7 +101,7 @@ pub struct Finding {
 
 /// The fingerprint of a credential under a rule: a SHA-256 over the rule id and the credential's
 /// parts, so it survives moved lines and files and never reveals the secret.
-pub fn fingerprint(rule_id: &str, key_id: Option<&str>, secret: Option<&str>) -> String {
+pub(crate) fn fingerprint(rule_id: &str, key_id: Option<&str>, secret: Option<&str>) -> String {
     let mut h = Sha256::new();
     h.update(rule_id.as_bytes());
     h.update([0]);

@@ -1,35 +1,50 @@
-//! The scanner: one blob in, findings out. Prefilter once over every byte, then the AWS validator
-//! and the regex rules only in windows around keyword hits.
+//! The engine: one blob in, detections out (nothing is suppressed here). Prefilter once over
+//! every byte, then the AWS validator and the regex rules only in windows around keyword hits.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::ops::Range;
 
-use crate::finding::{fingerprint, Finding, Secret};
-use crate::lines::LineIndex;
-use crate::prefilter::{Anchor, Prefilter};
+use super::lines::LineIndex;
+use super::prefilter::{Anchor, Prefilter};
+use crate::report::{fingerprint, Finding, Secret};
 use crate::rules::{Matcher, Rule, RuleSet};
-use crate::suppress::{Detected, Suppressor};
-use crate::validate::aws::{analyse, AwsHits, AwsKind, AwsMatch, AwsSettings};
-use crate::validate::entropy::shannon_entropy;
-use crate::validate::key_id::{account_id, KeyKind};
+use crate::validate::{
+    account_id, analyse, merge_spans, shannon_entropy, AwsHits, AwsKind, AwsMatch, AwsSettings,
+    KeyKind, PAIRING_WINDOW_BYTES, SESSION_TOKEN_MAX_LEN,
+};
 
 /// How far on either side of a keyword hit a regex rule looks, in bytes.
-pub const REGEX_WINDOW_BYTES: usize = 8192;
+const REGEX_WINDOW_BYTES: usize = 8192;
 
-/// A compiled, shareable scanner: rules, prefilter, validator settings and the suppression
-/// (inline directives and allowlists) every blob goes through.
+/// How many bytes of context a credential can need on either side of where it starts: a chunk of
+/// a larger stream shares this much with the next, so a credential split by a chunk border is
+/// whole in one of them (it covers the pairing window on both sides and the longest token).
+pub(crate) const CONTEXT_BYTES: usize = 4 * PAIRING_WINDOW_BYTES + SESSION_TOKEN_MAX_LEN;
+
+/// A compiled, shareable scanner: rules, prefilter and validator settings.
 #[derive(Debug, Clone)]
 pub struct ScanEngine {
     rules: RuleSet,
     prefilter: Prefilter,
     aws_rules: HashMap<AwsKind, usize>,
     aws: AwsSettings,
-    suppressor: Suppressor,
 }
 
-/// A finding before it is placed in a file: its rule, byte span and credential parts.
+/// One credential found at one place of a blob, before suppression: the finding it would be
+/// (with an empty path and one occurrence), the rule's index and the byte span.
 #[derive(Debug, Clone)]
-struct Detection {
+pub(crate) struct Detection {
+    /// Index of the rule in the engine's [`RuleSet`].
+    pub rule: usize,
+    /// Bytes of the credential in the blob, from its first part to its last.
+    pub span: Range<usize>,
+    /// What a report shows of it.
+    pub finding: Finding,
+}
+
+/// A credential's parts as the matchers return them.
+#[derive(Debug, Clone)]
+struct Raw {
     rule: usize,
     span: Range<usize>,
     key_id: Option<String>,
@@ -39,14 +54,8 @@ struct Detection {
 }
 
 impl ScanEngine {
-    /// Builds the engine over `rules` with the AWS validator's `aws` settings; inline directives
-    /// and the rules' own allowlists apply, no global allowlist.
+    /// Builds the engine over `rules` with the AWS validator's `aws` settings.
     pub fn new(rules: RuleSet, aws: AwsSettings) -> ScanEngine {
-        ScanEngine::with_suppressor(rules, aws, Suppressor::default())
-    }
-
-    /// Builds the engine with a [`Suppressor`] (global allowlist and counters).
-    pub fn with_suppressor(rules: RuleSet, aws: AwsSettings, suppressor: Suppressor) -> ScanEngine {
         let prefilter = Prefilter::new(&rules);
         let aws_rules = rules
             .rules
@@ -62,13 +71,7 @@ impl ScanEngine {
             prefilter,
             aws_rules,
             aws,
-            suppressor,
         }
-    }
-
-    /// The suppression state (global allowlist, counts of suppressed findings).
-    pub fn suppressor(&self) -> &Suppressor {
-        &self.suppressor
     }
 
     /// The rules this engine runs.
@@ -76,14 +79,15 @@ impl ScanEngine {
         &self.rules
     }
 
-    /// Scans one blob; `path` is what findings report as their location.
-    pub fn scan(&self, data: &[u8], path: &str) -> Vec<Finding> {
-        self.scan_owned(data, path, 0..data.len())
+    /// How many credentials `data` holds, before any suppression (for benchmarks).
+    pub fn count(&self, data: &[u8]) -> usize {
+        self.detect(data, 0..data.len()).len()
     }
 
-    /// Scans `data` but reports only credentials that start inside `owned`: the rest of `data` is
+    /// Detects the credentials of `data` that start inside `owned`: the rest of `data` is
     /// context shared with a neighbouring chunk of the same file, which reports those itself.
-    pub fn scan_owned(&self, data: &[u8], path: &str, owned: Range<usize>) -> Vec<Finding> {
+    /// Sorted by position, then rule.
+    pub(crate) fn detect(&self, data: &[u8], owned: Range<usize>) -> Vec<Detection> {
         let hits = self.prefilter.hits(data);
         if hits.is_empty() {
             return Vec::new();
@@ -123,7 +127,7 @@ impl ScanEngine {
             self.run_regex_rule(data, rule, windows, &mut detections);
         }
         detections.retain(|d| owned.contains(&d.span.start));
-        self.place(data, path, detections)
+        self.place(data, detections)
     }
 
     fn run_regex_rule(
@@ -131,7 +135,7 @@ impl ScanEngine {
         data: &[u8],
         rule: usize,
         windows: Vec<Range<usize>>,
-        out: &mut Vec<Detection>,
+        out: &mut Vec<Raw>,
     ) {
         let Matcher::Regex {
             regex,
@@ -141,7 +145,7 @@ impl ScanEngine {
         else {
             return;
         };
-        let merged = crate::windows::merge(windows);
+        let merged = merge_spans(windows);
         let mut seen: Vec<Range<usize>> = Vec::new();
         for window in merged {
             for caps in regex.captures_iter(&data[window.clone()]) {
@@ -156,7 +160,7 @@ impl ScanEngine {
                     continue;
                 }
                 seen.push(span.clone());
-                out.push(Detection {
+                out.push(Raw {
                     rule,
                     span,
                     key_id: None,
@@ -168,68 +172,51 @@ impl ScanEngine {
         }
     }
 
-    /// Gives detections lines, columns, messages and fingerprints; drops (and counts) suppressed
-    /// ones; merges repeats of one credential into one finding with an occurrence count.
-    fn place(&self, data: &[u8], path: &str, mut detections: Vec<Detection>) -> Vec<Finding> {
-        detections.sort_by_key(|d| (d.span.start, d.rule));
+    /// Gives each detection its line, column, message and fingerprint.
+    fn place(&self, data: &[u8], mut raw: Vec<Raw>) -> Vec<Detection> {
+        raw.sort_by_key(|d| (d.span.start, d.rule));
         let mut index = LineIndex::new(data);
-        let mut findings: Vec<Finding> = Vec::new();
-        let mut by_fingerprint: HashMap<String, usize> = HashMap::new();
-        let mut suppressed: HashSet<String> = HashSet::new();
-        for d in detections {
-            let rule = &self.rules.rules[d.rule];
-            let account = d.key_id.as_deref().and_then(account_id);
-            let detected = Detected {
-                path,
-                span: d.span.clone(),
-                key_id: d.key_id.as_deref(),
-                secret: d.secret.as_deref(),
-                account_id: account.as_deref(),
-            };
-            let fp = fingerprint(&rule.id, d.key_id.as_deref(), d.secret.as_deref());
-            if let Some(reason) = self.suppressor.check(rule, data, detected) {
-                // A credential repeated in a blob is one finding, so one suppression.
-                if !by_fingerprint.contains_key(&fp) && suppressed.insert(fp) {
-                    self.suppressor.count(reason);
+        raw.into_iter()
+            .map(|d| {
+                let rule = &self.rules.rules[d.rule];
+                let account = d.key_id.as_deref().and_then(account_id);
+                let fp = fingerprint(&rule.id, d.key_id.as_deref(), d.secret.as_deref());
+                let (line, column) = index.locate(d.span.start);
+                let (end_line, _) = index.locate(d.span.end.saturating_sub(1).max(d.span.start));
+                let message = message(rule, &d, account.as_deref());
+                Detection {
+                    rule: d.rule,
+                    span: d.span,
+                    finding: Finding {
+                        rule_id: rule.id.clone(),
+                        severity: rule.severity,
+                        message,
+                        remediation: rule.remediation.clone(),
+                        path: String::new(),
+                        line,
+                        column,
+                        end_line,
+                        key_id: d.key_id,
+                        account_id: account,
+                        secret: d.secret.map(Secret::new),
+                        session_token: d.session_token.map(Secret::new),
+                        fingerprint: fp,
+                        commit: None,
+                        occurrences: 1,
+                    },
                 }
-                continue;
-            }
-            if let Some(&i) = by_fingerprint.get(&fp) {
-                findings[i].occurrences += 1;
-                continue;
-            }
-            let (line, column) = index.locate(d.span.start);
-            let (end_line, _) = index.locate(d.span.end.saturating_sub(1).max(d.span.start));
-            by_fingerprint.insert(fp.clone(), findings.len());
-            findings.push(Finding {
-                rule_id: rule.id.clone(),
-                severity: rule.severity,
-                message: message(rule, &d, account.as_deref()),
-                remediation: rule.remediation.clone(),
-                path: path.to_string(),
-                line,
-                column,
-                end_line,
-                key_id: d.key_id,
-                account_id: account,
-                secret: d.secret.map(Secret::new),
-                session_token: d.session_token.map(Secret::new),
-                fingerprint: fp,
-                commit: None,
-                occurrences: 1,
-            });
-        }
-        findings
+            })
+            .collect()
     }
 }
 
-fn aws_detection(rule: usize, m: AwsMatch) -> Detection {
+fn aws_detection(rule: usize, m: AwsMatch) -> Raw {
     let span = m.span();
     let (key_id, key_kind) = match m.key_id {
         Some((part, kind)) => (Some(part.text), Some(kind)),
         None => (None, None),
     };
-    Detection {
+    Raw {
         rule,
         span,
         key_id,
@@ -239,7 +226,7 @@ fn aws_detection(rule: usize, m: AwsMatch) -> Detection {
     }
 }
 
-fn message(rule: &Rule, d: &Detection, account: Option<&str>) -> String {
+fn message(rule: &Rule, d: &Raw, account: Option<&str>) -> String {
     let kind = d.key_kind.map_or("key", KeyKind::describe);
     let account = account.map_or(String::new(), |a| format!(" (account {a})"));
     match rule.matcher {
@@ -265,6 +252,3 @@ fn message(rule: &Rule, d: &Detection, account: Option<&str>) -> String {
         Matcher::Regex { .. } => rule.description.clone(),
     }
 }
-
-#[cfg(test)]
-mod tests;

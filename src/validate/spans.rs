@@ -1,11 +1,11 @@
-//! Byte windows around prefilter hits. Overlapping windows are merged before anything reads them,
+//! Byte windows around hits (of the prefilter, or of a validator). Overlapping windows are merged before anything reads them,
 //! so bytes shared by many hits are read once.
 
 use std::ops::Range;
 
 /// The windows reaching `reach` bytes on either side of each span (clamped to `len`), sorted and
 /// with overlapping or touching ones merged.
-pub fn merged_windows<'a>(
+pub(crate) fn merged_windows<'a>(
     spans: impl Iterator<Item = &'a Range<usize>>,
     reach: usize,
     len: usize,
@@ -18,7 +18,7 @@ pub fn merged_windows<'a>(
 }
 
 /// Sorts `windows` and merges those that overlap or touch.
-pub fn merge(mut windows: Vec<Range<usize>>) -> Vec<Range<usize>> {
+pub(crate) fn merge(mut windows: Vec<Range<usize>>) -> Vec<Range<usize>> {
     windows.sort_unstable_by_key(|w| w.start);
     let mut merged: Vec<Range<usize>> = Vec::new();
     for w in windows {

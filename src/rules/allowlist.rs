@@ -13,17 +13,17 @@ use ignore::gitignore::{Gitignore, GitignoreBuilder};
 use ignore::Match;
 use regex::bytes::{Regex, RegexBuilder};
 
-use crate::config::{AllowlistSyntax, RegexTarget};
+use super::syntax::{AllowlistSyntax, RegexTarget};
 
 /// Size limit of a compiled allowlist regex, so a pathological pattern fails at load time.
 const REGEX_SIZE_LIMIT: usize = 1 << 22;
 
 /// Shortest commit id prefix an allowlist accepts.
-pub const MIN_COMMIT_PREFIX: usize = 7;
+pub(crate) const MIN_COMMIT_PREFIX: usize = 7;
 
 /// An allowlist problem: the span of the faulty value in the TOML text and what is wrong.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct AllowlistError {
+pub(crate) struct AllowlistError {
     /// Byte span of the value in the configuration text.
     pub span: Range<usize>,
     /// What is wrong, starting with the field name.
@@ -32,7 +32,7 @@ pub struct AllowlistError {
 
 /// The fields of an allowlist, for reports of unused entries.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Field {
+pub(crate) enum Field {
     /// `paths`.
     Paths,
     /// `regexes`.
@@ -49,7 +49,7 @@ pub enum Field {
 
 impl Field {
     /// The TOML key.
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Field::Paths => "paths",
             Field::Regexes => "regexes",
@@ -63,9 +63,7 @@ impl Field {
 
 /// What an allowlist looks at in one finding.
 #[derive(Debug, Clone, Copy, Default)]
-pub struct Candidate<'a> {
-    /// The finding's path, relative to the root (absolute paths never match `paths`).
-    pub path: &'a str,
+pub(crate) struct Candidate<'a> {
     /// The access key ID, if any.
     pub key_id: Option<&'a str>,
     /// The secret, if any.
@@ -80,7 +78,7 @@ pub struct Candidate<'a> {
 
 /// A compiled allowlist.
 #[derive(Debug, Clone, Default)]
-pub struct Allowlist {
+pub(crate) struct Allowlist {
     paths: Option<Gitignore>,
     regexes: Vec<Regex>,
     target: RegexTarget,
@@ -95,7 +93,7 @@ pub struct Allowlist {
 
 impl Allowlist {
     /// Validates and compiles an allowlist.
-    pub fn compile(raw: &AllowlistSyntax) -> Result<Allowlist, AllowlistError> {
+    pub(crate) fn compile(raw: &AllowlistSyntax) -> Result<Allowlist, AllowlistError> {
         let err = |span: Range<usize>, message: String| AllowlistError { span, message };
         let mut list = Allowlist {
             target: raw.regex_target,
@@ -180,11 +178,6 @@ impl Allowlist {
         Ok(list)
     }
 
-    /// True when the allowlist lists nothing.
-    pub fn is_empty(&self) -> bool {
-        self.entries.is_empty()
-    }
-
     fn mark(&self, field: Field, index: usize) {
         let start = self
             .entries
@@ -196,11 +189,11 @@ impl Allowlist {
         }
     }
 
-    /// True when the finding described by `c` is allowed by paths, regexes, stopwords, key IDs or
-    /// accounts (commits are checked by [`Allowlist::is_allowed_commit`]). Every matching entry
-    /// is marked as used.
-    pub fn allows(&self, c: &Candidate<'_>) -> bool {
-        let mut allowed = self.allows_path(c.path);
+    /// True when the finding described by `c` is allowed by regexes, stopwords, key IDs or
+    /// accounts (paths are checked by [`Allowlist::allows_path`], commits by
+    /// [`Allowlist::is_allowed_commit`]). Every matching entry is marked as used.
+    pub(crate) fn allows(&self, c: &Candidate<'_>) -> bool {
+        let mut allowed = false;
         let target: Option<&[u8]> = match self.target {
             RegexTarget::Secret => c.secret.or(c.key_id).map(str::as_bytes),
             RegexTarget::Match => Some(c.matched),
@@ -244,7 +237,7 @@ impl Allowlist {
 
     /// True when a glob of `paths` matches `path` or one of its parent directories; the
     /// matching entry is marked as used.
-    pub fn allows_path(&self, path: &str) -> bool {
+    pub(crate) fn allows_path(&self, path: &str) -> bool {
         let Some(gi) = &self.paths else {
             return false;
         };
@@ -282,7 +275,7 @@ impl Allowlist {
     }
 
     /// True when `commit` (a full commit id) is listed in full or by a prefix.
-    pub fn is_allowed_commit(&self, commit: &str) -> bool {
+    pub(crate) fn is_allowed_commit(&self, commit: &str) -> bool {
         let commit = commit.to_ascii_lowercase();
         let mut allowed = false;
         for (i, c) in self.commits.iter().enumerate() {
@@ -295,7 +288,7 @@ impl Allowlist {
     }
 
     /// Entries that have matched nothing so far, in field order.
-    pub fn unused(&self) -> Vec<(Field, String)> {
+    pub(crate) fn unused(&self) -> Vec<(Field, String)> {
         self.entries
             .iter()
             .zip(self.used.iter())
@@ -317,23 +310,18 @@ mod tests {
     #[test]
     fn paths_match_files_and_directories_relative_to_the_root() {
         let l = list("paths = ['docs/', '*.md', '/fixtures/*.env']");
-        let c = |path| Candidate {
-            path,
-            ..Candidate::default()
-        };
-        assert!(l.allows(&c("docs/a/b.txt")));
-        assert!(l.allows(&c("src/README.md")));
-        assert!(l.allows(&c("fixtures/dev.env")));
-        assert!(!l.allows(&c("src/fixtures/dev.env")));
-        assert!(!l.allows(&c("src/main.rs")));
-        assert!(!l.allows(&c("/abs/docs/x")));
+        assert!(l.allows_path("docs/a/b.txt"));
+        assert!(l.allows_path("src/README.md"));
+        assert!(l.allows_path("fixtures/dev.env"));
+        assert!(!l.allows_path("src/fixtures/dev.env"));
+        assert!(!l.allows_path("src/main.rs"));
+        assert!(!l.allows_path("/abs/docs/x"));
         assert!(l.unused().is_empty());
     }
 
     #[test]
     fn regex_targets_and_stopwords() {
         let c = Candidate {
-            path: "a",
             key_id: Some("KEYID"),
             secret: Some("SeCrEt"),
             matched: b"KEYID = SeCrEt",

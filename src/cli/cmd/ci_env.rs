@@ -10,7 +10,7 @@ const NULL_SHA: &str = "0000000000000000000000000000000000000000";
 
 /// The commits to scan: those reachable from `head` and not from `base`.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CiRange {
+pub(crate) struct CiRange {
     /// The base revision (excluded).
     pub base: String,
     /// The head revision (included).
@@ -21,7 +21,7 @@ pub struct CiRange {
 
 /// Why no range could be worked out.
 #[derive(Debug, Error, PartialEq, Eq)]
-pub enum CiError {
+pub(crate) enum CiError {
     /// No known CI environment and no `--base`.
     #[error("cannot tell what to scan: no GitHub Actions or GitLab CI range in the environment; pass --base REF (e.g. --base origin/main)")]
     NoRange,
@@ -37,7 +37,7 @@ pub enum CiError {
 
 /// Reads the range from `env` (a variable lookup, `std::env::var` in production). `base`, when
 /// given, wins: the range is `base..HEAD`.
-pub fn detect_range(
+pub(crate) fn detect_range(
     env: &dyn Fn(&str) -> Option<String>,
     base: Option<&str>,
 ) -> Result<CiRange, CiError> {

@@ -1,0 +1,48 @@
+//! `keyfence ci`: the commits of a pull request or push, worked out from the CI environment
+//! (`ci_env`) or `--base`, scanned as a range.
+
+use anyhow::Result;
+
+use super::ci_env::detect_range;
+use crate::cli::args::CiArgs;
+use crate::cli::git::git_scan;
+use crate::cli::ExitCode;
+use crate::source::git::{resolve, scan_history, GitError, RevSelection, FETCH_MORE_HINT};
+
+/// `keyfence ci`: the range from the CI environment (or `--base`), scanned as a range.
+pub(crate) fn run(args: CiArgs) -> Result<ExitCode> {
+    let range = detect_range(&|k| std::env::var(k).ok(), args.base.as_deref())?;
+    git_scan(&args.scan, |repo, engine, suppressor, opts| {
+        let find = |what: &str, rev: &str| {
+            resolve(repo, rev).map_err(|e| match e {
+                GitError::BadRevision { .. } => anyhow::anyhow!(
+                    "{what} {rev} ({}) is not in this clone: {e}; {FETCH_MORE_HINT}",
+                    range.origin
+                ),
+                other => {
+                    anyhow::Error::new(other).context(format!("{what} {rev} ({})", range.origin))
+                }
+            })
+        };
+        let sel = RevSelection {
+            include: vec![find("head", &range.head)?],
+            exclude: vec![find("base", &range.base)?],
+            ..RevSelection::default()
+        };
+        eprintln!(
+            "keyfence: scanning {}..{} ({})",
+            short(&range.base),
+            short(&range.head),
+            range.origin
+        );
+        Ok(scan_history(repo, &sel, engine, suppressor, opts)?)
+    })
+}
+
+fn short(rev: &str) -> &str {
+    if rev.len() == 40 && rev.bytes().all(|b| b.is_ascii_hexdigit()) {
+        &rev[..12]
+    } else {
+        rev
+    }
+}

@@ -1,0 +1,16 @@
+//! `keyfence history [REVSPEC...]`: every commit of every ref, or a range.
+
+use anyhow::Result;
+
+use crate::cli::args::HistoryArgs;
+use crate::cli::git::git_scan;
+use crate::cli::ExitCode;
+use crate::source::git::{scan_history, RevSelection};
+
+/// Runs `keyfence history`.
+pub(crate) fn run(args: HistoryArgs) -> Result<ExitCode> {
+    git_scan(&args.scan, |repo, engine, suppressor, opts| {
+        let sel = RevSelection::parse(repo, &args.revspecs)?;
+        Ok(scan_history(repo, &sel, engine, suppressor, opts)?)
+    })
+}

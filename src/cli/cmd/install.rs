@@ -1,0 +1,69 @@
+//! `keyfence install [--pre-push] [--force]`: installs keyfence's hook in the repository around
+//! the current directory and says what was written where.
+
+use std::path::Path;
+
+use git2::{ErrorCode, Repository};
+
+use crate::cli::args::InstallArgs;
+use crate::cli::hooks::{hook_text, hooks_dir, install_hook, HookKind, InstallError, Outcome};
+use crate::cli::output::sanitize;
+use crate::cli::ExitCode;
+
+/// `keyfence install [--pre-push] [--force]`: installs the hook in the repository around the
+/// current directory and says what was written where.
+pub(crate) fn run(args: &InstallArgs) -> anyhow::Result<ExitCode> {
+    let kind = if args.pre_push {
+        HookKind::PrePush
+    } else {
+        HookKind::PreCommit
+    };
+    let cwd = std::env::current_dir()
+        .map_err(|e| anyhow::anyhow!(e).context("cannot read the current directory"))?;
+    let repo = Repository::open_from_env().map_err(|source| {
+        if source.code() == ErrorCode::NotFound {
+            InstallError::NotARepository { dir: cwd }
+        } else {
+            InstallError::Open { dir: cwd, source }
+        }
+    })?;
+    let dir = hooks_dir(&repo)?;
+    // Not canonicalized: a stable symlink (a package manager's bin directory) outlives the
+    // versioned file it points to.
+    let bin = std::env::current_exe()
+        .and_then(std::path::absolute)
+        .map_err(|e| anyhow::anyhow!(e).context("cannot find the path of the keyfence binary"))?;
+    let outcome = install_hook(&dir, kind, &hook_text(kind, &bin), args.force)?;
+
+    let path = shown(&dir.join(kind.file_name()));
+    let runs = match kind {
+        HookKind::PreCommit => "staged",
+        HookKind::PrePush => "pre-push",
+    };
+    let name = kind.file_name();
+    match outcome {
+        Outcome::AlreadyInstalled { fixed_permissions } => {
+            println!("The keyfence {name} hook is already installed at {path}.");
+            if fixed_permissions {
+                println!("It was not executable; it is now.");
+            }
+            return Ok(ExitCode::Clean);
+        }
+        Outcome::Installed => println!("Installed the keyfence {name} hook at {path}."),
+        Outcome::Updated => println!("Updated the keyfence {name} hook at {path}."),
+        Outcome::ReplacedWithBackup(backup) => {
+            println!("Moved the existing {name} hook to {}.", shown(&backup));
+            println!("Installed the keyfence {name} hook at {path}.");
+        }
+    }
+    println!(
+        "It runs `{} {runs}` ($KEYFENCE overrides the binary; keyfence on PATH is used if that \
+         file goes away).",
+        shown(&bin)
+    );
+    Ok(ExitCode::Clean)
+}
+
+fn shown(p: &Path) -> String {
+    sanitize(&p.display().to_string())
+}

@@ -1,0 +1,13 @@
+//! One module per command: each resolves its arguments, runs a source through the scan and
+//! hands the report to `output`.
+
+pub(super) mod baseline;
+pub(super) mod ci;
+mod ci_env;
+pub(super) mod config;
+pub(super) mod history;
+pub(super) mod install;
+pub(super) mod pre_push;
+pub(super) mod rules;
+pub(super) mod scan;
+pub(super) mod staged;

@@ -1,0 +1,28 @@
+//! `keyfence scan [PATH...]`: files, directories and standard input.
+
+use anyhow::{bail, Result};
+
+use crate::cli::args::ScanArgs;
+use crate::cli::load::{finish, load, scan_root};
+use crate::cli::output::emit;
+use crate::cli::ExitCode;
+use crate::source::fs::{scan_paths, FsOptions};
+
+/// Runs `keyfence scan`.
+pub(crate) fn run(args: ScanArgs) -> Result<ExitCode> {
+    for p in &args.paths {
+        if p.as_os_str() != "-" && std::fs::symlink_metadata(p).is_err() {
+            bail!("{}: no such file or directory", p.display());
+        }
+    }
+    let loaded = load(&scan_root(&args.paths), &args.config)?;
+    let opts = FsOptions {
+        no_ignore: args.no_ignore,
+        scan_binary: args.binary,
+        follow_symlinks: args.follow,
+        threads: args.report.threads,
+    };
+    let mut report = scan_paths(&args.paths, &loaded.engine, &loaded.suppressor, &opts);
+    finish(&mut report, &loaded, &args.config);
+    emit(&report, loaded.rules(), &args.report)
+}

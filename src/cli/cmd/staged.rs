@@ -1,0 +1,15 @@
+//! `keyfence staged`: what the pre-commit hook runs.
+
+use anyhow::Result;
+
+use crate::cli::args::StagedArgs;
+use crate::cli::git::git_scan;
+use crate::cli::ExitCode;
+use crate::source::git::scan_staged;
+
+/// Runs `keyfence staged`.
+pub(crate) fn run(args: StagedArgs) -> Result<ExitCode> {
+    git_scan(&args.scan, |repo, engine, suppressor, opts| {
+        Ok(scan_staged(repo, engine, suppressor, opts.scan_binary)?)
+    })
+}

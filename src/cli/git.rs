@@ -1,0 +1,51 @@
+//! What the git commands share at the edge: opening the repository, loading the configuration
+//! found at its root, resolving the git options once, scanning, finishing and reporting.
+
+use std::io::IsTerminal;
+
+use anyhow::Result;
+use git2::Repository;
+
+use super::args::{GitScanArgs, ProgressChoice};
+use super::load::{finish, load};
+use super::output::emit;
+use super::ExitCode;
+use crate::report::ScanReport;
+use crate::scan::ScanEngine;
+use crate::source::git::{open_repository, repository_root, GitOptions};
+use crate::suppress::Suppressor;
+
+pub(super) use crate::source::git::discover_repository;
+
+/// The git options from the command line.
+pub(super) fn git_options(binary: bool, threads: usize, progress: bool) -> GitOptions {
+    GitOptions {
+        scan_binary: binary,
+        threads,
+        progress,
+    }
+}
+
+/// A git scan: opens the repository, loads the configuration found at its root, scans with
+/// `scan`, applies the baseline and commit allowlists, and reports.
+pub(super) fn git_scan(
+    args: &GitScanArgs,
+    scan: impl FnOnce(&Repository, &ScanEngine, &Suppressor, &GitOptions) -> Result<ScanReport>,
+) -> Result<ExitCode> {
+    let GitScanArgs {
+        git,
+        config,
+        report,
+    } = args;
+    let repo = open_repository()?;
+    let loaded = load(&repository_root(&repo), config)?;
+    let progress = match git.progress {
+        ProgressChoice::Always => true,
+        ProgressChoice::Never => false,
+        ProgressChoice::Auto => std::io::stderr().is_terminal(),
+    };
+    let opts = git_options(git.binary, report.threads, progress);
+    let mut result = scan(&repo, &loaded.engine, &loaded.suppressor, &opts)?;
+    finish(&mut result, &loaded, config);
+    emit(&result, loaded.rules(), report)
+}

@@ -1,0 +1,123 @@
+//! What every scanning command loads before it scans: the configuration and the baseline found
+//! at the root, resolved once into the engine and the suppressor; and what it does after: the
+//! report finished with commit allowlists and the baseline.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::Result;
+
+use super::args::ConfigArgs;
+use crate::config::EffectiveConfig;
+use crate::report::{sanitize, ScanReport};
+use crate::rules::RuleSet;
+use crate::scan::ScanEngine;
+use crate::suppress::{finish_report, Baseline, Suppressor, BASELINE_FILE};
+
+/// The root of a scan of `paths`: the directory when exactly one directory is scanned, else the
+/// current directory. `.keyfence.toml` and `.keyfence-baseline.json` are looked for there, and
+/// allowlist `paths` are relative to it.
+pub(super) fn scan_root(paths: &[PathBuf]) -> PathBuf {
+    match paths {
+        [one] if one.is_dir() => one.clone(),
+        _ => PathBuf::from("."),
+    }
+}
+
+/// Everything a scanning command needs from the configuration.
+#[derive(Debug)]
+pub(super) struct Loaded {
+    /// The engine: rules and validator settings.
+    pub engine: ScanEngine,
+    /// Allowlists, keyfence's own files and the suppression counters.
+    pub suppressor: Suppressor,
+    /// The baseline, when there is one.
+    pub baseline: Option<Baseline>,
+}
+
+impl Loaded {
+    /// The rules in effect.
+    pub(super) fn rules(&self) -> &RuleSet {
+        self.engine.rules()
+    }
+}
+
+/// Loads the configuration and the baseline for a scan rooted at `root`. An explicit
+/// `--config` or `--baseline` file must exist; the defaults at the root are optional.
+pub(super) fn load(root: &Path, args: &ConfigArgs) -> Result<Loaded> {
+    let config = EffectiveConfig::discover(root, args.config.as_deref())?;
+    let baseline = match &args.baseline {
+        Some(path) => Some(Baseline::load(path)?),
+        None => {
+            let path = root.join(BASELINE_FILE);
+            if path.is_file() {
+                let shown = if root == Path::new(".") {
+                    BASELINE_FILE.to_string()
+                } else {
+                    path.display().to_string()
+                };
+                Some(Baseline::load_as(&path, &shown)?)
+            } else {
+                None
+            }
+        }
+    };
+    let extra: Vec<&Path> = args.baseline.as_deref().into_iter().collect();
+    Ok(Loaded {
+        engine: engine(&config),
+        suppressor: suppressor(&config, &extra),
+        baseline,
+    })
+}
+
+/// The engine of a configuration.
+pub(super) fn engine(config: &EffectiveConfig) -> ScanEngine {
+    ScanEngine::new(config.rules.clone(), config.aws)
+}
+
+/// The suppressor of a configuration. Findings in keyfence's own files are allowed: the
+/// configuration file, `.keyfence-baseline.json` at the root, and `extra` files (an explicit
+/// baseline, a baseline being written), given relative to the current directory.
+pub(super) fn suppressor(config: &EffectiveConfig, extra: &[&Path]) -> Suppressor {
+    let root = std::path::absolute(&config.root).ok();
+    let mut own = vec![BASELINE_FILE.to_string()];
+    let file = config.path.as_deref();
+    for p in file.into_iter().chain(extra.iter().copied()) {
+        if let Some(rel) = root_relative(root.as_deref(), p) {
+            own.push(rel);
+        }
+    }
+    Suppressor::new(config.allowlist.clone(), root).with_own_files(own)
+}
+
+/// `path` (relative to the current directory) relative to `root`, with `/` separators.
+fn root_relative(root: Option<&Path>, path: &Path) -> Option<String> {
+    let abs = std::path::absolute(path).ok()?;
+    let rel = abs.strip_prefix(root?).ok()?;
+    Some(rel.to_string_lossy().replace('\\', "/"))
+}
+
+/// Applies commit allowlists and the baseline to a collected report, fills the suppression
+/// stats, and with `--report-unused` lists unused entries on stderr and in `report.unused`.
+pub(super) fn finish(report: &mut ScanReport, loaded: &Loaded, args: &ConfigArgs) {
+    finish_report(
+        report,
+        loaded.rules(),
+        &loaded.suppressor,
+        loaded.baseline.as_ref(),
+        args.report_unused,
+    );
+    if let Some(unused) = &report.unused {
+        for u in unused {
+            let detail = u
+                .detail
+                .as_deref()
+                .map_or(String::new(), |d| format!(" ({d})"));
+            eprintln!(
+                "keyfence: unused {} entry: {}{}",
+                u.entry,
+                sanitize(&u.value),
+                sanitize(&detail)
+            );
+        }
+    }
+}

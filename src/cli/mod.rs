@@ -1,0 +1,42 @@
+//! The edge: the command line ([`Cli`]), resolved into options once, one module per command in
+//! `cmd/`, the report written by `output`, and the exit code ([`ExitCode`]). The only place
+//! `anyhow` is used and the only place that prints, but for the progress line of git scans.
+
+mod args;
+mod cmd;
+mod exit;
+mod git;
+mod hooks;
+mod load;
+mod output;
+mod timing;
+
+use anyhow::{Context, Result};
+
+pub use args::Cli;
+pub use exit::ExitCode;
+
+use args::{Command, RulesCommand};
+
+/// Runs a parsed command line and returns the exit code; an `Err` is exit code 2.
+pub fn run(cli: Cli) -> Result<ExitCode> {
+    timing::init();
+    if let Some(dir) = &cli.chdir {
+        std::env::set_current_dir(dir)
+            .with_context(|| format!("cannot change to directory {}", dir.display()))?;
+    }
+    match cli.command {
+        Command::Scan(args) => cmd::scan::run(args),
+        Command::Rules(RulesCommand::List { config }) => cmd::rules::list(config.as_deref()),
+        Command::Rules(RulesCommand::Check { file, config }) => {
+            cmd::rules::check(file.as_deref(), config.as_deref())
+        }
+        Command::Config(args) => cmd::config::run(&args),
+        Command::Baseline(args) => cmd::baseline::run(&args),
+        Command::Install(args) => cmd::install::run(&args),
+        Command::Staged(args) => cmd::staged::run(args),
+        Command::History(args) => cmd::history::run(args),
+        Command::Ci(args) => cmd::ci::run(args),
+        Command::PrePush(args) => cmd::pre_push::run(args),
+    }
+}

@@ -1,0 +1,11 @@
+//! Detection: the engine turns one blob's bytes into detections. One Aho-Corasick pass over
+//! every byte (`prefilter`), then the AWS validator and the regex rules only in windows around
+//! the hits; lines and columns only for blobs that hold something (`lines`).
+//! Nothing here suppresses, reads files or knows where a blob came from.
+
+mod engine;
+mod lines;
+mod prefilter;
+
+pub use engine::ScanEngine;
+pub(crate) use engine::{Detection, CONTEXT_BYTES};

@@ -1,0 +1,120 @@
+//! The seam between sources and the scan: every source hands its blobs to a [`BlobScanner`],
+//! which does the one binary check, counts the one set of stats, runs the engine and the
+//! suppression steps, and gives back findings that carry the blob's path.
+
+#[cfg(doc)]
+use super::Origin;
+use super::{looks_binary, Blob};
+use crate::report::{Finding, Stats};
+use crate::rules::RuleSet;
+use crate::scan::ScanEngine;
+use crate::suppress::Suppressor;
+
+/// What scanning a blob gave.
+#[derive(Debug)]
+pub(crate) enum Scanned {
+    /// It looked binary and was not scanned.
+    Binary,
+    /// Its findings (with their path, unless the origin is [`Origin::Packed`]).
+    Text(Vec<Finding>),
+}
+
+/// One worker's scanner: shared engine and suppressor, its own counters.
+#[derive(Debug)]
+pub(crate) struct BlobScanner<'a> {
+    engine: &'a ScanEngine,
+    suppressor: &'a Suppressor,
+    scan_binary: bool,
+    /// What this worker scanned and skipped.
+    pub stats: Stats,
+}
+
+impl<'a> BlobScanner<'a> {
+    /// A scanner; `scan_binary` scans blobs that look binary instead of skipping them.
+    pub(crate) fn new(
+        engine: &'a ScanEngine,
+        suppressor: &'a Suppressor,
+        scan_binary: bool,
+    ) -> BlobScanner<'a> {
+        BlobScanner {
+            engine,
+            suppressor,
+            scan_binary,
+            stats: Stats::default(),
+        }
+    }
+
+    /// The rules the engine runs.
+    pub(crate) fn rules(&self) -> &'a RuleSet {
+        self.engine.rules()
+    }
+
+    /// True when `bytes` would be skipped as binary.
+    pub(crate) fn skips(&self, bytes: &[u8]) -> bool {
+        !self.scan_binary && looks_binary(bytes)
+    }
+
+    /// Scans a whole blob. Blobs that are part of what is scanned are counted (binary skips
+    /// included); a base version and a packed blob are not: the first only tells what was there
+    /// before, the second is counted by [`BlobScanner::attribute`] once its path is known.
+    pub(crate) fn scan(&mut self, blob: Blob<'_>) -> Scanned {
+        let counted = blob.origin.is_counted();
+        if self.skips(blob.bytes) {
+            if counted {
+                self.stats.binary_skipped += 1;
+            }
+            return Scanned::Binary;
+        }
+        if counted {
+            self.count_scanned(blob.bytes.len() as u64);
+        }
+        let mut findings = self.detect(blob.bytes, 0..blob.bytes.len());
+        if let Some(path) = blob.origin.path() {
+            self.suppressor
+                .keep_at_path(self.rules(), path, &mut findings);
+        }
+        Scanned::Text(findings)
+    }
+
+    /// Detects and suppresses (by content) the credentials that start inside `owned` of
+    /// `bytes`: a chunk of a larger stream, whose path the caller applies.
+    pub(crate) fn detect(&self, bytes: &[u8], owned: std::ops::Range<usize>) -> Vec<Finding> {
+        let detections = self.engine.detect(bytes, owned);
+        if detections.is_empty() {
+            return Vec::new();
+        }
+        self.suppressor.keep(self.rules(), bytes, detections)
+    }
+
+    /// Counts one scanned blob of `len` bytes.
+    pub(crate) fn count_scanned(&mut self, len: u64) {
+        self.stats.files_scanned += 1;
+        self.stats.bytes_scanned += len;
+    }
+
+    /// The path step for findings of a stream scanned in chunks, or of a packed blob now met
+    /// at `path`.
+    pub(crate) fn keep_at_path(&self, path: &str, findings: &mut Vec<Finding>) {
+        self.suppressor.keep_at_path(self.rules(), path, findings);
+    }
+
+    /// A packed blob scanned before its path was known, now met at `path`: counts it and
+    /// applies the path step to its findings.
+    pub(crate) fn attribute(&mut self, size: u64, scanned: Scanned, path: &str) -> Vec<Finding> {
+        match scanned {
+            Scanned::Binary => {
+                self.stats.binary_skipped += 1;
+                Vec::new()
+            }
+            Scanned::Text(mut findings) => {
+                self.count_scanned(size);
+                self.keep_at_path(path, &mut findings);
+                findings
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+#[path = "scanner_tests.rs"]
+mod tests;
