@@ -179,7 +179,8 @@ def template_file(rel, data, case):
             spans.append((m.start(), m.end(), "keyid", m.group(0)))
     secrets = set()
     if positive:
-        secrets.update(e.encode() for e in case.get("expect", []) if not KEY_ID_RE.fullmatch(e.encode()))
+        expect = [e.encode() for e in case.get("expect", [])]
+        secrets.update(e for e in expect if not KEY_ID_RE.fullmatch(e))
         secrets.update(m.group(0) for m in SECRET_RE.finditer(data) if is_secret_text(m.group(0)))
     for s in secrets:
         for m in re.finditer(re.escape(s), data):
@@ -205,8 +206,8 @@ def template_file(rel, data, case):
                 seed = seeds.take(lambda s: secret_traits(synthetic_secret(s)) == want)
                 p = f"${{secret:{seed}}}"
             else:
-                m = TOKEN_RE.fullmatch(literal)
-                p = f"{m.group(1).decode()}${{b64:{len(m.group(2))}:{seeds.take()}}}{m.group(3).decode()}"
+                head, body, pad = (g.decode() for g in TOKEN_RE.fullmatch(literal).groups())
+                p = f"{head}${{b64:{len(body)}:{seeds.take()}}}{pad}"
             placeholders[literal] = p
         out.append(data[pos:start])
         out.append(placeholders[literal].encode())
@@ -275,13 +276,14 @@ def main():
     missing = sorted(set(cases) - set(rels))
     problems = [f"{p}: labelled but absent" for p in missing]
 
-    outputs, new_cases = {}, []
+    outputs, new_cases, changed = {}, [], 0
     for rel in rels:
         original = open(os.path.join(files_dir, rel), "rb").read()
         case = cases.get(rel)
         templated, placeholders = template_file(rel, original, case)
         check(rel, original, templated, placeholders, case, problems)
         outputs[rel] = templated
+        changed += templated != original
         if case is not None:
             case = dict(case)
             case["expect"] = [placeholders.get(e.encode(), e) for e in case.get("expect", [])]
@@ -305,9 +307,7 @@ def main():
             f.write(data)
     with open(os.path.join(args.dst, "labels.json"), "w", encoding="utf-8") as f:
         f.write(labels_text)
-    templated = sum(1 for rel in rels if b"${" in outputs[rel] and outputs[rel] != open(
-        os.path.join(files_dir, rel), "rb").read())
-    print(f"vendored {len(rels)} files ({templated} templated, {len(labels['cases'])} cases) "
+    print(f"vendored {len(rels)} files ({changed} templated, {len(labels['cases'])} cases) "
           f"into {os.path.relpath(args.dst)}")
     return 0
 
