@@ -61,6 +61,18 @@ pub fn key_id_for_account(prefix: &str, account: u64, seed: u64) -> String {
     }
 }
 
+/// An old-format key ID with `prefix`: the body starts with `I` or `J` (format flag bit 0, as in
+/// keys issued before the account was encoded), so it carries no account; the validator accepts it.
+pub fn legacy_key_id(prefix: &str, seed: u64) -> String {
+    let mut rng = Rng::new(seed ^ 0x01D_F0A7);
+    loop {
+        let id = format!("{prefix}{}{}", rng.pick(b"IJ"), rng.string(BASE32, 15));
+        if id.len() == KEY_ID_LEN && parse_key_id(id.as_bytes(), 0).is_ok() {
+            return id;
+        }
+    }
+}
+
 /// A 40-character secret access key that the validator accepts.
 pub fn secret(seed: u64) -> String {
     let mut rng = Rng::new(seed.wrapping_add(0x5EC2E7));
@@ -83,7 +95,8 @@ pub fn session_token(seed: u64, len: usize) -> String {
 }
 
 /// Expands the placeholders that rule examples use instead of literal credentials:
-/// `${keyid:PREFIX:SEED}`, `${secret:SEED}`, `${token:SEED}` (a 400-character session token) and
+/// `${keyid:PREFIX:SEED}`, `${keyid_legacy:PREFIX:SEED}` (an old-format key ID, see
+/// [`legacy_key_id`]), `${secret:SEED}`, `${token:SEED}` (a 400-character session token) and
 /// `${b64:LEN:SEED}` (random base64).
 /// Text without placeholders comes back unchanged; an unknown placeholder stays as written.
 pub fn expand_template(template: &str) -> String {
@@ -100,6 +113,9 @@ pub fn expand_template(template: &str) -> String {
         let seed = |s: &str| s.parse::<u64>().ok();
         let value = match parts.as_slice() {
             ["keyid", prefix, s] => seed(s).map(|s| key_id(prefix, s)),
+            ["keyid_legacy", prefix, s] if prefix.len() == 4 => {
+                seed(s).map(|s| legacy_key_id(prefix, s))
+            }
             ["secret", s] => seed(s).map(secret),
             ["token", s] => seed(s).map(|s| session_token(s, 400)),
             ["b64", n, s] => match (n.parse::<usize>().ok(), seed(s)) {
@@ -121,7 +137,7 @@ pub fn expand_template(template: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::validate::key_id::account_id;
+    use crate::validate::key_id::{account_id, KeyKind};
 
     #[test]
     fn generated_key_ids_encode_the_account() {
@@ -129,6 +145,35 @@ mod tests {
             let id = key_id_for_account("AKIA", 609_629_065_308, seed);
             assert_eq!(account_id(&id).as_deref(), Some("609629065308"), "{id}");
         }
+    }
+
+    #[test]
+    fn legacy_key_ids_are_valid_and_carry_no_account() {
+        for seed in 0..50 {
+            let id = legacy_key_id("AKIA", seed);
+            assert!(id.starts_with("AKIAI") || id.starts_with("AKIAJ"), "{id}");
+            assert_eq!(
+                parse_key_id(id.as_bytes(), 0),
+                Ok(KeyKind::LongTerm),
+                "{id}"
+            );
+            assert_eq!(account_id(&id), None, "{id}");
+        }
+        assert_eq!(legacy_key_id("ASIA", 3), legacy_key_id("ASIA", 3));
+    }
+
+    #[test]
+    fn templates_expand_each_placeholder() {
+        let text = expand_template(
+            "${keyid:AKIA:1} ${keyid_legacy:AKIA:1} ${secret:1} ${token:1} ${b64:8:1} ${nope:1} ${keyid_legacy:AKIAJ:1}",
+        );
+        let parts: Vec<&str> = text.split(' ').collect();
+        assert_eq!(parts[0], key_id("AKIA", 1));
+        assert_eq!(parts[1], legacy_key_id("AKIA", 1));
+        assert_eq!(parts[2], secret(1));
+        assert_eq!(parts[3], session_token(1, 400));
+        assert_eq!(parts[4].len(), 8);
+        assert_eq!(parts[5..], ["${nope:1}", "${keyid_legacy:AKIAJ:1}"]);
     }
 
     #[test]

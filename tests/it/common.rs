@@ -9,7 +9,7 @@ use std::process::Command;
 use assert_cmd::cargo::CommandCargoExt;
 use tempfile::TempDir;
 
-pub use keyfence::synthetic::{key_id, key_id_for_account, secret, session_token};
+pub use keyfence::synthetic::{expand_template, key_id, key_id_for_account, secret, session_token};
 
 /// A temporary directory that files and repositories are built in.
 pub struct Fixture {
@@ -94,6 +94,42 @@ pub fn credentials_file(seed: u64) -> (String, String, String) {
 pub fn json_report(stdout: &[u8]) -> serde_json::Value {
     serde_json::from_slice(stdout)
         .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(stdout)))
+}
+
+/// The labelled corpus vendored in `tests/data/corpus` (written by `scripts/vendor_corpus.py`),
+/// copied into a temporary directory under the same relative paths (`files/…`, `labels.json`)
+/// with its credential placeholders expanded to synthetic credentials.
+pub fn vendored_corpus() -> Fixture {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/corpus");
+    assert!(
+        src.join("labels.json").exists(),
+        "{} is missing",
+        src.display()
+    );
+    let fx = Fixture::new();
+    copy_expanded(&src, &src, &fx);
+    fx
+}
+
+fn copy_expanded(root: &Path, dir: &Path, fx: &Fixture) {
+    let mut entries: Vec<_> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    entries.sort();
+    for path in entries {
+        if path.is_dir() {
+            copy_expanded(root, &path, fx);
+            continue;
+        }
+        let rel = path.strip_prefix(root).unwrap().to_str().unwrap();
+        let bytes = std::fs::read(&path).unwrap();
+        match String::from_utf8(bytes) {
+            Ok(text) => fx.write(rel, expand_template(&text)),
+            // Not UTF-8: the vendoring script templates nothing in it, so it is copied as is.
+            Err(e) => fx.write(rel, e.into_bytes()),
+        };
+    }
 }
 
 /// The shared corpus beside the repository, when it is there.
