@@ -18,7 +18,7 @@ result). The copy holds no credential literal: each credential becomes a placeho
 - secret access keys: each `expect` string of a positive case, and any other 40-character run in
   a positive file that the validator would take for a secret: `${secret:SEED}`. The seed is
   chosen so that the generated secret has the original's traits (`/` in it or not, `+` in it or
-  not, alphanumeric first and last character or not), using a mirror of src/synthetic.rs below.
+  not, alphanumeric first and last character or not), using a mirror of src/validate/synthetic.rs below.
 
 Every file keeps its bytes around the credentials, so lines and columns of everything else, and
 labels.json's `lines`, stay right. `expect` in the copied labels.json holds the same placeholders.
@@ -61,7 +61,7 @@ PLACEHOLDER_WORDS = [b"EXAMPLE", b"SAMPLE", b"PLACEHOLDER", b"REDACTED", b"DUMMY
                      b"XXXX", b"YOURKEY", b"YOURSECRET", b"CHANGEME", b"NOTREAL"]
 
 
-# --- a mirror of src/synthetic.rs and the validator checks that its secret() loop applies ------
+# --- a mirror of src/validate/synthetic.rs and the validator checks that its secret() loop applies ------
 
 class Rng:
     """SplitMix64, as `keyfence::synthetic::Rng`."""
