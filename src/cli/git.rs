@@ -9,28 +9,43 @@ use git2::Repository;
 use super::args::{GitScanArgs, ProgressChoice};
 use super::load::{finish, load};
 use super::output::emit;
+use super::progress::with_progress;
 use super::ExitCode;
 use crate::report::ScanReport;
 use crate::scan::ScanEngine;
 use crate::source::git::{open_repository, repository_root, GitOptions};
+use crate::source::Progress;
 use crate::suppress::Suppressor;
 
 pub(super) use crate::source::git::discover_repository;
 
 /// The git options from the command line.
-pub(super) fn git_options(binary: bool, threads: usize, progress: bool) -> GitOptions {
+pub(super) fn git_options(binary: bool, threads: usize) -> GitOptions {
     GitOptions {
         scan_binary: binary,
         threads,
-        progress,
     }
+}
+
+/// What a git scan works with.
+pub(super) struct GitScan<'a> {
+    /// The repository.
+    pub repo: &'a Repository,
+    /// The engine.
+    pub engine: &'a ScanEngine,
+    /// The suppressor.
+    pub suppressor: &'a Suppressor,
+    /// The git options.
+    pub opts: &'a GitOptions,
+    /// Progress counters (drawn when `--progress` asks).
+    pub progress: &'a Progress,
 }
 
 /// A git scan: opens the repository, loads the configuration found at its root, scans with
 /// `scan`, applies the baseline and commit allowlists, and reports.
 pub(super) fn git_scan(
     args: &GitScanArgs,
-    scan: impl FnOnce(&Repository, &ScanEngine, &Suppressor, &GitOptions) -> Result<ScanReport>,
+    scan: impl FnOnce(&GitScan<'_>) -> Result<ScanReport>,
 ) -> Result<ExitCode> {
     let GitScanArgs {
         git,
@@ -44,8 +59,16 @@ pub(super) fn git_scan(
         ProgressChoice::Never => false,
         ProgressChoice::Auto => std::io::stderr().is_terminal(),
     };
-    let opts = git_options(git.binary, report.threads, progress);
-    let mut result = scan(&repo, &loaded.engine, &loaded.suppressor, &opts)?;
+    let opts = git_options(git.binary, report.threads);
+    let mut result = with_progress(progress, |progress| {
+        scan(&GitScan {
+            repo: &repo,
+            engine: &loaded.engine,
+            suppressor: &loaded.suppressor,
+            opts: &opts,
+            progress,
+        })
+    })?;
     finish(&mut result, &loaded, config);
     emit(&result, loaded.rules(), report)
 }

@@ -9,6 +9,7 @@ mod git;
 mod hooks;
 mod load;
 mod output;
+mod progress;
 mod timing;
 
 use anyhow::{Context, Result};

@@ -8,10 +8,12 @@ mod examples;
 pub(crate) mod fs;
 pub(crate) mod git;
 pub(crate) mod pool;
+mod progress;
 mod scanner;
 
 pub(crate) use examples::check_examples;
 pub use fs::CHUNK_LEN;
+pub(crate) use progress::Progress;
 pub(crate) use scanner::{BlobScanner, Scanned};
 
 /// Bytes inspected for a NUL to call a blob binary (git looks at the first 8000).

@@ -16,6 +16,7 @@ use crate::report::ScanReport;
 use crate::rules::RuleSet;
 use crate::source::fs::{scan_paths, FsOptions};
 use crate::source::git::{repository_root, scan_history, RevSelection};
+use crate::source::Progress;
 use crate::suppress::{finish_report, BaselineFile, Suppressor, BASELINE_FILE};
 
 /// Runs `keyfence baseline`.
@@ -57,8 +58,9 @@ fn history(args: &BaselineArgs, rev: &str) -> Result<ExitCode> {
     let config = EffectiveConfig::discover(&root, args.config.as_deref())?;
     let (engine, suppressor) = (engine(&config), baseline_suppressor(&config, args));
     let sel = RevSelection::parse(&repo, &[rev.to_string()])?;
-    let opts = git_options(false, args.threads, false);
-    let mut report = scan_history(&repo, &sel, &engine, &suppressor, &opts)?;
+    let opts = git_options(false, args.threads);
+    let progress = Progress::default();
+    let mut report = scan_history(&repo, &sel, &engine, &suppressor, &opts, &progress)?;
     write(
         &mut report,
         engine.rules(),

@@ -12,9 +12,9 @@ use crate::source::git::{resolve, scan_history, GitError, RevSelection, FETCH_MO
 /// `keyfence ci`: the range from the CI environment (or `--base`), scanned as a range.
 pub(crate) fn run(args: CiArgs) -> Result<ExitCode> {
     let range = detect_range(&|k| std::env::var(k).ok(), args.base.as_deref())?;
-    git_scan(&args.scan, |repo, engine, suppressor, opts| {
+    git_scan(&args.scan, |g| {
         let find = |what: &str, rev: &str| {
-            resolve(repo, rev).map_err(|e| match e {
+            resolve(g.repo, rev).map_err(|e| match e {
                 GitError::BadRevision { .. } => anyhow::anyhow!(
                     "{what} {rev} ({}) is not in this clone: {e}; {FETCH_MORE_HINT}",
                     range.origin
@@ -35,7 +35,14 @@ pub(crate) fn run(args: CiArgs) -> Result<ExitCode> {
             short(&range.head),
             range.origin
         );
-        Ok(scan_history(repo, &sel, engine, suppressor, opts)?)
+        Ok(scan_history(
+            g.repo,
+            &sel,
+            g.engine,
+            g.suppressor,
+            g.opts,
+            g.progress,
+        )?)
     })
 }
 

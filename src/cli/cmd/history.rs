@@ -9,8 +9,15 @@ use crate::source::git::{scan_history, RevSelection};
 
 /// Runs `keyfence history`.
 pub(crate) fn run(args: HistoryArgs) -> Result<ExitCode> {
-    git_scan(&args.scan, |repo, engine, suppressor, opts| {
-        let sel = RevSelection::parse(repo, &args.revspecs)?;
-        Ok(scan_history(repo, &sel, engine, suppressor, opts)?)
+    git_scan(&args.scan, |g| {
+        let sel = RevSelection::parse(g.repo, &args.revspecs)?;
+        Ok(scan_history(
+            g.repo,
+            &sel,
+            g.engine,
+            g.suppressor,
+            g.opts,
+            g.progress,
+        )?)
     })
 }

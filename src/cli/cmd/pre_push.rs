@@ -39,8 +39,15 @@ pub(crate) fn run(args: PrePushArgs) -> Result<ExitCode> {
         return Ok(ExitCode::Clean);
     };
     drop(repo);
-    git_scan(&args.scan, |repo, engine, suppressor, opts| {
-        Ok(scan_history(repo, &sel, engine, suppressor, opts)?)
+    git_scan(&args.scan, |g| {
+        Ok(scan_history(
+            g.repo,
+            &sel,
+            g.engine,
+            g.suppressor,
+            g.opts,
+            g.progress,
+        )?)
     })
 }
 

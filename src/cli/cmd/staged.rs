@@ -9,7 +9,12 @@ use crate::source::git::scan_staged;
 
 /// Runs `keyfence staged`.
 pub(crate) fn run(args: StagedArgs) -> Result<ExitCode> {
-    git_scan(&args.scan, |repo, engine, suppressor, opts| {
-        Ok(scan_staged(repo, engine, suppressor, opts.scan_binary)?)
+    git_scan(&args.scan, |g| {
+        Ok(scan_staged(
+            g.repo,
+            g.engine,
+            g.suppressor,
+            g.opts.scan_binary,
+        )?)
     })
 }

@@ -12,11 +12,10 @@ use git2::{Odb, Oid, Repository};
 use super::oid_set::{raw, OidMap};
 use super::pack_order::PackEntries;
 use super::pack_read::PackReader;
-use super::progress::Progress;
 use crate::report::{Finding, ScanError, Stats, Subject};
 use crate::scan::ScanEngine;
 use crate::source::pool::{self, Merged};
-use crate::source::{Blob, BlobScanner, Origin, Scanned, BINARY_SNIFF_LEN};
+use crate::source::{Blob, BlobScanner, Origin, Progress, Scanned, BINARY_SNIFF_LEN};
 use crate::suppress::Suppressor;
 
 /// Which side of a change a blob is on.
@@ -307,7 +306,7 @@ pub(crate) fn scan_here(
     suppressor: &Suppressor,
     scan_binary: bool,
 ) -> Collected {
-    let progress = Progress::new(false);
+    let progress = Progress::default();
     let mut scanner = BlobScanner::new(engine, suppressor, scan_binary);
     let mut out = Collected::default();
     for job in jobs {

@@ -16,13 +16,12 @@ use super::blobs::{scan_parallel, Collected, Job, Prescan, Side};
 use super::oid_set::{raw, OidMap};
 use super::pack_order::PackOrder;
 use super::pack_read::PackObjects;
-use super::progress::Progress;
 use super::walk::{base_versions, walk_commits, CommitWalk, TreeWalker};
 use super::{commit_info, GitError, GitOptions, RevSelection, TIMING};
 use crate::report::{Finding, ScanError, ScanReport, Subject};
 use crate::scan::ScanEngine;
 use crate::source::pool;
-use crate::source::BlobScanner;
+use crate::source::{BlobScanner, Progress};
 use crate::suppress::Suppressor;
 
 /// Scans the history `sel` selects in `repo`.
@@ -32,6 +31,7 @@ pub(crate) fn scan_history(
     engine: &ScanEngine,
     suppressor: &Suppressor,
     opts: &GitOptions,
+    progress: &Progress,
 ) -> Result<ScanReport, GitError> {
     let started = Instant::now();
     let walk = walk_commits(repo, sel)?;
@@ -51,14 +51,9 @@ pub(crate) fn scan_history(
             ),
         });
     }
-    let progress = Progress::new(opts.progress);
-    let (mut collected, produced) = std::thread::scope(|s| {
-        let drawer = s.spawn(|| progress.draw_until_done(walk.commits.len()));
-        let result = collect_and_scan(repo, &walk, engine, suppressor, opts, &progress);
-        progress.finish();
-        let _ = drawer.join();
-        result
-    })?;
+    progress.set_total_commits(walk.commits.len());
+    let (mut collected, produced) =
+        collect_and_scan(repo, &walk, engine, suppressor, opts, progress)?;
     let stats = &mut report.stats;
     stats.merge(&collected.stats);
     stats.commits_scanned = walk.commits.len() as u64;

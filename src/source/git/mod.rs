@@ -10,7 +10,6 @@ mod index_file;
 mod oid_set;
 mod pack_order;
 mod pack_read;
-mod progress;
 mod revs;
 mod staged;
 mod walk;
@@ -99,8 +98,6 @@ pub(crate) struct GitOptions {
     pub scan_binary: bool,
     /// Worker threads (0: one per core).
     pub threads: usize,
-    /// Progress on stderr.
-    pub progress: bool,
 }
 
 /// Opens the repository that contains the current directory, honouring `GIT_DIR`,
