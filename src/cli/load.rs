@@ -79,7 +79,7 @@ pub(super) fn engine(config: &EffectiveConfig) -> ScanEngine {
 /// baseline, a baseline being written), given relative to the current directory.
 pub(super) fn suppressor(config: &EffectiveConfig, extra: &[&Path]) -> Suppressor {
     let root = std::path::absolute(&config.root).ok();
-    let mut own = vec![BASELINE_FILE.to_string()];
+    let mut own = vec![PathBuf::from(BASELINE_FILE)];
     let file = config.path.as_deref();
     for p in file.into_iter().chain(extra.iter().copied()) {
         if let Some(rel) = root_relative(root.as_deref(), p) {
@@ -89,11 +89,10 @@ pub(super) fn suppressor(config: &EffectiveConfig, extra: &[&Path]) -> Suppresso
     Suppressor::new(config.allowlist.clone(), root).with_own_files(own)
 }
 
-/// `path` (relative to the current directory) relative to `root`, with `/` separators.
-fn root_relative(root: Option<&Path>, path: &Path) -> Option<String> {
+/// `path` (relative to the current directory) relative to `root`.
+fn root_relative(root: Option<&Path>, path: &Path) -> Option<PathBuf> {
     let abs = std::path::absolute(path).ok()?;
-    let rel = abs.strip_prefix(root?).ok()?;
-    Some(rel.to_string_lossy().replace('\\', "/"))
+    Some(abs.strip_prefix(root?).ok()?.to_path_buf())
 }
 
 /// Applies commit allowlists and the baseline to a collected report, fills the suppression

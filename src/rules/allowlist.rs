@@ -237,11 +237,10 @@ impl Allowlist {
 
     /// True when a glob of `paths` matches `path` or one of its parent directories; the
     /// matching entry is marked as used.
-    pub(crate) fn allows_path(&self, path: &str) -> bool {
+    pub(crate) fn allows_path(&self, path: &Path) -> bool {
         let Some(gi) = &self.paths else {
             return false;
         };
-        let path = Path::new(path);
         if path.has_root() {
             return false;
         }
@@ -310,12 +309,12 @@ mod tests {
     #[test]
     fn paths_match_files_and_directories_relative_to_the_root() {
         let l = list("paths = ['docs/', '*.md', '/fixtures/*.env']");
-        assert!(l.allows_path("docs/a/b.txt"));
-        assert!(l.allows_path("src/README.md"));
-        assert!(l.allows_path("fixtures/dev.env"));
-        assert!(!l.allows_path("src/fixtures/dev.env"));
-        assert!(!l.allows_path("src/main.rs"));
-        assert!(!l.allows_path("/abs/docs/x"));
+        assert!(l.allows_path(Path::new("docs/a/b.txt")));
+        assert!(l.allows_path(Path::new("src/README.md")));
+        assert!(l.allows_path(Path::new("fixtures/dev.env")));
+        assert!(!l.allows_path(Path::new("src/fixtures/dev.env")));
+        assert!(!l.allows_path(Path::new("src/main.rs")));
+        assert!(!l.allows_path(Path::new("/abs/docs/x")));
         assert!(l.unused().is_empty());
     }
 

@@ -2,6 +2,8 @@
 //! the same engine and suppression as any file, so `keyfence rules check` and the tests check
 //! exactly what a scan would report.
 
+use std::path::Path;
+
 use super::{Blob, BlobScanner, Origin, Scanned};
 use crate::rules::RuleSet;
 use crate::scan::ScanEngine;
@@ -21,7 +23,7 @@ pub(crate) fn check_examples(rules: &RuleSet) -> Vec<String> {
             let text = expand_template(ex);
             let blob = Blob {
                 bytes: text.as_bytes(),
-                origin: Origin::File("example"),
+                origin: Origin::File(Path::new("example")),
             };
             match scanner.scan(blob) {
                 Scanned::Text(found) => found.iter().any(|f| f.rule_id == rule.id),

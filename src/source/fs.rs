@@ -10,7 +10,7 @@ use std::time::Instant;
 use ignore::{WalkBuilder, WalkState};
 
 use super::pool::Merged;
-use super::{Blob, BlobScanner, Origin, Scanned, STDIN};
+use super::{show_path, Blob, BlobScanner, Origin, Scanned, STDIN};
 use crate::report::{Finding, ScanError, ScanReport, Subject};
 use crate::scan::{ScanEngine, CONTEXT_BYTES};
 use crate::suppress::Suppressor;
@@ -65,18 +65,20 @@ impl Worker<'_> {
     fn visit(
         &mut self,
         entry: Result<ignore::DirEntry, ignore::Error>,
-        display: &dyn Fn(&Path) -> String,
+        display: &dyn Fn(&Path) -> PathBuf,
     ) {
         let entry = match entry {
             Ok(e) => e,
             Err(e) => {
-                let subject = error_path(&e).map_or(Subject::Walk, |p| Subject::Path(display(&p)));
+                let subject = error_path(&e)
+                    .map_or(Subject::Walk, |p| Subject::Path(show_path(&display(&p))));
                 self.error(subject, describe_walk_error(&e));
                 return;
             }
         };
         let path = entry.path();
-        let shown = display(path);
+        let rel = display(path);
+        let shown = show_path(&rel);
         let Some(ft) = entry.file_type() else {
             // Standard input: never produced by the walker.
             return;
@@ -101,12 +103,12 @@ impl Worker<'_> {
             }
             return;
         }
-        if let Err(e) = self.scan_file(path, &shown) {
+        if let Err(e) = self.scan_file(path, &rel) {
             self.error(Subject::Path(shown), format!("cannot read: {e}"));
         }
     }
 
-    fn scan_file(&mut self, path: &Path, shown: &str) -> io::Result<()> {
+    fn scan_file(&mut self, path: &Path, shown: &Path) -> io::Result<()> {
         let mut file = File::open(path)?;
         let len = file.metadata()?.len() as usize;
         if len > CHUNK_LEN {
@@ -215,18 +217,18 @@ fn describe_walk_error(e: &ignore::Error) -> String {
     }
 }
 
-/// How paths are shown: relative to the root when one directory is scanned, else as walked.
-fn display_fn(roots: &[PathBuf]) -> impl Fn(&Path) -> String + Sync + '_ {
+/// The path findings in a file report: relative to the root when one directory is scanned, else
+/// as walked.
+fn display_fn(roots: &[PathBuf]) -> impl Fn(&Path) -> PathBuf + Sync + '_ {
     move |path: &Path| {
         let rel = match roots {
             [root] if root.is_dir() => path.strip_prefix(root).unwrap_or(path),
             _ => path.strip_prefix(".").unwrap_or(path),
         };
-        let s = rel.to_string_lossy().replace('\\', "/");
-        if s.is_empty() {
-            path.to_string_lossy().into_owned()
+        if rel.as_os_str().is_empty() {
+            path.to_path_buf()
         } else {
-            s
+            rel.to_path_buf()
         }
     }
 }

@@ -16,6 +16,8 @@ pub use fs::CHUNK_LEN;
 pub(crate) use progress::Progress;
 pub(crate) use scanner::{BlobScanner, Scanned};
 
+use std::path::Path;
+
 /// Bytes inspected for a NUL to call a blob binary (git looks at the first 8000).
 pub(crate) const BINARY_SNIFF_LEN: usize = 8000;
 
@@ -33,31 +35,31 @@ pub(crate) struct Blob<'a> {
     pub origin: Origin<'a>,
 }
 
-/// Where a blob comes from: what its findings report as their path, and whether it counts as
-/// scanned.
+/// Where a blob comes from: its path as it is (allowlist globs match these bytes, not a lossy
+/// rendering), and whether it counts as scanned.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Origin<'a> {
-    /// A file on disk, shown as this path (relative to the scanned directory, or as walked).
-    File(&'a str),
+    /// A file on disk at this path (relative to the scanned directory, or as walked).
+    File(&'a Path),
     /// Standard input.
     Stdin,
     /// A blob of the index (a staged file) at this path.
-    Staged(&'a str),
+    Staged(&'a Path),
     /// A blob that a commit of the walk introduced, met at this path.
-    Commit(&'a str),
+    Commit(&'a Path),
     /// The version of a file before the change being scanned (HEAD's for a staged change, the
     /// base's for a range): scanned only to tell what was already there, never reported.
-    Before(&'a str),
+    Before(&'a Path),
     /// A packed blob read in pack order before the commit walk tells where it is.
     Packed,
 }
 
 impl<'a> Origin<'a> {
-    /// The path findings report, when it is known.
-    pub(crate) fn path(self) -> Option<&'a str> {
+    /// The path of the blob, when it is known.
+    pub(crate) fn path(self) -> Option<&'a Path> {
         match self {
             Origin::File(p) | Origin::Staged(p) | Origin::Commit(p) | Origin::Before(p) => Some(p),
-            Origin::Stdin => Some(STDIN),
+            Origin::Stdin => Some(Path::new(STDIN)),
             Origin::Packed => None,
         }
     }
@@ -65,6 +67,17 @@ impl<'a> Origin<'a> {
     /// True when the blob counts in the stats as scanned (or skipped) now.
     fn is_counted(self) -> bool {
         !matches!(self, Origin::Before(_) | Origin::Packed)
+    }
+}
+
+/// How reports show a path: `/` separators, anything that is not UTF-8 replaced (reports are
+/// text; the path itself is kept as it is for matching).
+pub(crate) fn show_path(path: &Path) -> String {
+    let shown = path.to_string_lossy();
+    if std::path::MAIN_SEPARATOR == '/' {
+        shown.into_owned()
+    } else {
+        shown.replace(std::path::MAIN_SEPARATOR, "/")
     }
 }
 

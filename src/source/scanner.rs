@@ -4,7 +4,9 @@
 
 #[cfg(doc)]
 use super::Origin;
-use super::{looks_binary, Blob};
+use std::path::Path;
+
+use super::{looks_binary, show_path, Blob};
 use crate::report::{Finding, Stats};
 use crate::rules::RuleSet;
 use crate::scan::ScanEngine;
@@ -70,8 +72,7 @@ impl<'a> BlobScanner<'a> {
         }
         let mut findings = self.detect(blob.bytes, 0..blob.bytes.len());
         if let Some(path) = blob.origin.path() {
-            self.suppressor
-                .keep_at_path(self.rules(), path, &mut findings);
+            self.keep_at_path(path, &mut findings);
         }
         Scanned::Text(findings)
     }
@@ -94,13 +95,17 @@ impl<'a> BlobScanner<'a> {
 
     /// The path step for findings of a stream scanned in chunks, or of a packed blob now met
     /// at `path`.
-    pub(crate) fn keep_at_path(&self, path: &str, findings: &mut Vec<Finding>) {
-        self.suppressor.keep_at_path(self.rules(), path, findings);
+    pub(crate) fn keep_at_path(&self, path: &Path, findings: &mut Vec<Finding>) {
+        if !findings.is_empty() {
+            let shown = show_path(path);
+            self.suppressor
+                .keep_at_path(self.rules(), path, &shown, findings);
+        }
     }
 
     /// A packed blob scanned before its path was known, now met at `path`: counts it and
     /// applies the path step to its findings.
-    pub(crate) fn attribute(&mut self, size: u64, scanned: Scanned, path: &str) -> Vec<Finding> {
+    pub(crate) fn attribute(&mut self, size: u64, scanned: Scanned, path: &Path) -> Vec<Finding> {
         match scanned {
             Scanned::Binary => {
                 self.stats.binary_skipped += 1;

@@ -13,7 +13,7 @@ fn scan(engine: &ScanEngine, data: &[u8], path: &str) -> Vec<Finding> {
     let mut scanner = BlobScanner::new(engine, &suppressor, true);
     match scanner.scan(Blob {
         bytes: data,
-        origin: Origin::File(path),
+        origin: Origin::File(std::path::Path::new(path)),
     }) {
         Scanned::Text(found) => found,
         Scanned::Binary => Vec::new(),

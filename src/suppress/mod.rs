@@ -39,7 +39,7 @@ enum Reason {
 pub(crate) struct Suppressor {
     allowlist: Allowlist,
     root: Option<PathBuf>,
-    own_files: Vec<String>,
+    own_files: Vec<PathBuf>,
     inline: Arc<AtomicU64>,
     allowlisted: Arc<AtomicU64>,
 }
@@ -58,7 +58,7 @@ impl Suppressor {
     /// Adds keyfence's own files (root-relative paths: the configuration and the baseline in
     /// use). Findings in them are allowed: the baseline lists key IDs by design, and a
     /// configuration holds allowlisted key IDs and custom rules' examples.
-    pub(crate) fn with_own_files(mut self, files: impl IntoIterator<Item = String>) -> Suppressor {
+    pub(crate) fn with_own_files(mut self, files: impl IntoIterator<Item = PathBuf>) -> Suppressor {
         self.own_files.extend(files);
         self
     }
@@ -114,25 +114,31 @@ impl Suppressor {
     }
 
     /// Step 2: drops the findings of a blob at `path` that are in keyfence's own files or that
-    /// a `paths` allowlist allows; sets the path of the rest.
-    pub(crate) fn keep_at_path(&self, rules: &RuleSet, path: &str, findings: &mut Vec<Finding>) {
+    /// a `paths` allowlist allows; the rest report `shown` as their path.
+    pub(crate) fn keep_at_path(
+        &self,
+        rules: &RuleSet,
+        path: &Path,
+        shown: &str,
+        findings: &mut Vec<Finding>,
+    ) {
         if findings.is_empty() {
             return;
         }
         let relative = self.relative(path);
-        let own_file = self.own_files.contains(&relative);
+        let own_file = self.own_files.iter().any(|f| f == relative);
         findings.retain_mut(|f| {
             // Both lists are asked so that each marks its matching entries as used.
-            let global = self.allowlist.allows_path(&relative);
+            let global = self.allowlist.allows_path(relative);
             let own = rules
                 .get(&f.rule_id)
                 .and_then(|r| r.allowlist.as_ref())
-                .is_some_and(|a| a.allows_path(&relative));
+                .is_some_and(|a| a.allows_path(relative));
             if own_file || global || own {
                 self.count(Reason::Allowlist);
                 return false;
             }
-            path.clone_into(&mut f.path);
+            shown.clone_into(&mut f.path);
             true
         });
     }
@@ -145,14 +151,10 @@ impl Suppressor {
     }
 
     /// `path` relative to the root when it is under it (as allowlist paths are), else as given.
-    fn relative(&self, path: &str) -> String {
-        let p = Path::new(path);
+    fn relative<'p>(&self, path: &'p Path) -> &'p Path {
         match &self.root {
-            Some(root) if p.has_root() => p.strip_prefix(root).map_or_else(
-                |_| path.to_string(),
-                |r| r.to_string_lossy().replace('\\', "/"),
-            ),
-            _ => path.strip_prefix("./").unwrap_or(path).to_string(),
+            Some(root) if path.has_root() => path.strip_prefix(root).unwrap_or(path),
+            _ => path.strip_prefix(".").unwrap_or(path),
         }
     }
 
@@ -267,7 +269,7 @@ mod tests {
             expand_template("id = ${keyid:AKIA:1}\nx\nx\nx\nx\nx\nx\nx\nx\nx\ntok_abcdefgh\n");
         let data = text.as_bytes();
         let mut found = suppressor.keep(&config.rules, data, engine.detect(data, 0..data.len()));
-        suppressor.keep_at_path(&config.rules, "f", &mut found);
+        suppressor.keep_at_path(&config.rules, Path::new("f"), "f", &mut found);
         assert_eq!(found.len(), 2);
         let with_commit = |f: &Finding, id: &str| {
             let mut f = f.clone();

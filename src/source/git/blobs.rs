@@ -47,9 +47,9 @@ pub(crate) struct Job {
 impl Job {
     fn origin(&self) -> Origin<'_> {
         match self.side {
-            Side::Before => Origin::Before(&self.path),
-            Side::Staged => Origin::Staged(&self.path),
-            Side::Commit(_) => Origin::Commit(&self.path),
+            Side::Before => Origin::Before(Path::new(&self.path)),
+            Side::Staged => Origin::Staged(Path::new(&self.path)),
+            Side::Commit(_) => Origin::Commit(Path::new(&self.path)),
         }
     }
 }
@@ -141,7 +141,7 @@ impl Prescanned {
         scanner: &mut BlobScanner<'_>,
         out: &mut Collected,
     ) {
-        for f in scanner.attribute(self.size, self.scanned, path) {
+        for f in scanner.attribute(self.size, self.scanned, Path::new(path)) {
             out.found.push((commit, f));
         }
     }
