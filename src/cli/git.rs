@@ -13,7 +13,9 @@ use super::progress::with_progress;
 use super::ExitCode;
 use crate::report::ScanReport;
 use crate::scan::ScanEngine;
-use crate::source::git::{open_repository, repository_root, GitOptions};
+use crate::source::git::{
+    open_repository, repository_root, scan_history, GitOptions, RevSelection,
+};
 use crate::source::Progress;
 use crate::suppress::Suppressor;
 
@@ -39,6 +41,21 @@ pub(super) struct GitScan<'a> {
     pub opts: &'a GitOptions,
     /// Progress counters (drawn when `--progress` asks).
     pub progress: &'a Progress,
+}
+
+impl GitScan<'_> {
+    /// Scans the history `sel` selects.
+    pub(super) fn history(&self, sel: &RevSelection) -> Result<ScanReport> {
+        let (engine, suppressor) = (self.engine, self.suppressor);
+        Ok(scan_history(
+            self.repo,
+            sel,
+            engine,
+            suppressor,
+            self.opts,
+            self.progress,
+        )?)
+    }
 }
 
 /// A git scan: opens the repository, loads the configuration found at its root, scans with

@@ -7,7 +7,7 @@ use super::ci_env::detect_range;
 use crate::cli::args::CiArgs;
 use crate::cli::git::git_scan;
 use crate::cli::ExitCode;
-use crate::source::git::{resolve, scan_history, GitError, RevSelection, FETCH_MORE_HINT};
+use crate::source::git::{resolve, GitError, RevSelection, FETCH_MORE_HINT};
 
 /// `keyfence ci`: the range from the CI environment (or `--base`), scanned as a range.
 pub(crate) fn run(args: CiArgs) -> Result<ExitCode> {
@@ -35,14 +35,7 @@ pub(crate) fn run(args: CiArgs) -> Result<ExitCode> {
             short(&range.head),
             range.origin
         );
-        Ok(scan_history(
-            g.repo,
-            &sel,
-            g.engine,
-            g.suppressor,
-            g.opts,
-            g.progress,
-        )?)
+        g.history(&sel)
     })
 }
 

@@ -5,19 +5,12 @@ use anyhow::Result;
 use crate::cli::args::HistoryArgs;
 use crate::cli::git::git_scan;
 use crate::cli::ExitCode;
-use crate::source::git::{scan_history, RevSelection};
+use crate::source::git::RevSelection;
 
 /// Runs `keyfence history`.
 pub(crate) fn run(args: HistoryArgs) -> Result<ExitCode> {
     git_scan(&args.scan, |g| {
         let sel = RevSelection::parse(g.repo, &args.revspecs)?;
-        Ok(scan_history(
-            g.repo,
-            &sel,
-            g.engine,
-            g.suppressor,
-            g.opts,
-            g.progress,
-        )?)
+        g.history(&sel)
     })
 }

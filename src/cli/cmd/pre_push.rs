@@ -9,7 +9,7 @@ use git2::{Oid, Repository};
 use crate::cli::args::PrePushArgs;
 use crate::cli::git::git_scan;
 use crate::cli::ExitCode;
-use crate::source::git::{open_repository, resolve, scan_history, RevSelection};
+use crate::source::git::{open_repository, resolve, RevSelection};
 
 /// `keyfence pre-push`: scans exactly the commits a push sends.
 pub(crate) fn run(args: PrePushArgs) -> Result<ExitCode> {
@@ -39,16 +39,7 @@ pub(crate) fn run(args: PrePushArgs) -> Result<ExitCode> {
         return Ok(ExitCode::Clean);
     };
     drop(repo);
-    git_scan(&args.scan, |g| {
-        Ok(scan_history(
-            g.repo,
-            &sel,
-            g.engine,
-            g.suppressor,
-            g.opts,
-            g.progress,
-        )?)
-    })
+    git_scan(&args.scan, |g| g.history(&sel))
 }
 
 /// The commits of a push from git's pre-push hook input: one line per ref,
