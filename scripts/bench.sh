@@ -4,7 +4,8 @@
 #   scripts/bench.sh [SIZE_MB] [TREE_DIR]
 #
 # Builds (once) a ~SIZE_MB tree of source-like text with planted credential pairs, warms the page
-# cache, and prints the median wall time of 3 runs of each command, and their ratio. Installs
+# cache, and prints the median wall time of 3 runs of each command, and their ratio
+# (KEYFENCE=BINARY times that binary instead of building one). Installs
 # ripgrep with apt when it is missing. Numbers go in docs/PERFORMANCE.md.
 set -euo pipefail
 size_mb=${1:-1000}
@@ -15,8 +16,9 @@ if ! command -v rg >/dev/null; then
   echo "installing ripgrep..." >&2
   (apt-get update -qq && apt-get install -y -qq ripgrep) >/dev/null || { echo "cannot install ripgrep" >&2; exit 2; }
 fi
-cargo build --release --quiet --manifest-path "$root/Cargo.toml"
-kf="$root/target/release/keyfence"
+# shellcheck source=scripts/bench_lib.sh
+. "$root/scripts/bench_lib.sh"
+find_keyfence # KEYFENCE=BINARY times that binary instead of a fresh release build
 
 if [ ! -f "$tree/.planted" ]; then
   rm -rf "$tree"; mkdir -p "$tree"
