@@ -9,9 +9,8 @@ use std::sync::Mutex;
 
 use git2::{Odb, Oid, Repository};
 
+use super::odb::{PackEntries, PackReader};
 use super::oid_set::{raw, OidMap};
-use super::pack_order::PackEntries;
-use super::pack_read::PackReader;
 use super::progress::Progress;
 use crate::finding::Finding;
 use crate::report_model::{ScanError, Stats};
@@ -213,7 +212,7 @@ impl<'a> Prescan<'a> {
                     && self.packs[*p].entries[k].end - self.packs[*p].entries[k].offset > PEEK_ABOVE
                 {
                     // A large blob stored whole: its first bytes tell whether it is binary.
-                    if let Some((head, size)) = reader.peek(k, BINARY_SNIFF_LEN) {
+                    if let Ok(Some((head, size))) = reader.peek(k, BINARY_SNIFF_LEN) {
                         if looks_binary(&head) {
                             self.progress.blob(size as usize);
                             let findings = Vec::new();

@@ -13,9 +13,8 @@ use std::time::Instant;
 use git2::Repository;
 
 use super::blobs::{run_on_pool, scan_parallel, Collected, Job, Prescan};
+use super::odb::{PackObjects, PackOrder};
 use super::oid_set::{raw, OidMap};
-use super::pack_order::PackOrder;
-use super::pack_read::PackObjects;
 use super::progress::Progress;
 use super::walk::{base_versions, walk_commits, CommitWalk, TreeWalker};
 use super::{commit_info, GitError, GitOptions, RevSelection};
