@@ -1,17 +1,17 @@
 //! Git sources (keyfence never shells out to `git`): the staged change ([`staged`], the index read
 //! directly with its cache-tree), and commit history or a range of it ([`history`]). Objects are
 //! read with git2, and, on the hot path of a whole history, straight from the pack files
-//! (`odb`), since libgit2 serialises readers on process-wide locks.
+//! (`odb`, which also parses the index), since libgit2 serialises readers on process-wide locks.
 
 mod blobs;
 mod date;
 pub mod history;
-mod index_file;
 mod odb;
 mod oid_set;
 mod progress;
 pub mod revs;
 pub mod staged;
+mod staged_changes;
 mod walk;
 
 use std::path::{Path, PathBuf};

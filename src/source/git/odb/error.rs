@@ -131,4 +131,58 @@ pub(crate) enum OdbError {
         offset: u64,
         fault: DeltaFault,
     },
+
+    /// An index file without the `DIRC` signature.
+    #[error("{}: offset 0: not an index file", file.display())]
+    IndexHeader { file: PathBuf },
+    /// An index version other than 2, 3 and 4.
+    #[error("{}: offset 4: index version {version} is not supported", file.display())]
+    IndexVersion { file: PathBuf, version: u32 },
+    /// More entries than the file can hold.
+    #[error("{}: offset 8: {count} entries cannot fit in {len} bytes", file.display())]
+    IndexCount { file: PathBuf, count: u64, len: u64 },
+    /// An index entry cut short or malformed.
+    #[error("{}: offset {offset}: malformed or truncated index entry", file.display())]
+    IndexEntry { file: PathBuf, offset: u64 },
+    /// A path longer than any file system allows (version 4 paths are written out in memory).
+    #[error("{}: offset {offset}: path longer than {max} bytes", file.display())]
+    IndexPath {
+        file: PathBuf,
+        offset: u64,
+        max: usize,
+    },
+    /// A directory as an entry: a sparse index, which this reader leaves to libgit2.
+    #[error("{}: offset {offset}: sparse index directory entry", file.display())]
+    IndexSparse { file: PathBuf, offset: u64 },
+    /// An extension that runs past the end of the index.
+    #[error(
+        "{}: offset {offset}: extension of {len} bytes runs past the end",
+        file.display()
+    )]
+    IndexExtensionSize {
+        file: PathBuf,
+        offset: u64,
+        len: u64,
+    },
+    /// A required extension (lower-case signature, such as a split index's `link`) this reader
+    /// does not understand.
+    #[error(
+        "{}: offset {offset}: required extension {signature:?} not understood",
+        file.display()
+    )]
+    IndexExtension {
+        file: PathBuf,
+        offset: u64,
+        signature: String,
+    },
+    /// A malformed node of the cache-tree (`TREE`) extension.
+    #[error("{}: offset {offset}: malformed cache-tree node", file.display())]
+    CacheTree { file: PathBuf, offset: u64 },
+    /// A cache-tree nested deeper than git allows trees to be.
+    #[error("{}: offset {offset}: cache-tree nested deeper than {max}", file.display())]
+    CacheTreeDepth {
+        file: PathBuf,
+        offset: u64,
+        max: usize,
+    },
 }

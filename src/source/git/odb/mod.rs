@@ -1,19 +1,26 @@
-//! Readers of git's object database formats, one module per on-disk format: pack indexes
-//! (`idx`), pack entry headers (`entry`), deltas (`delta`) and pack files (`pack`), with one
-//! error type naming the file and offset at fault (`error`).
+//! Readers of git's object database and index formats, one module per on-disk format: pack
+//! indexes (`idx`), pack entry headers (`entry`), deltas (`delta`), pack files (`pack`), the
+//! index file (`index_file`) and its cache-tree (`cache_tree`), with one error type naming the
+//! file and offset at fault (`error`).
 //!
-//! They exist for speed: libgit2 serialises object reads on process-wide locks, so a
-//! whole-history scan reads the packs itself, in pack order. Nothing here knows about scanning,
-//! and nothing of the rest of the crate is used but its integer map (`oid_set`), so this module
-//! could become a crate of its own, or give way to gix-pack, behind the same few entry points
-//! re-exported here.
+//! They exist for speed where libgit2 is slow for keyfence's access patterns: libgit2 serialises
+//! object reads on process-wide locks, so a whole-history scan reads the packs itself, in pack
+//! order; and libgit2 loads and hashes the whole index to diff it with HEAD, where the staged
+//! change needs only the entries and the cache-tree. Nothing here knows about scanning, and
+//! nothing of the rest of the crate is used but its integer map (`oid_set`), so this module could
+//! become a crate of its own, or give way to gix-pack and gix-index, behind the same few entry
+//! points re-exported here.
 
+mod cache_tree;
 mod delta;
 mod entry;
 mod error;
 mod idx;
+mod index_file;
 mod pack;
 
+pub(crate) use cache_tree::CacheTree;
+pub(crate) use index_file::{IndexEntry, IndexFile};
 pub(crate) use pack::{PackEntries, PackObjects, PackOrder, PackReader};
 
 /// Helpers for the unit tests of this module: repositories built with the `git` binary.
