@@ -9,9 +9,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use git2::{Odb, Oid, Repository};
 
+use super::odb::{PackEntries, PackReader};
 use super::oid_set::{raw, OidMap};
-use super::pack_order::PackEntries;
-use super::pack_read::PackReader;
 use crate::report::{Finding, ScanError, Stats, Subject};
 use crate::scan::ScanEngine;
 use crate::source::pool::{self, Merged};
@@ -221,7 +220,7 @@ impl<'a> Prescan<'a> {
                 let oid = raw(entry.oid);
                 if !self.scan_binary && entry.end - entry.offset > PEEK_ABOVE {
                     // A large blob stored whole: its first bytes tell whether it is binary.
-                    if let Some((head, size)) = reader.peek(k, BINARY_SNIFF_LEN) {
+                    if let Ok(Some((head, size))) = reader.peek(k, BINARY_SNIFF_LEN) {
                         if scanner.skips(&head) {
                             self.progress.blob(size as usize);
                             let scanned = Scanned::Binary;

@@ -13,9 +13,8 @@ use std::time::Instant;
 use git2::Repository;
 
 use super::blobs::{scan_parallel, Collected, Job, Prescan, Side};
+use super::odb::{PackObjects, PackOrder};
 use super::oid_set::{raw, OidMap};
-use super::pack_order::PackOrder;
-use super::pack_read::PackObjects;
 use super::walk::{base_versions, walk_commits, CommitWalk, TreeWalker};
 use super::{commit_info, GitError, GitOptions, RevSelection, TIMING};
 use crate::report::{Finding, ScanError, ScanReport, Subject};

@@ -1,17 +1,16 @@
 //! Git sources (keyfence never shells out to `git`): the staged change ([`staged`], the index read
 //! directly with its cache-tree), and commit history or a range of it ([`history`]). Objects are
 //! read with git2, and, on the hot path of a whole history, straight from the pack files
-//! (`pack_order`, `pack_read`), since libgit2 serialises readers on process-wide locks.
+//! (`odb`, which also parses the index), since libgit2 serialises readers on process-wide locks.
 
 mod blobs;
 mod date;
 mod history;
-mod index_file;
+mod odb;
 mod oid_set;
-mod pack_order;
-mod pack_read;
 mod revs;
 mod staged;
+mod staged_changes;
 mod walk;
 
 use std::path::{Path, PathBuf};

@@ -12,7 +12,8 @@ use std::path::PathBuf;
 use git2::{Delta, DiffOptions, Repository, Tree};
 
 use super::blobs::{scan_here, Job, Side};
-use super::index_file::{Change, IndexFile};
+use super::odb::IndexFile;
+use super::staged_changes::{Change, HeadChanges};
 use super::{GitError, TIMING};
 use crate::report::{ScanError, ScanReport};
 use crate::scan::ScanEngine;
@@ -51,10 +52,10 @@ pub(crate) fn scan_staged(
     };
     let t0 = Instant::now();
     let changes = match IndexFile::read(&index_path(repo)) {
-        Some(index) => index
+        Ok(index) => index
             .changes(repo, head.as_ref())
             .map_err(|e| GitError::git("comparing the index with HEAD", e))?,
-        None => libgit2_changes(repo, head.as_ref())?,
+        Err(_) => libgit2_changes(repo, head.as_ref())?,
     };
     let t1 = Instant::now();
     let mut report = ScanReport::default();

@@ -10,8 +10,8 @@ use std::sync::Arc;
 use git2::{ObjectType, Oid, Repository, Sort};
 
 use super::blobs::{Job, Side};
+use super::odb::PackObjects;
 use super::oid_set::{raw, OidSet, RawOid};
-use super::pack_read::PackObjects;
 use super::revs::{shallow_commits, RevSelection};
 use super::{join_path, GitError};
 
@@ -160,7 +160,11 @@ impl<'a> TreeWalker<'a> {
         if !self.trees.insert(raw(tree)) {
             return Ok(());
         }
-        let data = match self.packs.as_mut().and_then(|p| p.read(tree)) {
+        let data = match self
+            .packs
+            .as_mut()
+            .and_then(|p| p.read(tree).ok().flatten())
+        {
             Some(data) => data,
             None => {
                 let t = repo.find_tree(tree).map_err(|e| {

@@ -1,0 +1,832 @@
+//! Pack files (`objects/pack/*.pack`): where their objects sit ([`PackOrder`], from the pack
+//! indexes), which of them are blobs ([`PackEntries`], from the entry headers alone), and their
+//! contents ([`PackReader`], [`PackObjects`]), read without libgit2.
+//!
+//! Why pack order: git stores a file's newest version whole and older versions as deltas against
+//! newer ones, bases before deltas. Read in commit order (oldest first), every blob would rebuild
+//! its delta chain from scratch; read in pack order, each base was read just before and sits in
+//! the reader's cache. Why not libgit2: every libgit2 read goes through locks shared by the whole
+//! process (its pack and window caches), so the commit walk and the blob readers would take turns
+//! on two cores. Each reader owns its file handle and a small cache of recent objects, and reads
+//! with positional reads. Anything unexpected is an error for that one object, which the callers
+//! then read again with libgit2.
+
+use std::collections::{HashMap, VecDeque};
+use std::fs::File;
+use std::io;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use flate2::{Decompress, FlushDecompress, Status};
+use git2::Oid;
+
+use super::super::oid_set::IntMap;
+use super::delta::apply_delta;
+use super::entry::{EntryHeader, ObjectKind, ObjectType, ENTRY_HEADER_MAX};
+use super::error::OdbError;
+use super::idx::PackIndex;
+
+/// Bytes of decoded objects a reader keeps for deltas to come.
+const CACHE_BYTES: usize = 48 << 20;
+/// Objects larger than this are not kept (git's own limit for its delta-base cache is similar).
+const CACHE_MAX_OBJECT: usize = 4 << 20;
+/// Longer delta chains are taken for a loop (git's default depth is 50; `--depth` rarely goes
+/// past a few thousand).
+const MAX_DELTA_CHAIN: usize = 10_000;
+/// Deflate's largest expansion: an object's size beyond this many bytes per compressed byte
+/// cannot be real, so no buffer is reserved for it.
+const MAX_DEFLATE_RATIO: u64 = 1032;
+/// The pack ends with a checksum of this many bytes.
+const PACK_CHECKSUM: u64 = 20;
+
+/// Where objects sit in the repository's packs.
+#[derive(Debug, Default)]
+pub(crate) struct PackOrder {
+    indexes: Vec<PackIndex>,
+}
+
+impl PackOrder {
+    /// Reads the pack indexes of the object directory `objects`. Unreadable or unknown indexes
+    /// are left out: their objects are read last, in the order met, which is slower, not wrong.
+    pub(crate) fn load(objects: &Path) -> PackOrder {
+        let mut indexes = Vec::new();
+        if let Ok(dir) = std::fs::read_dir(objects.join("pack")) {
+            let mut paths: Vec<_> = dir
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| p.extension().is_some_and(|x| x == "idx"))
+                .collect();
+            paths.sort();
+            indexes.extend(paths.iter().filter_map(|p| PackIndex::open(p).ok()));
+        }
+        PackOrder { indexes }
+    }
+
+    /// A sort key: (pack number, offset in the pack); loose and unknown objects sort last, and
+    /// so do objects whose index entry is corrupt.
+    pub(crate) fn key(&self, oid: Oid) -> (usize, u64) {
+        let raw = oid.as_bytes();
+        self.indexes
+            .iter()
+            .enumerate()
+            .find_map(|(i, idx)| idx.lookup(raw).ok().flatten().map(|o| (i, o)))
+            .unwrap_or((usize::MAX, u64::MAX))
+    }
+
+    /// The entries of every pack, in offset order. A pack that cannot be read is left out: its
+    /// blobs are read later, with libgit2, in the order the walk meets them.
+    /// The n-th pack of the list has the n-th index's pack number of [`PackOrder::key`].
+    pub(crate) fn packs(&self) -> Vec<PackEntries> {
+        self.indexes
+            .iter()
+            .map(|i| {
+                PackEntries::read(i).unwrap_or_else(|_| PackEntries {
+                    pack: i.pack().to_path_buf(),
+                    entries: Vec::new(),
+                })
+            })
+            .collect()
+    }
+}
+
+/// One object of a pack, as its index and entry header describe it.
+#[derive(Debug, Clone)]
+pub(crate) struct PackEntry {
+    /// The object.
+    pub(crate) oid: Oid,
+    /// Where its entry starts.
+    pub(crate) offset: u64,
+    /// Where the next entry starts (or the pack's checksum); never before `offset`, never past
+    /// the pack's data.
+    pub(crate) end: u64,
+    /// The object's type (a delta's is its base's); `None` when its header does not parse or
+    /// its base is not in the pack.
+    pub(crate) kind: Option<ObjectType>,
+    /// For a delta, the position of its base in [`PackEntries::entries`].
+    pub(crate) base: Option<usize>,
+}
+
+impl PackEntry {
+    /// True for a blob.
+    pub(crate) fn is_blob(&self) -> bool {
+        self.kind == Some(ObjectType::Blob)
+    }
+}
+
+/// The entries of one pack file, in offset order.
+#[derive(Debug)]
+pub(crate) struct PackEntries {
+    /// The `.pack` file.
+    pub(crate) pack: PathBuf,
+    /// Its entries by offset.
+    pub(crate) entries: Vec<PackEntry>,
+}
+
+impl PackEntries {
+    /// The entries of the pack `index` describes, in offset order, typed from their headers
+    /// alone: a delta has its base's type, and an offset delta's base always comes earlier in
+    /// the pack. An entry whose header does not parse is listed untyped.
+    fn read(index: &PackIndex) -> Result<PackEntries, OdbError> {
+        let path = index.pack();
+        let open = |error| OdbError::Open {
+            file: path.to_path_buf(),
+            error,
+        };
+        let pack = File::open(path).map_err(open)?;
+        let data_end = pack
+            .metadata()
+            .map_err(open)?
+            .len()
+            .saturating_sub(PACK_CHECKSUM);
+        let sorted = index.in_pack_order()?;
+        let position = |offset: u64| sorted.binary_search_by_key(&offset, |e| e.0).ok();
+        let mut entries: Vec<PackEntry> = Vec::with_capacity(sorted.len());
+        let mut pending: Vec<(usize, usize)> = Vec::new();
+        let mut header = [0u8; ENTRY_HEADER_MAX];
+        for (k, &(offset, i)) in sorted.iter().enumerate() {
+            // Clamped to the pack's data, so that no read of the entry (nor a buffer for it) goes
+            // past the file whatever a corrupt or mismatched index says.
+            let end = sorted
+                .get(k + 1)
+                .map_or(data_end, |e| e.0)
+                .min(data_end)
+                .max(offset);
+            let n = ENTRY_HEADER_MAX.min((end - offset) as usize);
+            read_at(&pack, path, &mut header[..n], offset)?;
+            let mut entry = PackEntry {
+                oid: index.oid_at(i),
+                offset,
+                end,
+                kind: None,
+                base: None,
+            };
+            // A header that does not parse leaves the entry untyped: it is no blob to prescan,
+            // and whoever needs it reads it with libgit2.
+            if let Ok(h) = EntryHeader::parse(&header[..n], path, offset) {
+                match h.kind {
+                    ObjectKind::OfsDelta { base_offset } => {
+                        entry.base = position(base_offset);
+                        if let Some(b) = entry.base.filter(|&b| b < k) {
+                            entry.kind = entries[b].kind;
+                        }
+                    }
+                    ObjectKind::RefDelta { base } => {
+                        // Every offset of the index was read above: the lookup cannot fail.
+                        entry.base = index.lookup(&base).ok().flatten().and_then(position);
+                        match entry.base {
+                            Some(b) if b < k => entry.kind = entries[b].kind,
+                            Some(b) => pending.push((k, b)),
+                            None => {}
+                        }
+                    }
+                    whole => entry.kind = whole.object_type(),
+                }
+            }
+            entries.push(entry);
+        }
+        // Reference deltas whose base comes later (thin packs completed by index-pack).
+        while !pending.is_empty() {
+            let before = pending.len();
+            pending.retain(|&(k, b)| {
+                if entries[b].kind.is_none() {
+                    return true;
+                }
+                entries[k].kind = entries[b].kind;
+                false
+            });
+            if pending.len() == before {
+                break;
+            }
+        }
+        Ok(PackEntries {
+            pack: path.to_path_buf(),
+            entries,
+        })
+    }
+
+    /// The position of the entry at `offset`.
+    pub(crate) fn position(&self, offset: u64) -> Option<usize> {
+        self.entries
+            .binary_search_by_key(&offset, |e| e.offset)
+            .ok()
+    }
+}
+
+/// A reader of one pack's objects.
+pub(crate) struct PackReader<'a> {
+    pack: &'a PackEntries,
+    file: File,
+    cache: IntMap<Arc<[u8]>>,
+    order: VecDeque<usize>,
+    cached: usize,
+    raw: Vec<u8>,
+}
+
+impl<'a> PackReader<'a> {
+    /// Opens the pack file of `pack`.
+    pub(crate) fn open(pack: &'a PackEntries) -> Result<PackReader<'a>, OdbError> {
+        let file = File::open(&pack.pack).map_err(|error| OdbError::Open {
+            file: pack.pack.clone(),
+            error,
+        })?;
+        Ok(PackReader {
+            pack,
+            file,
+            cache: IntMap::default(),
+            order: VecDeque::new(),
+            cached: 0,
+            raw: Vec::new(),
+        })
+    }
+
+    /// The error `fault` makes for entry `k`.
+    #[cold]
+    fn fault(&self, k: usize, fault: impl FnOnce(PathBuf, u64) -> OdbError) -> OdbError {
+        fault(self.pack.pack.clone(), self.pack.entries[k].offset)
+    }
+
+    /// The object at position `k` of the pack's entries, its delta chain resolved.
+    pub(crate) fn read(&mut self, k: usize) -> Result<Arc<[u8]>, OdbError> {
+        // Walk down the chain to a cached object or a whole one, then apply deltas upwards.
+        let mut chain = Vec::new();
+        let mut at = k;
+        let mut base = loop {
+            if let Some(hit) = self.cache.get(&at) {
+                break hit.clone();
+            }
+            let (kind, payload) = self.inflate(at)?;
+            if kind.object_type().is_some() {
+                break payload.into();
+            }
+            chain.push((at, payload));
+            at = match self.pack.entries[at].base {
+                Some(b) => b,
+                None => {
+                    return Err(self.fault(at, |file, offset| OdbError::DeltaBaseMissing {
+                        file,
+                        offset,
+                    }))
+                }
+            };
+            if chain.len() > MAX_DELTA_CHAIN {
+                return Err(self.fault(k, |file, offset| OdbError::DeltaChain {
+                    file,
+                    offset,
+                    max: MAX_DELTA_CHAIN,
+                }));
+            }
+        };
+        if chain.is_empty() {
+            self.keep(k, &base);
+        }
+        while let Some((pos, delta)) = chain.pop() {
+            base = match apply_delta(&base, &delta) {
+                Ok(data) => data.into(),
+                Err(fault) => {
+                    return Err(self.fault(pos, |file, offset| OdbError::Delta {
+                        file,
+                        offset,
+                        fault,
+                    }))
+                }
+            };
+            self.keep(pos, &base);
+        }
+        Ok(base)
+    }
+
+    fn keep(&mut self, k: usize, data: &Arc<[u8]>) {
+        if data.len() > CACHE_MAX_OBJECT || self.cache.contains_key(&k) {
+            return;
+        }
+        self.cache.insert(k, data.clone());
+        self.order.push_back(k);
+        self.cached += data.len();
+        while self.cached > CACHE_BYTES {
+            let Some(old) = self.order.pop_front() else {
+                break;
+            };
+            if let Some(d) = self.cache.remove(&old) {
+                self.cached -= d.len();
+            }
+        }
+    }
+
+    /// The first `n` bytes (or fewer, for a smaller object) and the size of entry `k` when it is
+    /// stored whole, inflating no more than that: enough to tell a large binary blob from text
+    /// without inflating all of it. `None` for a delta.
+    pub(crate) fn peek(&mut self, k: usize, n: usize) -> Result<Option<(Vec<u8>, u64)>, OdbError> {
+        const COMPRESSED_PREFIX: u64 = 64 << 10;
+        let e = &self.pack.entries[k];
+        let len = e.end.saturating_sub(e.offset).min(COMPRESSED_PREFIX) as usize;
+        self.raw.resize(len, 0);
+        read_at(&self.file, &self.pack.pack, &mut self.raw, e.offset)?;
+        let header = EntryHeader::parse(&self.raw, &self.pack.pack, e.offset)?;
+        if header.kind.object_type().is_none() {
+            return Ok(None);
+        }
+        let want = usize::try_from(header.size).map_or(n, |size| size.min(n));
+        let mut out = Vec::with_capacity(want);
+        let mut z = Decompress::new(true);
+        z.decompress_vec(&self.raw[header.len..], &mut out, FlushDecompress::None)
+            .map_err(|error| OdbError::Zlib {
+                file: self.pack.pack.clone(),
+                offset: e.offset,
+                error,
+            })?;
+        if out.len() != want {
+            return Err(self.fault(k, |file, offset| OdbError::ZlibTruncated { file, offset }));
+        }
+        Ok(Some((out, header.size)))
+    }
+
+    /// Reads and inflates entry `k`: what its header says it is, and its payload (the object,
+    /// or the delta).
+    fn inflate(&mut self, k: usize) -> Result<(ObjectKind, Vec<u8>), OdbError> {
+        let e = &self.pack.entries[k];
+        let entry_len = e.end.saturating_sub(e.offset);
+        let len = usize::try_from(entry_len).map_err(|_| OdbError::TooLarge {
+            file: self.pack.pack.clone(),
+            offset: e.offset,
+            size: entry_len,
+        })?;
+        self.raw.resize(len, 0);
+        read_at(&self.file, &self.pack.pack, &mut self.raw, e.offset)?;
+        let header = EntryHeader::parse(&self.raw, &self.pack.pack, e.offset)?;
+        let compressed = (len - header.len) as u64;
+        if header.size > compressed.saturating_mul(MAX_DEFLATE_RATIO) {
+            return Err(OdbError::ImplausibleSize {
+                file: self.pack.pack.clone(),
+                offset: e.offset,
+                size: header.size,
+                compressed,
+            });
+        }
+        let size = usize::try_from(header.size).map_err(|_| OdbError::TooLarge {
+            file: self.pack.pack.clone(),
+            offset: e.offset,
+            size: header.size,
+        })?;
+        let mut out = Vec::with_capacity(size);
+        let mut z = Decompress::new(true);
+        let input = &self.raw[header.len..];
+        loop {
+            let before_in = z.total_in() as usize;
+            let before_out = out.len();
+            let status = z
+                .decompress_vec(&input[before_in..], &mut out, FlushDecompress::Finish)
+                .map_err(|error| OdbError::Zlib {
+                    file: self.pack.pack.clone(),
+                    offset: e.offset,
+                    error,
+                })?;
+            if matches!(status, Status::StreamEnd) {
+                break;
+            }
+            if out.len() == out.capacity() {
+                if out.len() >= size {
+                    break;
+                }
+                out.reserve(size - out.len());
+            } else if z.total_in() as usize == before_in && out.len() == before_out {
+                return Err(OdbError::ZlibTruncated {
+                    file: self.pack.pack.clone(),
+                    offset: e.offset,
+                });
+            }
+        }
+        if out.len() != size {
+            return Err(OdbError::InflatedSize {
+                file: self.pack.pack.clone(),
+                offset: e.offset,
+                expected: header.size,
+                actual: out.len() as u64,
+            });
+        }
+        Ok((header.kind, out))
+    }
+}
+
+/// Objects of a repository's packs by id, each pack read by its own [`PackReader`].
+pub(crate) struct PackObjects<'a> {
+    order: &'a PackOrder,
+    packs: &'a [PackEntries],
+    readers: HashMap<usize, PackReader<'a>>,
+}
+
+impl<'a> PackObjects<'a> {
+    /// Objects of `packs`, found through `order` (whose [`PackOrder::packs`] they are).
+    pub(crate) fn new(order: &'a PackOrder, packs: &'a [PackEntries]) -> PackObjects<'a> {
+        PackObjects {
+            order,
+            packs,
+            readers: HashMap::new(),
+        }
+    }
+
+    /// The object `oid`; `None` when no listed pack holds it.
+    pub(crate) fn read(&mut self, oid: Oid) -> Result<Option<Arc<[u8]>>, OdbError> {
+        let (p, offset) = self.order.key(oid);
+        let Some(pack) = self.packs.get(p) else {
+            return Ok(None);
+        };
+        let Some(k) = pack.position(offset) else {
+            return Ok(None);
+        };
+        let reader = match self.readers.entry(p) {
+            std::collections::hash_map::Entry::Occupied(o) => o.into_mut(),
+            std::collections::hash_map::Entry::Vacant(v) => v.insert(PackReader::open(pack)?),
+        };
+        reader.read(k).map(Some)
+    }
+}
+
+/// Fills `buf` from `file` (the pack `path`) at `offset`, without moving a shared cursor
+/// (positional reads, so readers on several threads need no lock).
+fn read_at(file: &File, path: &Path, buf: &mut [u8], offset: u64) -> Result<(), OdbError> {
+    read_exact_at(file, buf, offset).map_err(|error| OdbError::Read {
+        file: path.to_path_buf(),
+        offset,
+        len: buf.len(),
+        error,
+    })
+}
+
+fn read_exact_at(file: &File, buf: &mut [u8], offset: u64) -> io::Result<()> {
+    #[cfg(unix)]
+    {
+        std::os::unix::fs::FileExt::read_exact_at(file, buf, offset)
+    }
+    #[cfg(windows)]
+    {
+        let mut done = 0;
+        while done < buf.len() {
+            let n = std::os::windows::fs::FileExt::seek_read(
+                file,
+                &mut buf[done..],
+                offset + done as u64,
+            )?;
+            if n == 0 {
+                return Err(io::ErrorKind::UnexpectedEof.into());
+            }
+            done += n;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::Write;
+
+    use super::super::idx::build_idx;
+    use super::super::testing::{git, noise};
+    use super::*;
+
+    #[test]
+    fn finds_small_and_large_offsets_and_misses() {
+        let a = [0x01; 20];
+        let mut b = [0x7f; 20];
+        b[19] = 0;
+        let c = [0xff; 20];
+        let order = PackOrder {
+            indexes: vec![PackIndex::parse(
+                build_idx(&[(a, 12), (b, 5_000_000_000), (c, 99)]),
+                PathBuf::new(),
+                PathBuf::new(),
+            )
+            .unwrap()],
+        };
+        assert_eq!(order.key(Oid::from_bytes(&a).unwrap()), (0, 12));
+        assert_eq!(order.key(Oid::from_bytes(&b).unwrap()), (0, 5_000_000_000));
+        assert_eq!(order.key(Oid::from_bytes(&c).unwrap()), (0, 99));
+        let missing = Oid::from_bytes(&[0x7f; 20]).unwrap();
+        assert_eq!(order.key(missing), (usize::MAX, u64::MAX));
+        assert!(
+            PackIndex::parse(b"not an index".to_vec(), PathBuf::new(), PathBuf::new()).is_err()
+        );
+    }
+
+    #[test]
+    fn agrees_with_a_real_pack() {
+        let dir = tempfile::tempdir().unwrap();
+        let run = |args: &[&str]| git(dir.path(), args);
+        run(&["init", "-q"]);
+        std::fs::write(dir.path().join("a"), "one\n").unwrap();
+        std::fs::write(dir.path().join("b"), "two\n").unwrap();
+        run(&["add", "."]);
+        run(&["commit", "-qm", "m"]);
+        run(&["repack", "-adq"]);
+        let order = PackOrder::load(&dir.path().join(".git/objects"));
+        let idx = std::fs::read_dir(dir.path().join(".git/objects/pack"))
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .find(|p| p.extension().is_some_and(|x| x == "idx"))
+            .unwrap();
+        let listing = run(&["verify-pack", "-v", idx.to_str().unwrap()]);
+        let mut checked = 0;
+        for line in listing.lines() {
+            let f: Vec<&str> = line.split_whitespace().collect();
+            if f.len() >= 5 && f[0].len() == 40 {
+                let oid = Oid::from_str(f[0]).unwrap();
+                assert_eq!(order.key(oid), (0, f[4].parse().unwrap()), "{line}");
+                checked += 1;
+            }
+        }
+        assert!(checked >= 4, "{listing}");
+        let mut blobs: Vec<String> = order.packs()[0]
+            .entries
+            .iter()
+            .filter(|e| e.is_blob())
+            .map(|e| e.oid.to_string())
+            .collect();
+        blobs.sort();
+        let mut expected: Vec<String> = listing
+            .lines()
+            .filter(|l| l.split_whitespace().nth(1) == Some("blob"))
+            .map(|l| l[..40].to_string())
+            .collect();
+        expected.sort();
+        assert_eq!(blobs, expected);
+    }
+
+    /// Deltas (offset deltas after `repack -f`) inherit their base's type.
+    #[test]
+    fn lists_deltified_blobs_as_blobs() {
+        let dir = tempfile::tempdir().unwrap();
+        let run = |args: &[&str]| git(dir.path(), args);
+        run(&["init", "-q"]);
+        let body: String = (0..200).map(|i| format!("line {i} of a file\n")).collect();
+        for v in 0..5 {
+            std::fs::write(dir.path().join("f"), format!("{body}version {v}\n")).unwrap();
+            run(&["add", "."]);
+            run(&["commit", "-qm", "m"]);
+        }
+        run(&["repack", "-adfq"]);
+        let all = run(&[
+            "cat-file",
+            "--batch-all-objects",
+            "--batch-check=%(objecttype) %(deltabase)",
+        ]);
+        assert!(
+            all.lines()
+                .any(|l| l.starts_with("blob ") && !l.ends_with(&"0".repeat(40))),
+            "the test needs a deltified blob: {all}"
+        );
+        let order = PackOrder::load(&dir.path().join(".git/objects"));
+        let packs = order.packs();
+        assert_eq!(packs[0].entries.iter().filter(|e| e.is_blob()).count(), 5);
+    }
+
+    /// A repository of twelve versions of a file, deltified in one pack.
+    fn deltified_repository(dir: &Path) {
+        let run = |args: &[&str]| git(dir, args);
+        run(&["init", "-q"]);
+        let body: String = (0..300)
+            .map(|i| format!("line {i}: some text here\n"))
+            .collect();
+        for v in 0..12 {
+            let mut text = body.clone();
+            text.insert_str(v * 40, &format!("edit number {v}\n"));
+            std::fs::write(dir.join("f.txt"), &text).unwrap();
+            std::fs::write(dir.join(format!("n{}.txt", v % 3)), format!("{v}\n")).unwrap();
+            run(&["add", "."]);
+            run(&["commit", "-qm", "m"]);
+        }
+        run(&["repack", "-adfq", "--depth=5"]);
+    }
+
+    /// Every object of a real, deltified pack reads back as libgit2 reads it.
+    #[test]
+    fn reads_a_real_pack_like_libgit2() {
+        let dir = tempfile::tempdir().unwrap();
+        deltified_repository(dir.path());
+        let packs = PackOrder::load(&dir.path().join(".git/objects")).packs();
+        let repo = git2::Repository::open(dir.path()).unwrap();
+        let odb = repo.odb().unwrap();
+        let mut deltas = 0;
+        for pack in &packs {
+            let mut reader = PackReader::open(pack).unwrap();
+            for (k, e) in pack.entries.iter().enumerate() {
+                deltas += usize::from(e.base.is_some());
+                let data = reader.read(k).unwrap();
+                assert_eq!(&data[..], odb.read(e.oid).unwrap().data(), "{}", e.oid);
+            }
+            // Out of order, from a cold cache.
+            let mut cold = PackReader::open(pack).unwrap();
+            let last = pack.entries.len() - 1;
+            assert_eq!(
+                &cold.read(last).unwrap()[..],
+                &reader.read(last).unwrap()[..]
+            );
+        }
+        assert!(deltas > 5, "the pack must hold deltas");
+    }
+
+    /// Peeking inflates only the head of a whole object, and agrees with the full read.
+    #[test]
+    fn peeks_at_the_head_of_a_large_whole_object() {
+        let dir = tempfile::tempdir().unwrap();
+        let run = |args: &[&str]| git(dir.path(), args);
+        run(&["init", "-q"]);
+        let big = noise(9, 50_000);
+        std::fs::write(dir.path().join("big.bin"), &big).unwrap();
+        run(&["add", "."]);
+        run(&["commit", "-qm", "m"]);
+        run(&["repack", "-adq"]);
+        let packs = PackOrder::load(&dir.path().join(".git/objects")).packs();
+        let pack = &packs[0];
+        let k = pack
+            .entries
+            .iter()
+            .position(|e| e.is_blob())
+            .expect("the blob");
+        let mut reader = PackReader::open(pack).unwrap();
+        let (head, size) = reader.peek(k, 8000).unwrap().unwrap();
+        assert_eq!(size, big.len() as u64);
+        assert_eq!(head, big[..8000]);
+        assert_eq!(&reader.read(k).unwrap()[..], &big[..]);
+    }
+
+    /// A pack cut short: the entries before the cut read as before, every later one is an error
+    /// naming the pack and the entry's offset, and none panics.
+    #[test]
+    fn a_truncated_pack_names_the_pack_and_offset() {
+        let dir = tempfile::tempdir().unwrap();
+        deltified_repository(dir.path());
+        std::fs::write(dir.path().join("big.bin"), noise(3, 4000)).unwrap();
+        git(dir.path(), &["add", "."]);
+        git(dir.path(), &["commit", "-qm", "big"]);
+        git(dir.path(), &["repack", "-adq"]);
+        let objects = dir.path().join(".git/objects");
+        let intact = PackOrder::load(&objects).packs().remove(0);
+        let mut reader = PackReader::open(&intact).unwrap();
+        let before: Vec<Arc<[u8]>> = (0..intact.entries.len())
+            .map(|k| reader.read(k).unwrap())
+            .collect();
+        let len = std::fs::metadata(&intact.pack).unwrap().len();
+        let cut = len / 2;
+        let file = std::fs::OpenOptions::new()
+            .write(true)
+            .open(&intact.pack)
+            .unwrap();
+        file.set_len(cut).unwrap();
+        drop(file);
+
+        let cut_packs = PackOrder::load(&objects).packs();
+        let pack = &cut_packs[0];
+        assert_eq!(pack.entries.len(), intact.entries.len());
+        let mut reader = PackReader::open(pack).unwrap();
+        let (mut kept, mut failed) = (0, 0);
+        for (k, e) in intact.entries.iter().enumerate() {
+            assert!(pack.entries[k].end <= (cut - PACK_CHECKSUM).max(e.offset));
+            match reader.read(k) {
+                Ok(data) => {
+                    assert_eq!(data, before[k]);
+                    kept += 1;
+                }
+                Err(err) => {
+                    assert!(e.end > cut - PACK_CHECKSUM, "{err}");
+                    let text = err.to_string();
+                    let at = format!("{}: offset {}: ", pack.pack.display(), e.offset);
+                    assert!(text.starts_with(&at), "{text}");
+                    if e.offset >= cut - PACK_CHECKSUM {
+                        assert!(text.ends_with("truncated entry header"), "{text}");
+                    }
+                    failed += 1;
+                }
+            }
+            let _ = reader.peek(k, 100);
+        }
+        assert!(kept > 0 && failed > 0, "{kept} read, {failed} failed");
+    }
+
+    /// A pack entry header for an object of `kind` and `size` bytes.
+    fn entry_header(kind: u8, size: usize) -> Vec<u8> {
+        let mut out = vec![(kind << 4) | (size & 0x0f) as u8];
+        let mut rest = size >> 4;
+        while rest != 0 {
+            *out.last_mut().unwrap() |= 0x80;
+            out.push((rest & 0x7f) as u8);
+            rest >>= 7;
+        }
+        out
+    }
+
+    fn deflate(data: &[u8]) -> Vec<u8> {
+        let mut z = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::default());
+        z.write_all(data).unwrap();
+        z.finish().unwrap()
+    }
+
+    /// A pack file of `entries` (raw entry bytes, and the position of a delta's base) in `dir`,
+    /// listed as [`PackEntries::read`] would list it.
+    fn handmade_pack(dir: &Path, entries: &[(Vec<u8>, Option<usize>)]) -> PackEntries {
+        let mut data = b"PACK\0\0\0\x02\0\0\0\0".to_vec();
+        let mut listed = Vec::new();
+        for (bytes, base) in entries {
+            let offset = data.len() as u64;
+            data.extend(bytes);
+            listed.push(PackEntry {
+                oid: Oid::zero(),
+                offset,
+                end: data.len() as u64,
+                kind: Some(ObjectType::Blob),
+                base: *base,
+            });
+        }
+        data.extend([0u8; 20]);
+        let pack = dir.join("pack-1234.pack");
+        std::fs::write(&pack, data).unwrap();
+        PackEntries {
+            pack,
+            entries: listed,
+        }
+    }
+
+    /// A whole blob entry of `data`.
+    fn blob(data: &[u8]) -> Vec<u8> {
+        [entry_header(3, data.len()), deflate(data)].concat()
+    }
+
+    /// An offset delta entry, `back` bytes after its base (less than 128), of `delta`.
+    fn ofs_delta(back: u8, delta: &[u8]) -> Vec<u8> {
+        [entry_header(6, delta.len()), vec![back], deflate(delta)].concat()
+    }
+
+    /// Corrupt entries give errors naming the pack and the entry's offset, never a panic, and
+    /// never an allocation of what a header merely claims.
+    #[test]
+    fn corrupt_entries_name_the_pack_and_offset() {
+        let dir = tempfile::tempdir().unwrap();
+        let base = blob(b"hello, world");
+        let back = base.len() as u8;
+        let good = ofs_delta(back, &[12, 11, 0x91, 0, 5, 2, b'!', b'!', 0x91, 8, 4]);
+        let bad_delta = ofs_delta(back, &[12, 5, 0x91, 10, 5]);
+        let mut bad_zlib = blob(b"some text of a blob");
+        bad_zlib[2] = 0xff; // the zlib header, after a two-byte entry header
+        let huge = [entry_header(3, 1 << 40), deflate(b"small")].concat();
+        let short = [entry_header(3, 50), deflate(b"fewer than fifty")].concat();
+        let pack = handmade_pack(
+            dir.path(),
+            &[
+                (base, None),
+                (good, Some(0)),
+                (bad_delta, Some(0)),
+                (bad_zlib, None),
+                (huge, None),
+                (short, None),
+                (ofs_delta(1, &[0]), None),
+                (ofs_delta(1, &[0]), Some(7)),
+            ],
+        );
+        let at = |k: usize| pack.entries[k].offset;
+        let name = pack.pack.display().to_string();
+        let mut reader = PackReader::open(&pack).unwrap();
+        assert_eq!(&reader.read(1).unwrap()[..], b"hello!!orld");
+
+        let err = reader.read(2).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            format!(
+                "{name}: delta at offset {}: byte 2: copy out of range \
+                 (5 bytes at 10 of a 12-byte base)",
+                at(2)
+            )
+        );
+        let err = reader.read(3).unwrap_err();
+        assert!(
+            matches!(err, OdbError::Zlib { offset, .. } if offset == at(3)),
+            "{err}"
+        );
+        assert!(
+            err.to_string()
+                .starts_with(&format!("{name}: offset {}: zlib stream corrupt", at(3))),
+            "{err}"
+        );
+        let err = reader.read(4).unwrap_err();
+        assert!(
+            matches!(err, OdbError::ImplausibleSize { offset, size: 1_099_511_627_776, .. } if offset == at(4)),
+            "{err}"
+        );
+        let err = reader.read(5).unwrap_err();
+        assert!(
+            matches!(err, OdbError::InflatedSize { expected: 50, actual: 16, offset, .. } if offset == at(5)),
+            "{err}"
+        );
+        let err = reader.read(6).unwrap_err();
+        assert!(
+            matches!(err, OdbError::DeltaBaseMissing { offset, .. } if offset == at(6)),
+            "{err}"
+        );
+        let err = reader.read(7).unwrap_err();
+        assert!(
+            matches!(err, OdbError::DeltaChain { offset, .. } if offset == at(7)),
+            "{err}"
+        );
+        assert!(matches!(
+            reader.peek(3, 100).unwrap_err(),
+            OdbError::Zlib { .. }
+        ));
+        assert!(reader.peek(1, 100).unwrap().is_none(), "a delta");
+    }
+}
