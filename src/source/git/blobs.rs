@@ -9,6 +9,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use git2::{Odb, Oid, Repository};
 
+use super::git_path;
 use super::odb::{PackEntries, PackReader};
 use super::oid_set::{raw, OidMap};
 use crate::report::{Finding, ScanError, Stats, Subject};
@@ -37,18 +38,19 @@ pub(crate) const STAGED: u32 = u32::MAX;
 pub(crate) struct Job {
     /// The blob.
     pub oid: Oid,
-    /// Its path where it was met.
-    pub path: String,
+    /// Its path where it was met, as git stores it.
+    pub path: Vec<u8>,
     /// Which side of the change it is on.
     pub side: Side,
 }
 
 impl Job {
-    fn origin(&self) -> Origin<'_> {
+    /// Its origin, with its path as a `Path`.
+    fn origin<'a>(&self, path: &'a Path) -> Origin<'a> {
         match self.side {
-            Side::Before => Origin::Before(Path::new(&self.path)),
-            Side::Staged => Origin::Staged(Path::new(&self.path)),
-            Side::Commit(_) => Origin::Commit(Path::new(&self.path)),
+            Side::Before => Origin::Before(path),
+            Side::Staged => Origin::Staged(path),
+            Side::Commit(_) => Origin::Commit(path),
         }
     }
 }
@@ -89,7 +91,7 @@ impl Collected {
             Err(e) => {
                 self.errors.push(ScanError {
                     subject: Subject::Blob {
-                        path: job.path.clone(),
+                        path: String::from_utf8_lossy(&job.path).into_owned(),
                         oid: job.oid.to_string(),
                     },
                     message: format!("cannot read the blob: {}", e.message()),
@@ -98,9 +100,10 @@ impl Collected {
             }
         };
         let data = object.data();
+        let path = git_path(&job.path);
         let blob = Blob {
             bytes: data,
-            origin: job.origin(),
+            origin: job.origin(&path),
         };
         let Scanned::Text(findings) = scanner.scan(blob) else {
             return;
@@ -136,11 +139,11 @@ impl Prescanned {
     pub(crate) fn attribute(
         self,
         commit: u32,
-        path: &str,
+        path: &[u8],
         scanner: &mut BlobScanner<'_>,
         out: &mut Collected,
     ) {
-        for f in scanner.attribute(self.size, self.scanned, Path::new(path)) {
+        for f in scanner.attribute(self.size, self.scanned, &git_path(path)) {
             out.found.push((commit, f));
         }
     }

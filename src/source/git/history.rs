@@ -286,7 +286,7 @@ fn produce(
     let segment = walk_segment(repo, walk, 0..walk.commits.len(), packs, progress);
     let mut produced = join_segments(vec![segment]);
     if !walk.boundary.is_empty() {
-        let touched = produced.jobs.iter().map(|j| j.path.as_str()).collect();
+        let touched = produced.jobs.iter().map(|j| j.path.as_slice()).collect();
         let mut base = Vec::new();
         base_versions(repo, walk, &touched, &mut |j| base.push(j))?;
         produced.jobs.append(&mut base);

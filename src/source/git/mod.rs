@@ -145,13 +145,26 @@ pub(crate) fn commit_info(commit: &git2::Commit<'_>) -> CommitInfo {
     }
 }
 
-/// The path of a tree entry below `prefix`, as reports show it.
-fn join_path(prefix: &str, name: &[u8]) -> String {
-    let name = String::from_utf8_lossy(name);
+/// The path of a tree entry below `prefix`, as git stores it (bytes).
+fn join_path(prefix: &[u8], name: &[u8]) -> Vec<u8> {
     if prefix.is_empty() {
-        name.into_owned()
+        name.to_vec()
     } else {
-        format!("{prefix}/{name}")
+        [prefix, b"/", name].concat()
+    }
+}
+
+/// A path as git stores it (tree and index entries are bytes, not always UTF-8), as a `Path`:
+/// exact on Unix, lossy elsewhere.
+fn git_path(bytes: &[u8]) -> std::borrow::Cow<'_, Path> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::ffi::OsStrExt;
+        std::borrow::Cow::Borrowed(Path::new(std::ffi::OsStr::from_bytes(bytes)))
+    }
+    #[cfg(not(unix))]
+    {
+        std::borrow::Cow::Owned(PathBuf::from(String::from_utf8_lossy(bytes).into_owned()))
     }
 }
 

@@ -14,7 +14,7 @@ use git2::{Delta, DiffOptions, Repository, Tree};
 use super::blobs::{scan_here, Job, Side};
 use super::odb::IndexFile;
 use super::staged_changes::{Change, HeadChanges};
-use super::{GitError, TIMING};
+use super::{git_path, GitError, TIMING};
 use crate::report::{ScanError, ScanReport};
 use crate::scan::ScanEngine;
 use crate::suppress::Suppressor;
@@ -63,7 +63,7 @@ pub(crate) fn scan_staged(
     for change in changes {
         if change.conflicted {
             report.errors.push(ScanError::path(
-                change.path,
+                String::from_utf8_lossy(&change.path),
                 "unmerged (conflicted) path: resolve and stage it, then scan again",
             ));
             continue;
@@ -129,7 +129,7 @@ fn merged_versions(repo: &Repository, changes: &[Change]) -> Vec<Job> {
             continue;
         };
         for change in changes.iter().filter(|c| c.new.is_some()) {
-            if let Ok(entry) = tree.get_path(std::path::Path::new(&change.path)) {
+            if let Ok(entry) = tree.get_path(&git_path(&change.path)) {
                 let mode = entry.filemode() as u32;
                 if entry.kind() == Some(git2::ObjectType::Blob) && mode != MODE_LINK {
                     jobs.push(Job {
@@ -177,7 +177,8 @@ fn libgit2_changes(repo: &Repository, head: Option<&Tree<'_>>) -> Result<Vec<Cha
             let path = new
                 .path_bytes()
                 .or(old.path_bytes())
-                .map_or_else(String::new, |p| String::from_utf8_lossy(p).into_owned());
+                .unwrap_or_default()
+                .to_vec();
             let deleted = delta.status() == Delta::Deleted;
             Change {
                 path,
@@ -301,7 +302,7 @@ mod tests {
         let index = IndexFile::read(&d.join(".git/index")).unwrap();
         let changes = index.changes(&repo, Some(&head)).unwrap();
         assert_eq!(changes.len(), 1);
-        assert!(changes[0].conflicted && changes[0].path == "c.txt");
+        assert!(changes[0].conflicted && changes[0].path == b"c.txt");
         git(d, &["merge", "--abort"]);
         write(d, "later.txt", "not staged yet\n");
         git(d, &["add", "-N", "later.txt"]);

@@ -15,8 +15,8 @@ const MODE_TREE: u32 = 0o040000;
 /// A staged change of one path against HEAD.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Change {
-    /// The path.
-    pub path: String,
+    /// The path, as git stores it.
+    pub path: Vec<u8>,
     /// HEAD's blob and mode, when HEAD has the path.
     pub old: Option<(Oid, u32)>,
     /// The index's blob and mode, when the index has the path.
@@ -109,7 +109,6 @@ fn compare(
     let empty = CacheTree::default();
     for (name, slot) in slots {
         let path = [prefix, &name].concat();
-        let shown = || String::from_utf8_lossy(&path).into_owned();
         let head_tree = slot.head.filter(|h| h.1 == MODE_TREE);
         let head_file = slot.head.filter(|h| h.1 != MODE_TREE);
         if !slot.file.is_empty() {
@@ -118,7 +117,7 @@ fn compare(
             let new = staged.map(|e| (e.oid, e.mode));
             if conflicted || new != head_file {
                 out.push(Change {
-                    path: shown(),
+                    path: path.clone(),
                     old: head_file,
                     new: if conflicted { None } else { new },
                     conflicted,
@@ -126,7 +125,7 @@ fn compare(
             }
         } else if let Some(old) = head_file {
             out.push(Change {
-                path: shown(),
+                path: path.clone(),
                 old: Some(old),
                 new: None,
                 conflicted: false,

@@ -3,7 +3,6 @@
 //! first commit and path where it appears. File contents are never diffed.
 
 use std::collections::HashSet;
-use std::path::Path;
 
 use std::sync::Arc;
 
@@ -13,7 +12,7 @@ use super::blobs::{Job, Side};
 use super::odb::PackObjects;
 use super::oid_set::{raw, OidSet, RawOid};
 use super::revs::{shallow_commits, RevSelection};
-use super::{join_path, GitError};
+use super::{git_path, join_path, GitError};
 
 const MODE_TREE: i32 = 0o040000;
 const MODE_LINK: i32 = 0o120000;
@@ -135,7 +134,7 @@ impl<'a> TreeWalker<'a> {
 
     /// Marks everything in `tree` as seen without reporting it: the base of a range.
     pub(crate) fn mark_seen(&mut self, repo: &Repository, tree: Oid) -> Result<(), GitError> {
-        self.walk(repo, tree, "", None, &mut |_| {})
+        self.walk(repo, tree, b"", None, &mut |_| {})
     }
 
     /// Walks `tree` of commit number `commit` and hands every blob not seen before to `emit`.
@@ -146,14 +145,14 @@ impl<'a> TreeWalker<'a> {
         commit: u32,
         emit: &mut dyn FnMut(Job),
     ) -> Result<(), GitError> {
-        self.walk(repo, tree, "", Some(commit), emit)
+        self.walk(repo, tree, b"", Some(commit), emit)
     }
 
     fn walk(
         &mut self,
         repo: &Repository,
         tree: Oid,
-        prefix: &str,
+        prefix: &[u8],
         commit: Option<u32>,
         emit: &mut dyn FnMut(Job),
     ) -> Result<(), GitError> {
@@ -168,7 +167,11 @@ impl<'a> TreeWalker<'a> {
             Some(data) => data,
             None => {
                 let t = repo.find_tree(tree).map_err(|e| {
-                    let at = if prefix.is_empty() { "/" } else { prefix };
+                    let at = if prefix.is_empty() {
+                        "/".into()
+                    } else {
+                        String::from_utf8_lossy(prefix)
+                    };
                     GitError::git(format!("tree {tree} at {at}"), e)
                 })?;
                 raw_tree(&t)
@@ -251,7 +254,7 @@ impl<'t> Iterator for TreeEntries<'t> {
 pub(crate) fn base_versions(
     repo: &Repository,
     walk: &CommitWalk,
-    touched: &HashSet<&str>,
+    touched: &HashSet<&[u8]>,
     emit: &mut dyn FnMut(Job),
 ) -> Result<(), GitError> {
     let mut sent = HashSet::new();
@@ -267,7 +270,7 @@ pub(crate) fn base_versions(
         .collect::<Result<Vec<_>, _>>()?;
     for &b in &walk.boundary {
         let base = tree_of(b)?;
-        let mut send = |oid: Oid, path: String| {
+        let mut send = |oid: Oid, path: Vec<u8>| {
             if !oid.is_zero() && sent.insert(oid) {
                 emit(Job {
                     oid,
@@ -277,9 +280,9 @@ pub(crate) fn base_versions(
             }
         };
         for &path in touched {
-            if let Ok(entry) = base.get_path(Path::new(path)) {
+            if let Ok(entry) = base.get_path(&git_path(path)) {
                 if entry.kind() == Some(ObjectType::Blob) && entry.filemode() != MODE_LINK {
-                    send(entry.id(), path.to_string());
+                    send(entry.id(), path.to_vec());
                 }
             }
         }
@@ -291,10 +294,7 @@ pub(crate) fn base_versions(
                 let old = delta.old_file();
                 let mode = i32::from(old.mode());
                 if mode != MODE_LINK && mode != MODE_GITLINK && mode != MODE_TREE {
-                    let path = old
-                        .path_bytes()
-                        .map_or_else(String::new, |p| String::from_utf8_lossy(p).into_owned());
-                    send(old.id(), path);
+                    send(old.id(), old.path_bytes().unwrap_or_default().to_vec());
                 }
             }
         }
