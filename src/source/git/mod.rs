@@ -167,36 +167,3 @@ fn git_path(bytes: &[u8]) -> std::borrow::Cow<'_, Path> {
         std::borrow::Cow::Owned(PathBuf::from(String::from_utf8_lossy(bytes).into_owned()))
     }
 }
-
-/// Helpers for unit tests that build real repositories with the `git` binary.
-#[cfg(test)]
-pub(crate) mod test_git {
-    use std::path::Path;
-    use std::process::{Command, Output};
-
-    /// Runs `git` in `dir` with a fixed identity and no user or system configuration.
-    pub fn output(dir: &Path, args: &[&str]) -> Output {
-        Command::new("git")
-            .current_dir(dir)
-            .args(args)
-            .env("GIT_CONFIG_NOSYSTEM", "1")
-            .env("HOME", dir)
-            .env("GIT_AUTHOR_NAME", "t")
-            .env("GIT_AUTHOR_EMAIL", "t@example.com")
-            .env("GIT_COMMITTER_NAME", "t")
-            .env("GIT_COMMITTER_EMAIL", "t@example.com")
-            .output()
-            .unwrap()
-    }
-
-    /// Runs `git` in `dir`, panics on failure, returns its standard output.
-    pub fn run(dir: &Path, args: &[&str]) -> String {
-        let out = output(dir, args);
-        assert!(
-            out.status.success(),
-            "git {args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    }
-}

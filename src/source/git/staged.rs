@@ -196,7 +196,7 @@ mod tests {
 
     use super::*;
 
-    use super::super::test_git::{output as git_output, run};
+    use super::super::odb::testing::{git as run, output as git_output};
 
     fn git(dir: &Path, args: &[&str]) {
         run(dir, args);

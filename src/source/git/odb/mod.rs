@@ -23,16 +23,15 @@ pub(crate) use cache_tree::CacheTree;
 pub(crate) use index_file::{IndexEntry, IndexFile};
 pub(crate) use pack::{PackEntries, PackObjects, PackOrder, PackReader};
 
-/// Helpers for the unit tests of this module: repositories built with the `git` binary.
+/// Helpers for the unit tests of the git sources: repositories built with the `git` binary.
 #[cfg(test)]
-mod testing {
+pub(crate) mod testing {
     use std::path::Path;
-    use std::process::Command;
+    use std::process::{Command, Output};
 
-    /// Runs `git` in `dir` with a fixed identity and no user or system configuration; panics on
-    /// failure; returns its standard output.
-    pub(crate) fn git(dir: &Path, args: &[&str]) -> String {
-        let out = Command::new("git")
+    /// Runs `git` in `dir` with a fixed identity and no user or system configuration.
+    pub(crate) fn output(dir: &Path, args: &[&str]) -> Output {
+        Command::new("git")
             .current_dir(dir)
             .args(args)
             .env("GIT_CONFIG_NOSYSTEM", "1")
@@ -42,7 +41,12 @@ mod testing {
             .env("GIT_COMMITTER_NAME", "t")
             .env("GIT_COMMITTER_EMAIL", "t@example.com")
             .output()
-            .unwrap();
+            .unwrap()
+    }
+
+    /// Runs `git` in `dir`; panics on failure; returns its standard output.
+    pub(crate) fn git(dir: &Path, args: &[&str]) -> String {
+        let out = output(dir, args);
         assert!(
             out.status.success(),
             "git {args:?}: {}",
