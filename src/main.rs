@@ -1,15 +1,5 @@
-//! The `keyfence` binary: parse, run, map the outcome to an exit code.
-
-use clap::Parser;
-use keyfence::cli::{run, Cli, ExitCode};
+//! The `keyfence` binary: everything is in the library's command line ([`keyfence::cli`]).
 
 fn main() -> std::process::ExitCode {
-    let cli = Cli::parse();
-    match run(cli) {
-        Ok(code) => code.into(),
-        Err(e) => {
-            eprintln!("keyfence: error: {e:#}");
-            ExitCode::Error.into()
-        }
-    }
+    keyfence::cli::main()
 }

@@ -13,11 +13,38 @@ mod progress;
 mod timing;
 
 use anyhow::{Context, Result};
+use clap::Parser;
 
 pub use args::Cli;
 pub use exit::ExitCode;
 
+use output::sanitize_lines;
+
 use args::{Command, RulesCommand};
+
+/// The whole binary: parses the command line, runs it, prints an error. Everything printed,
+/// clap's messages (which echo arguments) included, is sanitised.
+pub fn main() -> std::process::ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) if !e.use_stderr() => {
+            // --help and --version: keyfence's own text.
+            let _ = e.print();
+            return std::process::ExitCode::SUCCESS;
+        }
+        Err(e) => {
+            eprint!("{}", sanitize_lines(&e.render().to_string()));
+            return ExitCode::Error.into();
+        }
+    };
+    match run(cli) {
+        Ok(code) => code.into(),
+        Err(e) => {
+            eprintln!("keyfence: error: {}", sanitize_lines(&format!("{e:#}")));
+            ExitCode::Error.into()
+        }
+    }
+}
 
 /// Runs a parsed command line and returns the exit code; an `Err` is exit code 2.
 pub fn run(cli: Cli) -> Result<ExitCode> {

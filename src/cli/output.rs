@@ -11,7 +11,7 @@ use super::ExitCode;
 use crate::report::{write_report, ReportOptions, ScanError, ScanReport};
 use crate::rules::RuleSet;
 
-pub(crate) use crate::report::sanitize;
+pub(crate) use crate::report::{sanitize, sanitize_lines};
 
 /// Prints one warning per scan error on stderr.
 pub(super) fn warn_errors(errors: &[ScanError]) {

@@ -4,6 +4,7 @@
 use std::io::{self, Write};
 
 use super::model::ScanReport;
+use super::sanitize::sanitize;
 use crate::rules::Severity;
 
 /// Escapes a command's message (`%`, CR, LF), as the Actions runner expects.
@@ -41,12 +42,15 @@ pub(crate) fn write(report: &ScanReport, out: &mut dyn Write) -> io::Result<()> 
             out,
             "::{} file={},line={},endLine={},col={},title={}::{}",
             command(f.severity),
-            escape_property(&f.path),
+            escape_property(&sanitize(&f.path)),
             f.line,
             f.end_line,
             f.column,
-            escape_property(&format!("keyfence {} ({})", f.rule_id, f.severity)),
-            escape_data(&message)
+            escape_property(&sanitize(&format!(
+                "keyfence {} ({})",
+                f.rule_id, f.severity
+            ))),
+            escape_data(&sanitize(&message))
         )?;
     }
     for e in &report.errors {
@@ -54,13 +58,13 @@ pub(crate) fn write(report: &ScanReport, out: &mut dyn Write) -> io::Result<()> 
             Some(path) => writeln!(
                 out,
                 "::warning file={},title=keyfence could not scan::{}",
-                escape_property(path),
-                escape_data(&e.message)
+                escape_property(&sanitize(path)),
+                escape_data(&sanitize(&e.message))
             )?,
             None => writeln!(
                 out,
                 "::warning title=keyfence could not scan::{}",
-                escape_data(&format!("{}: {}", e.subject(), e.message))
+                escape_data(&sanitize(&format!("{}: {}", e.subject(), e.message)))
             )?,
         }
     }

@@ -17,7 +17,7 @@ use crate::rules::RuleSet;
 
 pub(crate) use finding::{fingerprint, CommitInfo, Finding, Secret};
 pub(crate) use model::{ScanError, ScanReport, Stats, Subject, SuppressedBy, UnusedEntry};
-pub(crate) use sanitize::sanitize;
+pub(crate) use sanitize::{sanitize, sanitize_lines};
 
 /// Output formats.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

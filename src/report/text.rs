@@ -29,7 +29,7 @@ fn write_finding(f: &Finding, opts: ReportOptions, out: &mut dyn Write) -> io::R
         sanitize(&f.path).bold(),
         f.line,
         f.column,
-        f.rule_id.dimmed()
+        sanitize(&f.rule_id).dimmed()
     )?;
     writeln!(out, "  {}", sanitize(&f.message))?;
     if let Some(c) = &f.commit {
@@ -38,7 +38,7 @@ fn write_finding(f: &Finding, opts: ReportOptions, out: &mut dyn Write) -> io::R
             "  commit   {} {} {}",
             &c.id[..c.id.len().min(12)],
             sanitize(&c.author),
-            c.date
+            sanitize(&c.date)
         )?;
     }
     if let Some(k) = &f.key_id {
@@ -46,7 +46,7 @@ fn write_finding(f: &Finding, opts: ReportOptions, out: &mut dyn Write) -> io::R
             .account_id
             .as_deref()
             .map_or(String::new(), |a| format!("  account {a}"));
-        writeln!(out, "  key ID   {k}{account}")?;
+        writeln!(out, "  key ID   {}{account}", sanitize(k))?;
     }
     if let Some(s) = &f.secret {
         writeln!(out, "  secret   {}", sanitize(&s.render(opts.show_secrets)))?;
@@ -57,7 +57,7 @@ fn write_finding(f: &Finding, opts: ReportOptions, out: &mut dyn Write) -> io::R
     if f.occurrences > 1 {
         writeln!(out, "  seen     {} times in this file", f.occurrences)?;
     }
-    writeln!(out, "  {} {}", "fix".green(), f.remediation)?;
+    writeln!(out, "  {} {}", "fix".green(), sanitize(&f.remediation))?;
     writeln!(out)
 }
 

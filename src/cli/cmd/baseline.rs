@@ -6,10 +6,10 @@ use std::path::Path;
 
 use anyhow::{bail, Result};
 
-use crate::cli::args::BaselineArgs;
+use crate::cli::args::{worker_threads, BaselineArgs};
 use crate::cli::git::{discover_repository, git_options};
 use crate::cli::load::{engine, scan_root, suppressor};
-use crate::cli::output::warn_errors;
+use crate::cli::output::{sanitize, warn_errors};
 use crate::cli::ExitCode;
 use crate::config::EffectiveConfig;
 use crate::report::ScanReport;
@@ -32,7 +32,7 @@ pub(crate) fn run(args: &BaselineArgs) -> Result<ExitCode> {
     let (engine, suppressor) = (engine(&config), baseline_suppressor(&config, args));
     let opts = FsOptions {
         no_ignore: args.no_ignore,
-        threads: args.threads,
+        threads: worker_threads(args.threads),
         ..FsOptions::default()
     };
     let mut report = scan_paths(
@@ -58,7 +58,7 @@ fn history(args: &BaselineArgs, rev: &str) -> Result<ExitCode> {
     let config = EffectiveConfig::discover(&root, args.config.as_deref())?;
     let (engine, suppressor) = (engine(&config), baseline_suppressor(&config, args));
     let sel = RevSelection::parse(&repo, &[rev.to_string()])?;
-    let opts = git_options(false, args.threads);
+    let opts = git_options(false, worker_threads(args.threads));
     let progress = Progress::default();
     let mut report = scan_history(&repo, &sel, &engine, &suppressor, &opts, &progress)?;
     write(
@@ -96,7 +96,7 @@ fn write(
         "keyfence: wrote {} baseline entries ({} findings) to {}",
         file.findings.len(),
         report.findings.len(),
-        path.display()
+        sanitize(&path.display().to_string())
     );
     Ok(if report.errors.is_empty() {
         ExitCode::Clean

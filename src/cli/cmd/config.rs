@@ -3,6 +3,7 @@
 use anyhow::{bail, Result};
 
 use crate::cli::args::ConfigCommandArgs;
+use crate::cli::output::sanitize_lines;
 use crate::cli::ExitCode;
 use crate::config::EffectiveConfig;
 
@@ -12,6 +13,6 @@ pub(crate) fn run(args: &ConfigCommandArgs) -> Result<ExitCode> {
         bail!("{}: not a directory", args.path.display());
     }
     let config = EffectiveConfig::discover(&args.path, args.config.as_deref())?;
-    print!("{}", config.to_toml());
+    print!("{}", sanitize_lines(&config.to_toml()));
     Ok(ExitCode::Clean)
 }

@@ -5,6 +5,7 @@ use std::path::Path;
 
 use anyhow::{Context, Result};
 
+use crate::cli::output::sanitize;
 use crate::cli::ExitCode;
 use crate::config::EffectiveConfig;
 use crate::rules::RuleSet;
@@ -15,7 +16,8 @@ pub(crate) fn list(config: Option<&Path>) -> Result<ExitCode> {
     let config = EffectiveConfig::discover(Path::new("."), config)?;
     let mut out = std::io::stdout().lock();
     for r in &config.rules.rules {
-        writeln!(out, "{:<34} {:<9} {}", r.id, r.severity, r.description)?;
+        let line = format!("{:<34} {:<9} {}", r.id, r.severity, r.description);
+        writeln!(out, "{}", sanitize(&line))?;
     }
     Ok(ExitCode::Clean)
 }
@@ -33,7 +35,7 @@ pub(crate) fn check(file: Option<&Path>, config: Option<&Path>) -> Result<ExitCo
     };
     let failures = check_examples(&rules);
     for f in &failures {
-        eprintln!("keyfence: {f}");
+        eprintln!("keyfence: {}", sanitize(f));
     }
     let examples: usize = rules
         .rules
