@@ -7,8 +7,11 @@ use sha2::{Digest, Sha256};
 
 use crate::rules::Severity;
 
-/// How many leading characters of a secret a redacted rendering keeps.
+/// The most leading characters of a secret a redacted rendering keeps.
 pub(crate) const REDACTED_PREFIX_LEN: usize = 4;
+
+/// A redacted rendering keeps at most one character in this many: a short secret shows no prefix.
+const REDACTED_SHARE: usize = 5;
 
 /// A secret value. `Display` and `Debug` redact it; [`Secret::expose`] is the only way to the text.
 #[derive(Clone, PartialEq, Eq, Hash)]
@@ -26,8 +29,11 @@ impl Secret {
     }
 
     /// The redacted form: the first few characters and a fixed mask, never the length's worth.
+    /// The prefix is at most [`REDACTED_PREFIX_LEN`] characters and at most a fifth of the
+    /// secret, so a short secret (a custom rule's) is never printed whole or mostly.
     pub(crate) fn redacted(&self) -> String {
-        let keep: String = self.0.chars().take(REDACTED_PREFIX_LEN).collect();
+        let keep = (self.0.chars().count() / REDACTED_SHARE).min(REDACTED_PREFIX_LEN);
+        let keep: String = self.0.chars().take(keep).collect();
         format!("{keep}********")
     }
 
@@ -123,6 +129,18 @@ mod tests {
         assert!(!format!("{s:?}").contains("efgh"));
         assert_eq!(s.expose(), "abcdefghijklmnopqrstuvwxyz");
         assert_eq!(s.render(true), s.expose());
+    }
+
+    /// A prefix is shown only when it is a small part of the secret.
+    #[test]
+    fn short_secrets_show_no_prefix() {
+        assert_eq!(Secret::new("abcd").redacted(), "********");
+        assert_eq!(Secret::new("abcdefghi").redacted(), "a********");
+        assert_eq!(
+            Secret::new("abcdefghijklmnopqrst").redacted(),
+            "abcd********"
+        );
+        assert_eq!(Secret::new("").redacted(), "********");
     }
 
     #[test]
