@@ -269,3 +269,20 @@ pub(crate) enum ColorChoice {
     /// Never colour.
     Never,
 }
+
+/// The most worker threads keyfence starts: beyond it more threads only cost memory (each holds
+/// a read buffer of up to 32 MiB) and scheduling.
+pub(crate) const MAX_THREADS: usize = 64;
+
+/// `--threads N` resolved: 0 stays 0 (one per core), more than [`MAX_THREADS`] is clamped with a
+/// warning.
+pub(crate) fn worker_threads(requested: usize) -> usize {
+    if requested > MAX_THREADS {
+        eprintln!(
+            "keyfence: warning: --threads {requested} is more than {MAX_THREADS}; using {MAX_THREADS}"
+        );
+        MAX_THREADS
+    } else {
+        requested
+    }
+}

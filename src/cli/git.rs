@@ -6,7 +6,7 @@ use std::io::IsTerminal;
 use anyhow::Result;
 use git2::Repository;
 
-use super::args::{GitScanArgs, ProgressChoice};
+use super::args::{worker_threads, GitScanArgs, ProgressChoice};
 use super::load::{finish, load};
 use super::output::emit;
 use super::progress::with_progress;
@@ -76,7 +76,7 @@ pub(super) fn git_scan(
         ProgressChoice::Never => false,
         ProgressChoice::Auto => std::io::stderr().is_terminal(),
     };
-    let opts = git_options(git.binary, report.threads);
+    let opts = git_options(git.binary, worker_threads(report.threads));
     let mut result = with_progress(progress, |progress| {
         scan(&GitScan {
             repo: &repo,

@@ -2,7 +2,7 @@
 
 use anyhow::{bail, Result};
 
-use crate::cli::args::ScanArgs;
+use crate::cli::args::{worker_threads, ScanArgs};
 use crate::cli::load::{finish, load, scan_root};
 use crate::cli::output::emit;
 use crate::cli::ExitCode;
@@ -20,7 +20,7 @@ pub(crate) fn run(args: ScanArgs) -> Result<ExitCode> {
         no_ignore: args.no_ignore,
         scan_binary: args.binary,
         follow_symlinks: args.follow,
-        threads: args.report.threads,
+        threads: worker_threads(args.report.threads),
     };
     let mut report = scan_paths(&args.paths, &loaded.engine, &loaded.suppressor, &opts);
     finish(&mut report, &loaded, &args.config);
