@@ -49,7 +49,7 @@ pub(super) fn load(root: &Path, args: &ConfigArgs) -> Result<Loaded> {
         Some(path) => Some(Baseline::load(path)?),
         None => {
             let path = root.join(BASELINE_FILE);
-            if path.is_file() {
+            if path.exists() {
                 let shown = if root == Path::new(".") {
                     BASELINE_FILE.to_string()
                 } else {

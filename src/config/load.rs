@@ -21,12 +21,18 @@ pub(crate) const MAX_PAIRING_WINDOW_LINES: i64 = 100;
 #[derive(Debug, Error)]
 pub(crate) enum ConfigError {
     /// The file cannot be read.
-    #[error("cannot read configuration {file}: {source}")]
+    #[error("cannot read configuration {file}: {error}")]
     Read {
         /// The configuration file.
         file: String,
-        /// The I/O error.
-        source: io::Error,
+        /// The I/O error (in the message, so not a `source` that would print it twice).
+        error: io::Error,
+    },
+    /// The configuration path is not a file.
+    #[error("configuration {file} is not a file")]
+    NotAFile {
+        /// The configuration path.
+        file: String,
     },
     /// A value is wrong (unknown rule, out-of-range number, invalid glob or regex, …).
     #[error("{at}: {message}")]
@@ -84,7 +90,7 @@ impl EffectiveConfig {
             Some(p) => (p.to_path_buf(), p.display().to_string()),
             None => {
                 let p = root.join(CONFIG_FILE);
-                if !p.is_file() {
+                if !p.exists() {
                     return EffectiveConfig::builtin(root);
                 }
                 let shown = if root == Path::new(".") {
@@ -95,11 +101,15 @@ impl EffectiveConfig {
                 (p, shown)
             }
         };
-        let text = std::fs::read_to_string(&path).map_err(|source| ConfigError::Read {
+        if path.is_dir() {
+            return Err(ConfigError::NotAFile { file: shown });
+        }
+        let text = std::fs::read_to_string(&path).map_err(|error| ConfigError::Read {
             file: shown.clone(),
-            source,
+            error,
         })?;
-        let mut config = EffectiveConfig::from_toml(&text, &shown, root)?;
+        let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
+        let mut config = EffectiveConfig::from_toml(text, &shown, root)?;
         config.path = Some(path);
         Ok(config)
     }

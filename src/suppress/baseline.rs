@@ -23,12 +23,12 @@ pub(crate) const BASELINE_VERSION: u32 = 1;
 #[derive(Debug, Error)]
 pub(crate) enum BaselineError {
     /// The file cannot be read or written.
-    #[error("{file}: {source}")]
+    #[error("{file}: {error}")]
     Io {
         /// The baseline file.
         file: String,
-        /// The I/O error.
-        source: std::io::Error,
+        /// The I/O error (in the message, so not a `source` that would print it twice).
+        error: std::io::Error,
     },
     /// The file is not a baseline.
     #[error("{at}: {message}")]
@@ -118,16 +118,18 @@ impl BaselineFile {
 
     /// Writes the file.
     pub(crate) fn write(&self, path: &Path) -> Result<(), BaselineError> {
-        std::fs::write(path, self.to_json()).map_err(|source| BaselineError::Io {
+        std::fs::write(path, self.to_json()).map_err(|error| BaselineError::Io {
             file: path.display().to_string(),
-            source,
+            error,
         })
     }
 }
 
 impl Baseline {
     /// Parses a baseline's text; `file` names it in errors.
+    /// A UTF-8 byte order mark (as some editors on Windows write) is skipped.
     pub(crate) fn from_json(text: &str, file: &str) -> Result<Baseline, BaselineError> {
+        let text = text.strip_prefix('\u{feff}').unwrap_or(text);
         let syntax = |line, column, message| BaselineError::Syntax {
             at: Location::new(file, line, column),
             message,
@@ -165,9 +167,9 @@ impl Baseline {
     /// Reads a baseline file, naming it `file` in errors.
     pub(crate) fn load_as(path: &Path, file: &str) -> Result<Baseline, BaselineError> {
         let file = file.to_string();
-        let text = std::fs::read_to_string(path).map_err(|source| BaselineError::Io {
+        let text = std::fs::read_to_string(path).map_err(|error| BaselineError::Io {
             file: file.clone(),
-            source,
+            error,
         })?;
         Baseline::from_json(&text, &file)
     }

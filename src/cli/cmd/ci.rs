@@ -6,6 +6,7 @@ use anyhow::Result;
 use super::ci_env::detect_range;
 use crate::cli::args::CiArgs;
 use crate::cli::git::git_scan;
+use crate::cli::output::sanitize;
 use crate::cli::ExitCode;
 use crate::source::git::{resolve, GitError, RevSelection, FETCH_MORE_HINT};
 
@@ -13,6 +14,12 @@ use crate::source::git::{resolve, GitError, RevSelection, FETCH_MORE_HINT};
 pub(crate) fn run(args: CiArgs) -> Result<ExitCode> {
     let range = detect_range(&|k| std::env::var(k).ok(), args.base.as_deref())?;
     git_scan(&args.scan, |g| {
+        if g.repo.is_empty().unwrap_or(false) {
+            anyhow::bail!(
+                "this repository has no commits yet, so there is no range to scan ({})",
+                range.origin
+            );
+        }
         let find = |what: &str, rev: &str| {
             resolve(g.repo, rev).map_err(|e| match e {
                 GitError::BadRevision { .. } => anyhow::anyhow!(
@@ -30,10 +37,13 @@ pub(crate) fn run(args: CiArgs) -> Result<ExitCode> {
             ..RevSelection::default()
         };
         eprintln!(
-            "keyfence: scanning {}..{} ({})",
-            short(&range.base),
-            short(&range.head),
-            range.origin
+            "keyfence: scanning {}",
+            sanitize(&format!(
+                "{}..{} ({})",
+                short(&range.base),
+                short(&range.head),
+                range.origin
+            ))
         );
         g.history(&sel)
     })
