@@ -6,6 +6,7 @@ use std::ops::Range;
 
 use super::lines::LineIndex;
 use super::prefilter::{Anchor, Prefilter};
+use super::work;
 use crate::report::{fingerprint, Finding, Secret};
 use crate::rules::{Matcher, Rule, RuleSet};
 use crate::validate::{
@@ -15,6 +16,10 @@ use crate::validate::{
 
 /// How far on either side of a keyword hit a regex rule looks, in bytes.
 const REGEX_WINDOW_BYTES: usize = 8192;
+
+/// The most matches of one regex rule in one (merged) window: a rule that matches everywhere
+/// (`a*` on a megabyte of `a`s) costs bounded memory, and the cap is reported.
+pub(crate) const MAX_MATCHES_PER_WINDOW: usize = 10_000;
 
 /// How many bytes of context a credential can need on either side of where it starts: a chunk of
 /// a larger stream shares this much with the next, so a credential split by a chunk border is
@@ -40,6 +45,15 @@ pub(crate) struct Detection {
     pub span: Range<usize>,
     /// What a report shows of it.
     pub finding: Finding,
+}
+
+/// What the engine found in a blob.
+#[derive(Debug, Default)]
+pub(crate) struct Detections {
+    /// The detections, by position, then rule.
+    pub list: Vec<Detection>,
+    /// Ids of the regex rules that hit [`MAX_MATCHES_PER_WINDOW`] somewhere in the blob.
+    pub capped: Vec<String>,
 }
 
 /// A credential's parts as the matchers return them.
@@ -81,16 +95,16 @@ impl ScanEngine {
 
     /// How many credentials `data` holds, before any suppression (for benchmarks).
     pub fn count(&self, data: &[u8]) -> usize {
-        self.detect(data, 0..data.len()).len()
+        self.detect(data, 0..data.len()).list.len()
     }
 
     /// Detects the credentials of `data` that start inside `owned`: the rest of `data` is
     /// context shared with a neighbouring chunk of the same file, which reports those itself.
     /// Sorted by position, then rule.
-    pub(crate) fn detect(&self, data: &[u8], owned: Range<usize>) -> Vec<Detection> {
+    pub(crate) fn detect(&self, data: &[u8], owned: Range<usize>) -> Detections {
         let hits = self.prefilter.hits(data);
         if hits.is_empty() {
-            return Vec::new();
+            return Detections::default();
         }
         let mut aws_hits = AwsHits::default();
         let mut regex_windows: HashMap<usize, Vec<Range<usize>>> = HashMap::new();
@@ -123,43 +137,59 @@ impl ScanEngine {
                 }
             }
         }
+        let mut capped = Vec::new();
         for (rule, windows) in regex_windows {
-            self.run_regex_rule(data, rule, windows, &mut detections);
+            if self.run_regex_rule(data, rule, windows, &mut detections) {
+                capped.push(self.rules.rules[rule].id.clone());
+            }
         }
+        capped.sort();
         detections.retain(|d| owned.contains(&d.span.start));
-        self.place(data, detections)
+        Detections {
+            list: self.place(data, detections),
+            capped,
+        }
     }
 
+    /// Runs a regex rule in the merged windows around its keyword hits. Windows are disjoint and
+    /// matches come in order, so no match is met twice. An empty match is no secret. Returns true
+    /// when a window held more than [`MAX_MATCHES_PER_WINDOW`] matches (the rest of that window
+    /// is not searched).
     fn run_regex_rule(
         &self,
         data: &[u8],
         rule: usize,
         windows: Vec<Range<usize>>,
         out: &mut Vec<Raw>,
-    ) {
+    ) -> bool {
         let Matcher::Regex {
             regex,
             secret_group,
             entropy,
         } = &self.rules.rules[rule].matcher
         else {
-            return;
+            return false;
         };
-        let merged = merge_spans(windows);
-        let mut seen: Vec<Range<usize>> = Vec::new();
-        for window in merged {
+        let mut capped = false;
+        for window in merge_spans(windows) {
+            work::add(window.len());
+            let mut matches = 0;
             for caps in regex.captures_iter(&data[window.clone()]) {
                 let whole = caps.get(0).expect("group 0 always matches");
+                if whole.is_empty() {
+                    continue;
+                }
+                matches += 1;
+                if matches > MAX_MATCHES_PER_WINDOW {
+                    capped = true;
+                    break;
+                }
                 let part = secret_group.and_then(|g| caps.get(g)).unwrap_or(whole);
                 let secret = &part.as_bytes();
                 if entropy.is_some_and(|min| shannon_entropy(secret) < min) {
                     continue;
                 }
                 let span = window.start + whole.start()..window.start + whole.end();
-                if seen.contains(&span) {
-                    continue;
-                }
-                seen.push(span.clone());
                 out.push(Raw {
                     rule,
                     span,
@@ -170,6 +200,7 @@ impl ScanEngine {
                 });
             }
         }
+        capped
     }
 
     /// Gives each detection its line, column, message and fingerprint.

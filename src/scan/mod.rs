@@ -6,6 +6,7 @@
 mod engine;
 mod lines;
 mod prefilter;
+pub(crate) mod work;
 
 pub use engine::ScanEngine;
-pub(crate) use engine::{Detection, CONTEXT_BYTES};
+pub(crate) use engine::{Detection, CONTEXT_BYTES, MAX_MATCHES_PER_WINDOW};

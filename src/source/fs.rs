@@ -45,6 +45,7 @@ struct Worker<'a> {
 impl Drop for Worker<'_> {
     fn drop(&mut self) {
         self.local.stats.merge(&self.scanner.stats);
+        self.local.errors.append(&mut self.scanner.errors);
         let local = &mut self.local;
         self.shared.add(|shared| {
             shared.findings.append(&mut local.findings);
@@ -146,6 +147,9 @@ fn scan_chunks(
     let mut buf = vec![0u8; CHUNK_LEN + CHUNK_OVERLAP];
     let mut filled = 0;
     let mut lines_before = 0;
+    // Bytes of the line the chunk starts in that lie before the chunk: columns on the chunk's
+    // first line count from the start of the file's line, not of the chunk.
+    let mut columns_before = 0;
     let mut total = 0u64;
     let mut first = true;
     let mut findings: Vec<Finding> = Vec::new();
@@ -173,6 +177,9 @@ fn scan_chunks(
         };
         first = false;
         for mut f in scanner.detect(chunk, owned_from..owned_to) {
+            if f.line == 1 {
+                f.column += columns_before;
+            }
             f.line += lines_before;
             f.end_line += lines_before;
             match findings.iter_mut().find(|g| g.fingerprint == f.fingerprint) {
@@ -184,11 +191,17 @@ fn scan_chunks(
             scanner.count_scanned(total);
             if let Some(path) = origin.path() {
                 scanner.keep_at_path(path, &mut findings);
+                let capped = scanner.take_capped();
+                scanner.report_capped(path, capped);
             }
             return Ok(Some(findings));
         }
         let keep_from = filled - CHUNK_OVERLAP;
         lines_before += memchr::memchr_iter(b'\n', &buf[..keep_from]).count();
+        columns_before = match memchr::memrchr(b'\n', &buf[..keep_from]) {
+            Some(nl) => keep_from - nl - 1,
+            None => columns_before + keep_from,
+        };
         buf.copy_within(keep_from..filled, 0);
         filled = CHUNK_OVERLAP;
     }

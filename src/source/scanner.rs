@@ -7,9 +7,10 @@ use super::Origin;
 use std::path::Path;
 
 use super::{looks_binary, show_path, Blob};
-use crate::report::{Finding, Stats};
+use crate::report::{Finding, ScanError, Stats, Subject};
 use crate::rules::RuleSet;
 use crate::scan::ScanEngine;
+use crate::scan::MAX_MATCHES_PER_WINDOW;
 use crate::suppress::Suppressor;
 
 /// What scanning a blob gave.
@@ -29,6 +30,10 @@ pub(crate) struct BlobScanner<'a> {
     scan_binary: bool,
     /// What this worker scanned and skipped.
     pub stats: Stats,
+    /// Problems with blobs whose path is known; the worker hands them on.
+    pub errors: Vec<ScanError>,
+    /// Regex rules capped in what was detected since the last [`BlobScanner::take_capped`].
+    capped: Vec<String>,
 }
 
 impl<'a> BlobScanner<'a> {
@@ -43,6 +48,8 @@ impl<'a> BlobScanner<'a> {
             suppressor,
             scan_binary,
             stats: Stats::default(),
+            errors: Vec::new(),
+            capped: Vec::new(),
         }
     }
 
@@ -73,18 +80,44 @@ impl<'a> BlobScanner<'a> {
         let mut findings = self.detect(blob.bytes, 0..blob.bytes.len());
         if let Some(path) = blob.origin.path() {
             self.keep_at_path(path, &mut findings);
+            let capped = self.take_capped();
+            self.report_capped(path, capped);
         }
         Scanned::Text(findings)
     }
 
     /// Detects and suppresses (by content) the credentials that start inside `owned` of
     /// `bytes`: a chunk of a larger stream, whose path the caller applies.
-    pub(crate) fn detect(&self, bytes: &[u8], owned: std::ops::Range<usize>) -> Vec<Finding> {
+    /// Regex rules that hit their match cap are remembered for [`BlobScanner::take_capped`].
+    pub(crate) fn detect(&mut self, bytes: &[u8], owned: std::ops::Range<usize>) -> Vec<Finding> {
         let detections = self.engine.detect(bytes, owned);
-        if detections.is_empty() {
+        for id in detections.capped {
+            if !self.capped.contains(&id) {
+                self.capped.push(id);
+            }
+        }
+        if detections.list.is_empty() {
             return Vec::new();
         }
-        self.suppressor.keep(self.rules(), bytes, detections)
+        self.suppressor.keep(self.rules(), bytes, detections.list)
+    }
+
+    /// The regex rules that hit their match cap since the last call.
+    pub(crate) fn take_capped(&mut self) -> Vec<String> {
+        std::mem::take(&mut self.capped)
+    }
+
+    /// Lists a scan error for each rule of `capped` in the blob at `path`: never a silent skip.
+    pub(crate) fn report_capped(&mut self, path: &Path, capped: Vec<String>) {
+        for id in capped {
+            self.errors.push(ScanError {
+                subject: Subject::Path(show_path(path)),
+                message: format!(
+                    "rule `{id}` matched more than {MAX_MATCHES_PER_WINDOW} times within one \
+                     window; the rest of that window was not searched for it"
+                ),
+            });
+        }
     }
 
     /// Counts one scanned blob of `len` bytes.
@@ -105,7 +138,14 @@ impl<'a> BlobScanner<'a> {
 
     /// A packed blob scanned before its path was known, now met at `path`: counts it and
     /// applies the path step to its findings.
-    pub(crate) fn attribute(&mut self, size: u64, scanned: Scanned, path: &Path) -> Vec<Finding> {
+    /// `capped` are the rules [`BlobScanner::take_capped`] gave right after it was scanned.
+    pub(crate) fn attribute(
+        &mut self,
+        size: u64,
+        scanned: Scanned,
+        capped: Vec<String>,
+        path: &Path,
+    ) -> Vec<Finding> {
         match scanned {
             Scanned::Binary => {
                 self.stats.binary_skipped += 1;
@@ -114,6 +154,7 @@ impl<'a> BlobScanner<'a> {
             Scanned::Text(mut findings) => {
                 self.count_scanned(size);
                 self.keep_at_path(path, &mut findings);
+                self.report_capped(path, capped);
                 findings
             }
         }

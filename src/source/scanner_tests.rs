@@ -55,3 +55,50 @@ fn invalid_utf8_and_bom_are_scanned_as_bytes() {
     assert_eq!(found.len(), 1);
     assert_eq!(found[0].line, 2);
 }
+
+/// The work counted (regex windows, line extents, directive searches) while scanning `data`
+/// with `rules`.
+fn work_of(rules: &RuleSet, data: &[u8]) -> (u64, usize) {
+    let engine = ScanEngine::new(rules.clone(), AwsSettings::default());
+    let before = crate::scan::work::total();
+    let found = scan(&engine, data, "f");
+    (crate::scan::work::total() - before, found.len())
+}
+
+/// Doubling the input at most doubles the work (with a little slack), whatever a long line
+/// holds: `n` key IDs on one line, and a custom rule that matches everywhere.
+#[test]
+fn work_is_linear_in_the_input() {
+    use crate::validate::synthetic::key_id;
+    let builtin = RuleSet::builtin().unwrap();
+    // A one-line CloudTrail-like export: many temporary key IDs on a single line.
+    let one_line = |n: u64| {
+        let records: Vec<String> = (0..n)
+            .map(|i| {
+                format!(
+                    "{{\"accessKeyId\":\"{}\",\"eventName\":\"GetObject\"}}",
+                    key_id("ASIA", i)
+                )
+            })
+            .collect();
+        format!("{{\"Records\":[{}]}}\n", records.join(",")).into_bytes()
+    };
+    let (w1, f1) = work_of(&builtin, &one_line(2_000));
+    let (w2, f2) = work_of(&builtin, &one_line(4_000));
+    assert_eq!((f1, f2), (2_000, 4_000));
+    assert!(w2 <= w1 * 5 / 2, "key IDs on one line: work {w1} -> {w2}");
+
+    // `a+` on a megabyte of `ab`: a match at every other byte.
+    let config = crate::config::EffectiveConfig::from_toml(
+        "[[rules]]\nid = 'every-a'\ndescription = 'd'\nseverity = 'low'\nkeywords = ['a']\nregex = 'a*'\n",
+        "k.toml",
+        std::path::Path::new("."),
+    )
+    .unwrap();
+    let (w1, _) = work_of(&config.rules, &b"ab".repeat(1 << 18));
+    let (w2, _) = work_of(&config.rules, &b"ab".repeat(1 << 19));
+    assert!(
+        w2 <= w1 * 5 / 2,
+        "a rule matching everywhere: work {w1} -> {w2}"
+    );
+}

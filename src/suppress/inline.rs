@@ -6,6 +6,9 @@
 
 use memchr::memmem;
 
+use crate::scan::work;
+use crate::validate::PAIRING_WINDOW_BYTES;
+
 /// The directives honoured, matched exactly (case-sensitive).
 pub(crate) const DIRECTIVES: [&str; 3] = [
     "keyfence:allow",
@@ -42,7 +45,8 @@ pub(crate) fn is_directive_comment(line: &[u8]) -> bool {
 /// Where a finding sits in its blob, for the directive check.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct FindingLines<'a> {
-    /// The finding's lines, from the start of its first line to the end of its last.
+    /// The finding's lines, from the start of its first line to the end of its last; on a line
+    /// longer than the reach, only the reach on either side of the finding.
     pub lines: &'a [u8],
     /// The line above the first one, when there is one.
     pub above: Option<&'a [u8]>,
@@ -53,21 +57,99 @@ pub(crate) fn suppressed(f: &FindingLines<'_>) -> bool {
     has_directive(f.lines) || f.above.is_some_and(is_directive_comment)
 }
 
+/// How far from a finding, on its own lines, a directive (and an allowlist's `line` regex) is
+/// looked for: on a long minified line a directive a megabyte away is not about this finding.
+pub(crate) const REACH: usize = PAIRING_WINDOW_BYTES;
+
+/// The finding lines of one blob's detections. Detections come in position order, so the line a
+/// detection starts on is usually the previous one's: its extent and the verdict on the line
+/// above are computed once per line, and each finding looks only within [`REACH`] of itself, so
+/// the work stays linear however many findings a long line holds.
+#[derive(Debug)]
+pub(crate) struct LineCache<'a> {
+    data: &'a [u8],
+    /// The last line met: its start and end (before the newline).
+    line: Option<(usize, usize)>,
+    /// The last line whose line above was looked up, and that line's extent.
+    above: Option<(usize, Option<(usize, usize)>)>,
+}
+
+impl<'a> LineCache<'a> {
+    /// A cache over `data`.
+    pub(crate) fn new(data: &'a [u8]) -> LineCache<'a> {
+        LineCache {
+            data,
+            line: None,
+            above: None,
+        }
+    }
+
+    /// The extent of the line holding `pos`.
+    fn line_at(&mut self, pos: usize) -> (usize, usize) {
+        if let Some((s, e)) = self.line {
+            if s <= pos && pos <= e {
+                return (s, e);
+            }
+        }
+        let data = self.data;
+        let start = memchr::memrchr(b'\n', &data[..pos]).map_or(0, |i| i + 1);
+        let end = memchr::memchr(b'\n', &data[pos..]).map_or(data.len(), |i| pos + i);
+        work::add(end - start);
+        self.line = Some((start, end));
+        (start, end)
+    }
+
+    /// The lines of a detection spanning `start..end`, and the line above its first.
+    pub(crate) fn finding_lines(&mut self, start: usize, end: usize) -> FindingLines<'a> {
+        let data = self.data;
+        let start = start.min(data.len());
+        let end = end.clamp(start, data.len());
+        let last = end.saturating_sub(1).max(start);
+        let (line_start, first_end) = self.line_at(start);
+        let line_end = if last <= first_end {
+            first_end
+        } else {
+            self.line_at(last).1
+        };
+        let lo = line_start.max(start.saturating_sub(REACH));
+        let hi = line_end.min(end.saturating_add(REACH)).max(lo);
+        work::add(hi - lo);
+        let lines = strip_cr(&data[lo..hi]);
+        let above = self
+            .above_of(line_start)
+            .map(|(s, e)| strip_cr(&data[s..e]));
+        FindingLines { lines, above }
+    }
+
+    /// The extent of the line above the line starting at `line_start`, unless there is none or
+    /// it is longer than a comment line can be.
+    fn above_of(&mut self, line_start: usize) -> Option<(usize, usize)> {
+        if let Some((s, above)) = self.above {
+            if s == line_start {
+                return above;
+            }
+        }
+        let above = line_start.checked_sub(1).and_then(|prev_end| {
+            let from = prev_end.saturating_sub(MAX_COMMENT_LINE);
+            work::add(prev_end - from);
+            match memchr::memrchr(b'\n', &self.data[from..prev_end]) {
+                Some(i) => Some((from + i + 1, prev_end)),
+                None if from == 0 => Some((0, prev_end)),
+                None => None,
+            }
+        });
+        self.above = Some((line_start, above));
+        above
+    }
+}
+
+/// Longest line above a finding that is read as a directive comment.
+const MAX_COMMENT_LINE: usize = REACH;
+
 /// The finding's lines and the line above, for a byte span in `data`.
+#[cfg(test)]
 pub(crate) fn finding_lines(data: &[u8], start: usize, end: usize) -> FindingLines<'_> {
-    let start = start.min(data.len());
-    let end = end.clamp(start, data.len());
-    let line_start = memchr::memrchr(b'\n', &data[..start]).map_or(0, |i| i + 1);
-    let last = end.saturating_sub(1).max(start);
-    let line_end =
-        memchr::memchr(b'\n', &data[last.min(data.len())..]).map_or(data.len(), |i| last + i);
-    let lines = strip_cr(&data[line_start..line_end.max(line_start)]);
-    let above = (line_start > 0).then(|| {
-        let prev_end = line_start - 1;
-        let prev_start = memchr::memrchr(b'\n', &data[..prev_end]).map_or(0, |i| i + 1);
-        strip_cr(&data[prev_start..prev_end])
-    });
-    FindingLines { lines, above }
+    LineCache::new(data).finding_lines(start, end)
 }
 
 fn strip_cr(line: &[u8]) -> &[u8] {

@@ -21,7 +21,7 @@ use std::sync::Arc;
 pub(crate) use baseline::{Baseline, BaselineFile, BASELINE_FILE};
 
 use crate::report::{Finding, ScanReport, SuppressedBy, UnusedEntry};
-use crate::rules::{Allowlist, Candidate, Rule, RuleSet};
+use crate::rules::{Allowlist, Candidate, Matcher, Rule, RuleSet};
 use crate::scan::Detection;
 
 /// Why a finding was not reported.
@@ -76,9 +76,10 @@ impl Suppressor {
         let mut findings: Vec<Finding> = Vec::new();
         let mut by_fingerprint: HashMap<String, usize> = HashMap::new();
         let mut suppressed: HashSet<String> = HashSet::new();
+        let mut lines = inline::LineCache::new(data);
         for d in detections {
             let fp = &d.finding.fingerprint;
-            if let Some(reason) = self.by_content(&rules.rules[d.rule], data, &d) {
+            if let Some(reason) = self.by_content(&rules.rules[d.rule], data, &mut lines, &d) {
                 if !by_fingerprint.contains_key(fp) && suppressed.insert(fp.clone()) {
                     self.count(reason);
                 }
@@ -94,8 +95,14 @@ impl Suppressor {
         findings
     }
 
-    fn by_content(&self, rule: &Rule, data: &[u8], d: &Detection) -> Option<Reason> {
-        let lines = inline::finding_lines(data, d.span.start, d.span.end);
+    fn by_content(
+        &self,
+        rule: &Rule,
+        data: &[u8],
+        cache: &mut inline::LineCache<'_>,
+        d: &Detection,
+    ) -> Option<Reason> {
+        let lines = cache.finding_lines(d.span.start, d.span.end);
         if inline::suppressed(&lines) {
             return Some(Reason::Inline);
         }
@@ -128,13 +135,13 @@ impl Suppressor {
         let relative = self.relative(path);
         let own_file = self.own_files.iter().any(|f| f == relative);
         findings.retain_mut(|f| {
+            let rule = rules.get(&f.rule_id);
             // Both lists are asked so that each marks its matching entries as used.
             let global = self.allowlist.allows_path(relative);
-            let own = rules
-                .get(&f.rule_id)
+            let own = rule
                 .and_then(|r| r.allowlist.as_ref())
                 .is_some_and(|a| a.allows_path(relative));
-            if own_file || global || own {
+            if (own_file && may_be_in_own_file(rule, f)) || global || own {
                 self.count(Reason::Allowlist);
                 return false;
             }
@@ -165,6 +172,14 @@ impl Suppressor {
             self.allowlisted.swap(0, Ordering::Relaxed),
         )
     }
+}
+
+/// What keyfence's own files (the configuration, the baseline) may hold without a finding: key
+/// IDs (allowlisted ones, baseline previews) and custom rules' matches (their examples), never an
+/// AWS secret or session token, which those files have no reason to hold.
+fn may_be_in_own_file(rule: Option<&Rule>, f: &Finding) -> bool {
+    let aws = rule.is_some_and(|r| matches!(r.matcher, Matcher::Aws(_)));
+    !aws || (f.secret.is_none() && f.session_token.is_none())
 }
 
 /// Applies what only a whole report can decide and fills the suppression stats: commit
@@ -268,7 +283,8 @@ mod tests {
         let text =
             expand_template("id = ${keyid:AKIA:1}\nx\nx\nx\nx\nx\nx\nx\nx\nx\ntok_abcdefgh\n");
         let data = text.as_bytes();
-        let mut found = suppressor.keep(&config.rules, data, engine.detect(data, 0..data.len()));
+        let detected = engine.detect(data, 0..data.len()).list;
+        let mut found = suppressor.keep(&config.rules, data, detected);
         suppressor.keep_at_path(&config.rules, Path::new("f"), "f", &mut found);
         assert_eq!(found.len(), 2);
         let with_commit = |f: &Finding, id: &str| {

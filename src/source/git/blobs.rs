@@ -131,6 +131,8 @@ pub(crate) struct Prescanned {
     pub size: u64,
     /// What scanning it gave (findings without a path).
     pub scanned: Scanned,
+    /// Regex rules that hit their match cap in it.
+    pub capped: Vec<String>,
 }
 
 impl Prescanned {
@@ -143,7 +145,8 @@ impl Prescanned {
         scanner: &mut BlobScanner<'_>,
         out: &mut Collected,
     ) {
-        for f in scanner.attribute(self.size, self.scanned, &git_path(path)) {
+        let path = git_path(path);
+        for f in scanner.attribute(self.size, self.scanned, self.capped, &path) {
             out.found.push((commit, f));
         }
     }
@@ -226,8 +229,15 @@ impl<'a> Prescan<'a> {
                     if let Ok(Some((head, size))) = reader.peek(k, BINARY_SNIFF_LEN) {
                         if scanner.skips(&head) {
                             self.progress.blob(size as usize);
-                            let scanned = Scanned::Binary;
-                            local.push((oid, Prescanned { size, scanned }));
+                            let (scanned, capped) = (Scanned::Binary, Vec::new());
+                            local.push((
+                                oid,
+                                Prescanned {
+                                    size,
+                                    scanned,
+                                    capped,
+                                },
+                            ));
                             continue;
                         }
                     }
@@ -238,9 +248,17 @@ impl<'a> Prescan<'a> {
                     origin: Origin::Packed,
                 };
                 let scanned = scanner.scan(blob);
+                let capped = scanner.take_capped();
                 self.progress.blob(data.len());
                 let size = data.len() as u64;
-                local.push((oid, Prescanned { size, scanned }));
+                local.push((
+                    oid,
+                    Prescanned {
+                        size,
+                        scanned,
+                        capped,
+                    },
+                ));
             }
         }
         self.done.add(|done| done.extend(local));
@@ -294,6 +312,7 @@ pub(crate) fn scan_parallel(
             )),
         }
         out.stats.merge(&scanner.stats);
+        out.errors.append(&mut scanner.errors);
         total.add(|t| t.merge(out));
     };
     pool::run(threads, &work);
@@ -315,5 +334,6 @@ pub(crate) fn scan_here(
         out.read_and_scan(&mut scanner, odb, job, &progress);
     }
     out.stats.merge(&scanner.stats);
+    out.errors.append(&mut scanner.errors);
     out
 }

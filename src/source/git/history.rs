@@ -162,6 +162,7 @@ fn collect_and_scan(
         }
     }
     collected.stats.merge(&attributor.stats);
+    collected.errors.append(&mut attributor.errors);
     drop(pre);
     rest.sort_unstable_by_key(|(k, _)| *k);
     let rest: Vec<Job> = rest.into_iter().map(|(_, j)| j).collect();
