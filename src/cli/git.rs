@@ -8,7 +8,7 @@ use git2::Repository;
 
 use super::args::{worker_threads, GitScanArgs, ProgressChoice};
 use super::load::{finish, load};
-use super::output::emit;
+use super::output::{check_output, emit};
 use super::progress::with_progress;
 use super::ExitCode;
 use crate::report::ScanReport;
@@ -71,6 +71,7 @@ pub(super) fn git_scan(
     } = args;
     let repo = open_repository()?;
     let loaded = load(&repository_root(&repo), config)?;
+    check_output(report.output.as_deref(), &loaded.own_files, &[])?;
     let progress = match git.progress {
         ProgressChoice::Always => true,
         ProgressChoice::Never => false,

@@ -32,6 +32,8 @@ pub(super) struct Loaded {
     pub suppressor: Suppressor,
     /// The baseline, when there is one.
     pub baseline: Option<Baseline>,
+    /// The configuration and baseline files in use: a report must not overwrite them.
+    pub own_files: Vec<PathBuf>,
 }
 
 impl Loaded {
@@ -45,11 +47,16 @@ impl Loaded {
 /// `--config` or `--baseline` file must exist; the defaults at the root are optional.
 pub(super) fn load(root: &Path, args: &ConfigArgs) -> Result<Loaded> {
     let config = EffectiveConfig::discover(root, args.config.as_deref())?;
+    let mut own_files: Vec<PathBuf> = config.path.iter().cloned().collect();
     let baseline = match &args.baseline {
-        Some(path) => Some(Baseline::load(path)?),
+        Some(path) => {
+            own_files.push(path.clone());
+            Some(Baseline::load(path)?)
+        }
         None => {
             let path = root.join(BASELINE_FILE);
             if path.exists() {
+                own_files.push(path.clone());
                 let shown = if root == Path::new(".") {
                     BASELINE_FILE.to_string()
                 } else {
@@ -66,6 +73,7 @@ pub(super) fn load(root: &Path, args: &ConfigArgs) -> Result<Loaded> {
         engine: engine(&config),
         suppressor: suppressor(&config, &extra),
         baseline,
+        own_files,
     })
 }
 

@@ -2,16 +2,62 @@
 //! code that follows from it. Everything that reaches a terminal passes [`sanitize`].
 
 use std::fs::File;
-use std::io::{self, BufWriter, IsTerminal, Write};
+use std::io::{self, BufWriter, IsTerminal, Read, Write};
+use std::path::{Path, PathBuf};
 
-use anyhow::{Context, Result};
+use anyhow::{bail, Context, Result};
 
 use super::args::{ColorChoice, ReportArgs};
 use super::ExitCode;
-use crate::report::{write_report, ReportOptions, ScanError, ScanReport};
+use crate::report::{is_keyfence_report, write_report, ReportOptions, ScanError, ScanReport};
 use crate::rules::RuleSet;
 
 pub(crate) use crate::report::{sanitize, sanitize_lines};
+
+/// Refuses `-o FILE` when writing the report would destroy an input: the configuration or
+/// baseline in use (`own`), or a file being scanned (`scanned`: named, or inside a scanned
+/// directory) unless that file is an earlier keyfence report. Checked before the scan starts.
+pub(super) fn check_output(
+    output: Option<&Path>,
+    own: &[PathBuf],
+    scanned: &[PathBuf],
+) -> Result<()> {
+    let Some(out) = output else {
+        return Ok(());
+    };
+    // A file that does not exist yet is no input.
+    let Ok(target) = out.canonicalize() else {
+        return Ok(());
+    };
+    let same = |p: &PathBuf| p.canonicalize().is_ok_and(|c| c == target);
+    if own.iter().any(same) {
+        bail!(
+            "refusing to write the report to {}: it is keyfence's configuration or baseline",
+            sanitize(&out.display().to_string())
+        );
+    }
+    let inside = |p: &PathBuf| {
+        p.as_os_str() != "-"
+            && p.canonicalize()
+                .is_ok_and(|c| c == target || (c.is_dir() && target.starts_with(&c)))
+    };
+    if target.is_file() && scanned.iter().any(inside) && !is_report_file(&target) {
+        bail!(
+            "refusing to write the report over {}: it is one of the files being scanned \
+             (write the report to another path)",
+            sanitize(&out.display().to_string())
+        );
+    }
+    Ok(())
+}
+
+/// True when the file at `path` is a report keyfence wrote earlier.
+fn is_report_file(path: &Path) -> bool {
+    let mut head = Vec::with_capacity(4096);
+    File::open(path)
+        .and_then(|f| f.take(4096).read_to_end(&mut head))
+        .is_ok_and(|_| is_keyfence_report(&head))
+}
 
 /// Prints one warning per scan error on stderr.
 pub(super) fn warn_errors(errors: &[ScanError]) {

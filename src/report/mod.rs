@@ -5,6 +5,7 @@ mod finding;
 mod github;
 mod json;
 mod model;
+mod recognize;
 mod sanitize;
 mod sarif;
 mod text;
@@ -17,6 +18,7 @@ use crate::rules::RuleSet;
 
 pub(crate) use finding::{fingerprint, CommitInfo, Finding, Secret};
 pub(crate) use model::{ScanError, ScanReport, Stats, Subject, SuppressedBy, UnusedEntry};
+pub(crate) use recognize::is_keyfence_report;
 pub(crate) use sanitize::{sanitize, sanitize_lines};
 
 /// Output formats.

@@ -11,7 +11,7 @@ use ignore::{WalkBuilder, WalkState};
 
 use super::pool::Merged;
 use super::{show_path, Blob, BlobScanner, Origin, Scanned, STDIN};
-use crate::report::{Finding, ScanError, ScanReport, Subject};
+use crate::report::{is_keyfence_report, Finding, ScanError, ScanReport, Subject};
 use crate::scan::{ScanEngine, CONTEXT_BYTES};
 use crate::suppress::Suppressor;
 
@@ -153,6 +153,7 @@ fn scan_chunks(
     let mut total = 0u64;
     let mut first = true;
     let mut findings: Vec<Finding> = Vec::new();
+    let mut report = false;
     loop {
         let mut eof = false;
         while filled < buf.len() {
@@ -175,8 +176,15 @@ fn scan_chunks(
         } else {
             filled - CHUNK_OVERLAP / 2
         };
+        if first {
+            report = is_keyfence_report(chunk);
+        }
         first = false;
-        for mut f in scanner.detect(chunk, owned_from..owned_to) {
+        let mut found = scanner.detect(chunk, owned_from..owned_to);
+        if report {
+            scanner.keep_in_report(&mut found);
+        }
+        for mut f in found {
             if f.line == 1 {
                 f.column += columns_before;
             }

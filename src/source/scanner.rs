@@ -7,7 +7,7 @@ use super::Origin;
 use std::path::Path;
 
 use super::{looks_binary, show_path, Blob};
-use crate::report::{Finding, ScanError, Stats, Subject};
+use crate::report::{is_keyfence_report, Finding, ScanError, Stats, Subject};
 use crate::rules::RuleSet;
 use crate::scan::ScanEngine;
 use crate::scan::MAX_MATCHES_PER_WINDOW;
@@ -78,6 +78,7 @@ impl<'a> BlobScanner<'a> {
             self.count_scanned(blob.bytes.len() as u64);
         }
         let mut findings = self.detect(blob.bytes, 0..blob.bytes.len());
+        self.keep_if_report(blob.bytes, &mut findings);
         if let Some(path) = blob.origin.path() {
             self.keep_at_path(path, &mut findings);
             let capped = self.take_capped();
@@ -88,6 +89,19 @@ impl<'a> BlobScanner<'a> {
 
     /// Detects and suppresses (by content) the credentials that start inside `owned` of
     /// `bytes`: a chunk of a larger stream, whose path the caller applies.
+    /// When `head` (a blob, or the first chunk of a stream) is a report keyfence wrote, drops the
+    /// key IDs it lists: they were reported when the report was made.
+    pub(crate) fn keep_if_report(&self, head: &[u8], findings: &mut Vec<Finding>) {
+        if !findings.is_empty() && is_keyfence_report(head) {
+            self.keep_in_report(findings);
+        }
+    }
+
+    /// Drops the key IDs listed in a report keyfence wrote (see [`BlobScanner::keep_if_report`]).
+    pub(crate) fn keep_in_report(&self, findings: &mut Vec<Finding>) {
+        self.suppressor.keep_in_own_file(self.rules(), findings);
+    }
+
     /// Regex rules that hit their match cap are remembered for [`BlobScanner::take_capped`].
     pub(crate) fn detect(&mut self, bytes: &[u8], owned: std::ops::Range<usize>) -> Vec<Finding> {
         let detections = self.engine.detect(bytes, owned);

@@ -150,6 +150,19 @@ impl Suppressor {
         });
     }
 
+    /// The findings of a file that is one of keyfence's own (a report it wrote) that such a file
+    /// may hold: key IDs, never an AWS secret. The rest are dropped and counted.
+    pub(crate) fn keep_in_own_file(&self, rules: &RuleSet, findings: &mut Vec<Finding>) {
+        findings.retain(|f| {
+            let allowed = may_be_in_own_file(rules.get(&f.rule_id), f);
+            if allowed {
+                self.count(Reason::Allowlist);
+            }
+            !allowed
+        });
+    }
+
+    /// Counts one suppressed finding.
     fn count(&self, reason: Reason) {
         match reason {
             Reason::Inline => self.inline.fetch_add(1, Ordering::Relaxed),

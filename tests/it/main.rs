@@ -13,3 +13,4 @@ mod inline_allow;
 mod install;
 mod scan;
 mod staged;
+mod untrusted;

@@ -9,7 +9,7 @@ use anyhow::{bail, Result};
 use crate::cli::args::{worker_threads, BaselineArgs};
 use crate::cli::git::{discover_repository, git_options};
 use crate::cli::load::{engine, scan_root, suppressor};
-use crate::cli::output::{sanitize, warn_errors};
+use crate::cli::output::{check_output, sanitize, warn_errors};
 use crate::cli::ExitCode;
 use crate::config::EffectiveConfig;
 use crate::report::ScanReport;
@@ -29,6 +29,11 @@ pub(crate) fn run(args: &BaselineArgs) -> Result<ExitCode> {
     }
     let root = scan_root(std::slice::from_ref(&args.path));
     let config = EffectiveConfig::discover(&root, args.config.as_deref())?;
+    check_output(
+        args.output.as_deref(),
+        &config.path.iter().cloned().collect::<Vec<_>>(),
+        &[],
+    )?;
     let (engine, suppressor) = (engine(&config), baseline_suppressor(&config, args));
     let opts = FsOptions {
         no_ignore: args.no_ignore,
@@ -56,6 +61,11 @@ fn history(args: &BaselineArgs, rev: &str) -> Result<ExitCode> {
     let repo = discover_repository(&args.path)?;
     let root = repository_root(&repo);
     let config = EffectiveConfig::discover(&root, args.config.as_deref())?;
+    check_output(
+        args.output.as_deref(),
+        &config.path.iter().cloned().collect::<Vec<_>>(),
+        &[],
+    )?;
     let (engine, suppressor) = (engine(&config), baseline_suppressor(&config, args));
     let sel = RevSelection::parse(&repo, &[rev.to_string()])?;
     let opts = git_options(false, worker_threads(args.threads));

@@ -14,7 +14,8 @@ use crate::source::git::{resolve, GitError, RevSelection, FETCH_MORE_HINT};
 pub(crate) fn run(args: CiArgs) -> Result<ExitCode> {
     let range = detect_range(&|k| std::env::var(k).ok(), args.base.as_deref())?;
     git_scan(&args.scan, |g| {
-        if g.repo.is_empty().unwrap_or(false) {
+        let unborn = matches!(g.repo.head(), Err(e) if e.code() == git2::ErrorCode::UnbornBranch);
+        if unborn && g.repo.references().is_ok_and(|mut r| r.next().is_none()) {
             anyhow::bail!(
                 "this repository has no commits yet, so there is no range to scan ({})",
                 range.origin

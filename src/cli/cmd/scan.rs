@@ -4,7 +4,7 @@ use anyhow::{bail, Result};
 
 use crate::cli::args::{worker_threads, ScanArgs};
 use crate::cli::load::{finish, load, scan_root};
-use crate::cli::output::emit;
+use crate::cli::output::{check_output, emit};
 use crate::cli::ExitCode;
 use crate::source::fs::{scan_paths, FsOptions};
 
@@ -16,6 +16,11 @@ pub(crate) fn run(args: ScanArgs) -> Result<ExitCode> {
         }
     }
     let loaded = load(&scan_root(&args.paths), &args.config)?;
+    check_output(
+        args.report.output.as_deref(),
+        &loaded.own_files,
+        &args.paths,
+    )?;
     let opts = FsOptions {
         no_ignore: args.no_ignore,
         scan_binary: args.binary,
