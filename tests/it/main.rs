@@ -9,6 +9,7 @@ mod config_errors;
 mod formats;
 mod gitrepo;
 mod history;
+mod hostile;
 mod inline_allow;
 mod install;
 mod scan;

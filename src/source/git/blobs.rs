@@ -164,12 +164,14 @@ const PRESCAN_SPLITS: usize = 16;
 /// whole-history scan reads every blob of the packs while the commit walk runs, and the walking
 /// thread joins the readers when it is done. Blobs are read from the pack files directly
 /// ([`PackReader`]); one that cannot be read is left out, to be read with libgit2 once its path
-/// is known, and reported then if it still fails.
+/// is known, and reported then if it still fails; unless it is corrupt in a way that libgit2
+/// would pay for in memory (`OdbError::is_final`): then it is reported as it is.
 pub(crate) struct Prescan<'a> {
     packs: &'a [PackEntries],
     units: Vec<(usize, Vec<usize>)>,
     next: AtomicUsize,
     done: Merged<OidMap<Prescanned>>,
+    failed: Merged<OidMap<String>>,
     engine: &'a ScanEngine,
     suppressor: &'a Suppressor,
     scan_binary: bool,
@@ -199,6 +201,7 @@ impl<'a> Prescan<'a> {
             units,
             next: AtomicUsize::new(0),
             done: Merged::new(OidMap::with_capacity_and_hasher(count, Default::default())),
+            failed: Merged::new(OidMap::default()),
             engine,
             suppressor,
             scan_binary,
@@ -211,6 +214,7 @@ impl<'a> Prescan<'a> {
         let mut scanner = BlobScanner::new(self.engine, self.suppressor, self.scan_binary);
         let mut readers: HashMap<usize, PackReader<'_>> = HashMap::new();
         let mut local = Vec::new();
+        let mut failed = Vec::new();
         while let Some((p, blobs)) = self.units.get(self.next.fetch_add(1, Ordering::Relaxed)) {
             let reader = match readers.entry(*p) {
                 std::collections::hash_map::Entry::Occupied(o) => o.into_mut(),
@@ -242,7 +246,14 @@ impl<'a> Prescan<'a> {
                         }
                     }
                 }
-                let Ok(data) = reader.read(k) else { continue };
+                let data = match reader.read(k) {
+                    Ok(data) => data,
+                    Err(e) if e.is_final() => {
+                        failed.push((oid, e.to_string()));
+                        continue;
+                    }
+                    Err(_) => continue,
+                };
                 let blob = Blob {
                     bytes: &data,
                     origin: Origin::Packed,
@@ -262,11 +273,15 @@ impl<'a> Prescan<'a> {
             }
         }
         self.done.add(|done| done.extend(local));
+        if !failed.is_empty() {
+            self.failed.add(|f| f.extend(failed));
+        }
     }
 
-    /// What every worker scanned, by blob.
-    pub(crate) fn finish(self) -> OidMap<Prescanned> {
-        self.done.into_inner()
+    /// What every worker scanned, by blob, and the blobs found corrupt beyond a second try with
+    /// libgit2, with why.
+    pub(crate) fn finish(self) -> (OidMap<Prescanned>, OidMap<String>) {
+        (self.done.into_inner(), self.failed.into_inner())
     }
 }
 

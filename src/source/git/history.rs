@@ -95,8 +95,8 @@ fn collect_and_scan(
     // A whole history holds nearly every blob of the packs: read them all in pack order while
     // the commit walk runs on a thread of its own, then give each the path the walk found.
     let whole = walk.boundary.is_empty() && !walk.commits.is_empty();
-    let (produced, mut pre) = if whole {
-        let packs = order.packs();
+    let packs = if whole { order.packs() } else { Vec::new() };
+    let (produced, (mut pre, mut failed)) = if whole {
         let prescan = Prescan::new(&packs, engine, suppressor, opts.scan_binary, progress);
         // Long histories are cut into consecutive stretches walked on threads of their own;
         // each walking thread joins the blob readers when its stretch is done.
@@ -146,19 +146,36 @@ fn collect_and_scan(
         (produced, prescan.finish())
     } else {
         // A range reads few trees: libgit2 reads them without listing the packs first.
-        (produce(repo, walk, None, progress), OidMap::default())
+        let none = (OidMap::default(), OidMap::default());
+        (produce(repo, walk, None, progress), none)
     };
     let mut produced = produced?;
     let t1 = Instant::now();
     let mut collected = Collected::default();
     let mut attributor = BlobScanner::new(engine, suppressor, opts.scan_binary);
     let mut rest: Vec<((usize, u64), Job)> = Vec::new();
+    let mut leftover = PackObjects::new(&order, &packs);
     for job in produced.jobs.drain(..) {
+        if let Some(fault) = failed.remove(&raw(job.oid)) {
+            collected.errors.push(blob_error(&job, &fault));
+            continue;
+        }
         match (job.side, pre.remove(&raw(job.oid))) {
             (Side::Commit(c), Some(p)) => {
                 p.attribute(c, &job.path, &mut attributor, &mut collected)
             }
-            _ => rest.push((order.key(job.oid), job)),
+            _ => {
+                // Left over by the pack-order scan: read with libgit2 below, unless it is
+                // corrupt in a way libgit2 would pay for in memory (a declared size that its
+                // data cannot inflate to, which libgit2 reserves).
+                if let Err(e) = leftover.read(job.oid) {
+                    if e.is_final() {
+                        collected.errors.push(blob_error(&job, &e.to_string()));
+                        continue;
+                    }
+                }
+                rest.push((order.key(job.oid), job))
+            }
         }
     }
     collected.stats.merge(&attributor.stats);
@@ -293,6 +310,16 @@ fn produce(
         produced.jobs.append(&mut base);
     }
     Ok(produced)
+}
+
+fn blob_error(job: &Job, fault: &str) -> ScanError {
+    ScanError {
+        subject: Subject::Blob {
+            path: String::from_utf8_lossy(&job.path).into_owned(),
+            oid: job.oid.to_string(),
+        },
+        message: format!("cannot read the blob: {fault}"),
+    }
 }
 
 fn commit_error(commit: git2::Oid, e: &GitError) -> ScanError {

@@ -36,10 +36,13 @@ pub(crate) fn scan_staged(
         });
     }
     let head = match repo.head() {
-        Ok(h) => Some(
-            h.peel_to_tree()
-                .map_err(|e| GitError::git("reading HEAD's tree", e))?,
-        ),
+        Ok(h) => Some(h.peel_to_tree().map_err(|e| {
+            // Name the commit: libgit2 only names the reference when the object is unreadable.
+            let commit = h
+                .target()
+                .map_or_else(String::new, |c| format!(" (commit {c})"));
+            GitError::git(format!("reading HEAD's tree{commit}"), e)
+        })?),
         Err(e)
             if matches!(
                 e.code(),

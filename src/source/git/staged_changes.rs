@@ -11,6 +11,10 @@ use git2::{Oid, Repository, Tree};
 use super::odb::{CacheTree, IndexEntry, IndexFile};
 
 const MODE_TREE: u32 = 0o040000;
+/// A change nested deeper than this many directories is an error: the comparison recurses once
+/// per level, and a hostile index or HEAD tree nests as deep as it likes (a debug build's main
+/// thread overflows its stack near 2,500 levels).
+const MAX_DEPTH: usize = 1024;
 
 /// A staged change of one path against HEAD.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -45,7 +49,19 @@ impl HeadChanges for IndexFile {
         let mut out = Vec::new();
         let empty = CacheTree::default();
         let node = self.tree.as_ref().unwrap_or(&empty);
-        compare(repo, &self.paths, b"", head, &self.entries, node, &mut out)?;
+        let level = Level {
+            prefix: b"",
+            depth: 0,
+        };
+        compare(
+            repo,
+            &self.paths,
+            level,
+            head,
+            &self.entries,
+            node,
+            &mut out,
+        )?;
         Ok(out)
     }
 }
@@ -57,12 +73,19 @@ struct Slot<'a> {
     dir: Option<std::ops::Range<usize>>,
     head: Option<(Oid, u32)>,
 }
-/// Compares the index entries under `prefix` (all of `entries`) with `head`, the HEAD tree of
+/// A directory being compared: its path with a trailing `/` (empty at the root), and how deep it
+/// is.
+struct Level<'p> {
+    prefix: &'p [u8],
+    depth: usize,
+}
+
+/// Compares the index entries under `level` (all of `entries`) with `head`, the HEAD tree of
 /// that directory; `node` is the directory's cache-tree.
 fn compare(
     repo: &Repository,
     paths: &[u8],
-    prefix: &[u8],
+    level: Level<'_>,
     head: Option<&Tree<'_>>,
     entries: &[IndexEntry],
     node: &CacheTree,
@@ -72,6 +95,13 @@ fn compare(
         if oid == h.id() {
             return Ok(());
         }
+    }
+    let prefix = level.prefix;
+    if level.depth > MAX_DEPTH {
+        return Err(git2::Error::from_str(&format!(
+            "{}: directories nested deeper than {MAX_DEPTH}",
+            String::from_utf8_lossy(prefix)
+        )));
     }
     let mut slots: BTreeMap<Vec<u8>, Slot<'_>> = BTreeMap::new();
     let mut i = 0;
@@ -143,15 +173,11 @@ fn compare(
         if sub_head.is_some() || !dir_entries.is_empty() {
             let mut sub_prefix = path.clone();
             sub_prefix.push(b'/');
-            compare(
-                repo,
-                paths,
-                &sub_prefix,
-                sub_head.as_ref(),
-                dir_entries,
-                child,
-                out,
-            )?;
+            let sub = Level {
+                prefix: &sub_prefix,
+                depth: level.depth + 1,
+            };
+            compare(repo, paths, sub, sub_head.as_ref(), dir_entries, child, out)?;
         }
     }
     Ok(())

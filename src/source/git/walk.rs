@@ -33,7 +33,11 @@ pub(crate) struct CommitWalk {
 
 /// Walks the commits of `sel`.
 pub(crate) fn walk_commits(repo: &Repository, sel: &RevSelection) -> Result<CommitWalk, GitError> {
-    let ctx = |e| GitError::git("walking commits", e);
+    // libgit2's words rarely say which object it could not read: find it.
+    let ctx = |e| match unreadable_commit(repo, sel) {
+        Some((oid, e)) => GitError::git(format!("walking commits: commit {oid}"), e),
+        None => GitError::git("walking commits", e),
+    };
     let mut walk = repo.revwalk().map_err(ctx)?;
     walk.set_sorting(Sort::TOPOLOGICAL | Sort::REVERSE)
         .map_err(ctx)?;
@@ -83,6 +87,37 @@ pub(crate) fn walk_commits(repo: &Repository, sel: &RevSelection) -> Result<Comm
         .collect();
     out.commits = commits;
     Ok(out)
+}
+
+/// The first object a walk of `sel` cannot read, and why: a commit, or what a reference names.
+/// Only called once the walk failed, to name the object at fault.
+fn unreadable_commit(repo: &Repository, sel: &RevSelection) -> Option<(Oid, git2::Error)> {
+    let mut todo: Vec<Oid> = sel.include.clone();
+    if sel.all_refs {
+        let refs = repo.references().ok()?;
+        let targets = refs.flatten().filter_map(|r| r.resolve().ok()?.target());
+        todo.extend(targets.chain(repo.head().ok().and_then(|h| h.target())));
+    }
+    let mut seen = HashSet::new();
+    while let Some(oid) = todo.pop() {
+        if !seen.insert(oid) {
+            continue;
+        }
+        let object = match repo.find_object(oid, None) {
+            Ok(o) => o,
+            Err(e) => return Some((oid, e)),
+        };
+        // A tag: what it names, when that is a commit (tags of blobs and trees are skipped).
+        let Ok(commit) = object.peel_to_commit() else {
+            continue;
+        };
+        if commit.id() != oid {
+            todo.push(commit.id());
+            continue;
+        }
+        todo.extend(commit.parent_ids());
+    }
+    None
 }
 
 /// Walks trees, remembering every tree and blob it has seen. Trees are read from the packs with
@@ -148,6 +183,10 @@ impl<'a> TreeWalker<'a> {
         self.walk(repo, tree, b"", Some(commit), emit)
     }
 
+    /// Walks `tree` depth first in tree order, as a recursion would, but on a stack of its own
+    /// with one path buffer: a hostile repository can nest trees thousands deep (git's own
+    /// `core.maxTreeDepth` does not bind what others wrote), which would overflow a thread's stack
+    /// and, with a path per level, hold memory quadratic in the depth.
     fn walk(
         &mut self,
         repo: &Repository,
@@ -156,32 +195,32 @@ impl<'a> TreeWalker<'a> {
         commit: Option<u32>,
         emit: &mut dyn FnMut(Job),
     ) -> Result<(), GitError> {
-        if !self.trees.insert(raw(tree)) {
-            return Ok(());
+        let mut path = prefix.to_vec();
+        // Per directory being walked: its tree, where its next entry starts, and the length of
+        // its path in `path`.
+        let mut stack: Vec<(Arc<[u8]>, usize, usize)> = Vec::new();
+        if let Some(data) = self.enter(repo, tree, &path)? {
+            stack.push((data, 0, path.len()));
         }
-        let data = match self
-            .packs
-            .as_mut()
-            .and_then(|p| p.read(tree).ok().flatten())
-        {
-            Some(data) => data,
-            None => {
-                let t = repo.find_tree(tree).map_err(|e| {
-                    let at = if prefix.is_empty() {
-                        "/".into()
-                    } else {
-                        String::from_utf8_lossy(prefix)
-                    };
-                    GitError::git(format!("tree {tree} at {at}"), e)
-                })?;
-                raw_tree(&t)
-            }
-        };
-        for (mode, name, id) in TreeEntries(&data) {
+        while let Some((data, at, dir_len)) = stack.last_mut() {
+            let data = data.clone();
+            let dir_len = *dir_len;
+            let mut entries = TreeEntries(&data[*at..]);
+            let Some((mode, name, id)) = entries.next() else {
+                stack.pop();
+                continue;
+            };
+            *at = data.len() - entries.0.len();
+            path.truncate(dir_len);
             match mode {
                 MODE_TREE => {
-                    let path = join_path(prefix, name);
-                    self.walk(repo, oid(id), &path, commit, emit)?;
+                    if dir_len > 0 {
+                        path.push(b'/');
+                    }
+                    path.extend_from_slice(name);
+                    if let Some(sub) = self.enter(repo, oid(id), &path)? {
+                        stack.push((sub, 0, path.len()));
+                    }
                 }
                 MODE_GITLINK => {
                     if commit.is_some() {
@@ -197,16 +236,49 @@ impl<'a> TreeWalker<'a> {
                         self.symlinks.insert(*id);
                         continue;
                     }
-                    let path = join_path(prefix, name);
                     emit(Job {
                         oid: oid(id),
-                        path,
+                        path: join_path(&path, name),
                         side: Side::Commit(commit),
                     });
                 }
             }
         }
         Ok(())
+    }
+
+    /// The entries of `tree` (at `path`), or `None` when it was walked before.
+    fn enter(
+        &mut self,
+        repo: &Repository,
+        tree: Oid,
+        path: &[u8],
+    ) -> Result<Option<Arc<[u8]>>, GitError> {
+        if !self.trees.insert(raw(tree)) {
+            return Ok(None);
+        }
+        let context = || {
+            let at = if path.is_empty() {
+                "/".into()
+            } else {
+                String::from_utf8_lossy(path)
+            };
+            format!("tree {tree} at {at}")
+        };
+        match self.packs.as_mut().map(|p| p.read(tree)) {
+            Some(Ok(Some(data))) => return Ok(Some(data)),
+            Some(Err(e)) if e.is_final() => {
+                return Err(GitError::Git {
+                    context: context(),
+                    message: e.to_string(),
+                })
+            }
+            _ => {}
+        }
+        let t = repo
+            .find_tree(tree)
+            .map_err(|e| GitError::git(context(), e))?;
+        Ok(Some(raw_tree(&t)))
     }
 }
 

@@ -78,6 +78,13 @@ pub(crate) enum OdbError {
     /// A delta whose base is not an entry of this pack.
     #[error("{}: offset {offset}: delta base not in this pack", file.display())]
     DeltaBaseMissing { file: PathBuf, offset: u64 },
+    /// A delta whose chain never reaches a whole object of this pack: it loops, or a base on
+    /// the way cannot be read.
+    #[error(
+        "{}: offset {offset}: delta chain loops or does not reach a readable base",
+        file.display()
+    )]
+    DeltaLoop { file: PathBuf, offset: u64 },
     /// A delta chain longer than any git writes (or a loop).
     #[error("{}: offset {offset}: delta chain longer than {max}", file.display())]
     DeltaChain {
@@ -185,4 +192,24 @@ pub(crate) enum OdbError {
         offset: u64,
         max: usize,
     },
+}
+
+impl OdbError {
+    /// True when the object is corrupt in a way that reading it again with libgit2 must not be
+    /// tried: libgit2 follows a reference delta that loops without end, holding each turn, and
+    /// reserves whatever size a header declares, so either costs memory without bound.
+    pub(crate) fn is_final(&self) -> bool {
+        use super::delta::DeltaFault;
+        matches!(
+            self,
+            OdbError::DeltaLoop { .. }
+                | OdbError::DeltaChain { .. }
+                | OdbError::ImplausibleSize { .. }
+                | OdbError::TooLarge { .. }
+                | OdbError::Delta {
+                    fault: DeltaFault::ResultTooLarge { .. } | DeltaFault::SizeOverflow,
+                    ..
+                }
+        )
+    }
 }

@@ -258,9 +258,19 @@ impl<'a> PackReader<'a> {
                 break payload.into();
             }
             chain.push((at, payload));
-            at = match self.pack.entries[at].base {
-                Some(b) => b,
-                None => {
+            // A delta left untyped by the listing has no chain down to a whole object: its base
+            // is missing, unreadable, or the chain loops (a delta based on itself, two based on
+            // each other), which would be followed, a payload held per turn, up to the limit.
+            at = match self.pack.entries[at] {
+                PackEntry {
+                    base: Some(b),
+                    kind: Some(_),
+                    ..
+                } => b,
+                PackEntry { base: Some(_), .. } => {
+                    return Err(self.fault(at, |file, offset| OdbError::DeltaLoop { file, offset }))
+                }
+                PackEntry { base: None, .. } => {
                     return Err(self.fault(at, |file, offset| OdbError::DeltaBaseMissing {
                         file,
                         offset,
