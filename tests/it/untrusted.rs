@@ -290,3 +290,37 @@ fn the_report_never_overwrites_an_input_and_is_not_scanned_again() {
         "{doc}"
     );
 }
+
+/// libgit2 refuses a pack that does not match its index and then reports only objects it cannot
+/// find; keyfence names the damaged pack.
+#[test]
+fn a_truncated_pack_is_named() {
+    let repo = Repo::new();
+    let (creds, _, _) = credentials_file(47);
+    repo.write("creds.ini", &creds);
+    repo.git(&["add", "-A"]);
+    repo.git(&["commit", "-qm", "one"]);
+    repo.git(&["repack", "-adq"]);
+    let pack_dir = repo.path().join(".git/objects/pack");
+    let pack = std::fs::read_dir(&pack_dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.extension().is_some_and(|x| x == "pack"))
+        .unwrap();
+    let bytes = std::fs::read(&pack).unwrap();
+    let mut perms = std::fs::metadata(&pack).unwrap().permissions();
+    #[allow(clippy::permissions_set_readonly_false)]
+    perms.set_readonly(false);
+    std::fs::set_permissions(&pack, perms).unwrap();
+    std::fs::write(&pack, &bytes[..bytes.len() / 2]).unwrap();
+    let name = pack.file_name().unwrap().to_str().unwrap().to_string();
+    for mode in ["history", "staged"] {
+        repo.write("new.txt", "x\n");
+        repo.git(&["add", "new.txt"]);
+        let out = keyfence_in(repo.path()).arg(mode).output().unwrap();
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(2), "{mode}: {err}");
+        assert!(err.contains(&name), "{mode}: {err}");
+        assert!(err.contains("truncated or corrupt"), "{mode}: {err}");
+    }
+}

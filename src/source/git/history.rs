@@ -32,6 +32,18 @@ pub(crate) fn scan_history(
     opts: &GitOptions,
     progress: &Progress,
 ) -> Result<ScanReport, GitError> {
+    let result = scan(repo, sel, engine, suppressor, opts, progress);
+    super::explain_damage(repo, result)
+}
+
+fn scan(
+    repo: &Repository,
+    sel: &RevSelection,
+    engine: &ScanEngine,
+    suppressor: &Suppressor,
+    opts: &GitOptions,
+    progress: &Progress,
+) -> Result<ScanReport, GitError> {
     let started = Instant::now();
     let walk = walk_commits(repo, sel)?;
     let mut report = ScanReport::default();

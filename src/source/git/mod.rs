@@ -22,7 +22,7 @@ pub(crate) use history::scan_history;
 pub(crate) use revs::{resolve, RevSelection};
 pub(crate) use staged::scan_staged;
 
-use crate::report::CommitInfo;
+use crate::report::{CommitInfo, ScanError, ScanReport};
 use crate::source::TIMING;
 
 /// What to tell a user whose clone lacks history it needs.
@@ -69,6 +69,14 @@ pub(crate) enum GitError {
     ShallowRange {
         /// The shallow commit reached.
         commit: String,
+    },
+    /// A scan failed, and some packs of the repository do not match their index.
+    #[error("{cause}; {packs}")]
+    DamagedPacks {
+        /// What failed.
+        cause: Box<GitError>,
+        /// The damaged packs, each with what is wrong.
+        packs: String,
     },
     /// Reading the repository failed.
     #[error("{context}: {message}")]
@@ -131,6 +139,41 @@ pub(crate) fn discover_repository(dir: &Path) -> Result<Repository, GitError> {
 pub(crate) fn repository_root(repo: &Repository) -> PathBuf {
     repo.workdir()
         .map_or_else(|| repo.path().to_path_buf(), Path::to_path_buf)
+}
+
+/// A git scan that failed or could not read everything, with the cause named when it is a
+/// damaged pack: libgit2 refuses a pack that does not match its index and then reports only the
+/// objects it cannot find. Looked at only when something went wrong.
+pub(crate) fn explain_damage(
+    repo: &Repository,
+    result: Result<ScanReport, GitError>,
+) -> Result<ScanReport, GitError> {
+    if result.as_ref().is_ok_and(|r| r.errors.is_empty()) {
+        return result;
+    }
+    let damaged = odb::damaged_packs(&repo.path().join("objects"));
+    if damaged.is_empty() {
+        return result;
+    }
+    match result {
+        Ok(mut report) => {
+            report.errors.extend(
+                damaged
+                    .into_iter()
+                    .map(|(pack, e)| ScanError::path(pack.display().to_string(), e.to_string())),
+            );
+            report.finish();
+            Ok(report)
+        }
+        Err(cause) => Err(GitError::DamagedPacks {
+            cause: Box::new(cause),
+            packs: damaged
+                .iter()
+                .map(|(_, e)| e.to_string())
+                .collect::<Vec<_>>()
+                .join("; "),
+        }),
+    }
 }
 
 /// The commit details a finding carries.

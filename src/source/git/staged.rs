@@ -29,6 +29,16 @@ pub(crate) fn scan_staged(
     suppressor: &Suppressor,
     scan_binary: bool,
 ) -> Result<ScanReport, GitError> {
+    let result = scan(repo, engine, suppressor, scan_binary);
+    super::explain_damage(repo, result)
+}
+
+fn scan(
+    repo: &Repository,
+    engine: &ScanEngine,
+    suppressor: &Suppressor,
+    scan_binary: bool,
+) -> Result<ScanReport, GitError> {
     let started = Instant::now();
     if repo.is_bare() {
         return Err(GitError::Bare {

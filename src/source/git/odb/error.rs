@@ -182,6 +182,14 @@ pub(crate) enum OdbError {
         offset: u64,
         signature: String,
     },
+    /// A pack whose end is not the checksum its index records: truncated, or damaged at its
+    /// end; libgit2 refuses the whole pack, so none of its objects can be read.
+    #[error(
+        "{}: does not match its index ({len} bytes; its last 20 bytes are not the pack checksum \
+         the index records): the pack is truncated or corrupt, and none of its objects can be read",
+        file.display()
+    )]
+    PackMismatch { file: PathBuf, len: u64 },
     /// A malformed node of the cache-tree (`TREE`) extension.
     #[error("{}: offset {offset}: malformed cache-tree node", file.display())]
     CacheTree { file: PathBuf, offset: u64 },

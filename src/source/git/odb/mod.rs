@@ -20,8 +20,26 @@ mod index_file;
 mod pack;
 
 pub(crate) use cache_tree::CacheTree;
+pub(crate) use error::OdbError;
 pub(crate) use index_file::{IndexEntry, IndexFile};
 pub(crate) use pack::{PackEntries, PackObjects, PackOrder, PackReader};
+
+/// The packs of the object directory `objects` that do not match their index (truncated or
+/// damaged at the end): only looked at when something could not be read, to name the cause.
+pub(crate) fn damaged_packs(objects: &std::path::Path) -> Vec<(std::path::PathBuf, OdbError)> {
+    let Ok(dir) = std::fs::read_dir(objects.join("pack")) else {
+        return Vec::new();
+    };
+    let mut idx: Vec<_> = dir
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "idx"))
+        .collect();
+    idx.sort();
+    idx.iter()
+        .filter_map(|p| idx::PackIndex::open(p).ok())
+        .filter_map(|i| i.check_pack().err().map(|e| (i.pack().to_path_buf(), e)))
+        .collect()
+}
 
 /// Helpers for the unit tests of the git sources: repositories built with the `git` binary.
 #[cfg(test)]
