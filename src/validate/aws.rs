@@ -180,7 +180,7 @@ pub(crate) fn analyse(data: &[u8], hits: &AwsHits, settings: &AwsSettings) -> Ve
     })
     .collect();
 
-    // Greedy pairing, nearest first: each key ID and each secret is used once.
+    // Pairing (see `pair_up`): each key ID and each secret is used once.
     let mut candidates: Vec<(usize, usize, usize)> = Vec::new();
     for (ki, (key, _)) in keys.iter().enumerate() {
         for si in near(
@@ -193,15 +193,7 @@ pub(crate) fn analyse(data: &[u8], hits: &AwsHits, settings: &AwsSettings) -> Ve
             }
         }
     }
-    candidates.sort_unstable();
-    let mut key_secret: Vec<Option<usize>> = vec![None; keys.len()];
-    let mut secret_used = vec![false; secrets.len()];
-    for (_, ki, si) in candidates {
-        if key_secret[ki].is_none() && !secret_used[si] {
-            key_secret[ki] = Some(si);
-            secret_used[si] = true;
-        }
-    }
+    let key_secret = pair_up(&keys, &secrets, candidates);
 
     // Session tokens near temporary key IDs, found the same way.
     let temporary = keys
@@ -273,6 +265,107 @@ pub(crate) fn analyse(data: &[u8], hits: &AwsHits, settings: &AwsSettings) -> Ve
         }
     }
     matches
+}
+
+/// Pairs key IDs with secrets from `candidates` (gap, key, secret: the pairs within the window)
+/// as a reader would. Within each group of parts linked by candidates: first the order the
+/// format implies, key before its secret (`id = …` then `secret = …`, `AccessKeyId` before
+/// `SecretAccessKey`) unless the secret-first order pairs more; nearest first within that
+/// order; and never a crossing (key 1 with secret 2 and key 2 with secret 1) when an uncrossed
+/// assignment exists. Then what is left pairs in either order, still without crossing. Returns
+/// the secret of each key.
+fn pair_up(
+    keys: &[(Part, KeyKind)],
+    secrets: &[Part],
+    mut candidates: Vec<(usize, usize, usize)>,
+) -> Vec<Option<usize>> {
+    candidates.sort_unstable();
+    let key_first =
+        |&(_, ki, si): &(usize, usize, usize)| keys[ki].0.span.start < secrets[si].span.start;
+    // Groups: parts linked by candidates, found with a union-find over keys and secrets.
+    let mut group: Vec<usize> = (0..keys.len() + secrets.len()).collect();
+    fn root(group: &mut [usize], mut i: usize) -> usize {
+        while group[i] != i {
+            group[i] = group[group[i]];
+            i = group[i];
+        }
+        i
+    }
+    for &(_, ki, si) in &candidates {
+        let (a, b) = (root(&mut group, ki), root(&mut group, keys.len() + si));
+        group[a] = b;
+    }
+    let group_of = |group: &mut Vec<usize>, ki: usize| root(group, ki);
+    // Per group, how many pairs each order would make on its own.
+    let mut counts: std::collections::HashMap<usize, (usize, usize)> = Default::default();
+    for (forward, tally) in [(true, 0), (false, 1)] {
+        let mut pairing = Pairing::new(keys.len(), secrets.len());
+        for c in candidates.iter().filter(|c| key_first(c) == forward) {
+            if pairing.try_add(keys, secrets, c.1, c.2) {
+                let g = group_of(&mut group, c.1);
+                let n = counts.entry(g).or_default();
+                if tally == 0 {
+                    n.0 += 1;
+                } else {
+                    n.1 += 1;
+                }
+            }
+        }
+    }
+    let mut pairing = Pairing::new(keys.len(), secrets.len());
+    for c in &candidates {
+        let g = group_of(&mut group, c.1);
+        let (forward, backward) = counts.get(&g).copied().unwrap_or_default();
+        if key_first(c) == (forward >= backward) {
+            pairing.try_add(keys, secrets, c.1, c.2);
+        }
+    }
+    for c in &candidates {
+        pairing.try_add(keys, secrets, c.1, c.2);
+    }
+    pairing.key_secret
+}
+
+/// An assignment of secrets to key IDs in which no two pairs cross: ordered by key position,
+/// the secrets are in position order too.
+struct Pairing {
+    key_secret: Vec<Option<usize>>,
+    secret_used: Vec<bool>,
+    /// Accepted pairs by key position: the secret's position.
+    by_key: std::collections::BTreeMap<usize, usize>,
+}
+
+impl Pairing {
+    fn new(keys: usize, secrets: usize) -> Pairing {
+        Pairing {
+            key_secret: vec![None; keys],
+            secret_used: vec![false; secrets],
+            by_key: std::collections::BTreeMap::new(),
+        }
+    }
+
+    /// Adds the pair when both parts are free and it crosses no accepted pair.
+    fn try_add(
+        &mut self,
+        keys: &[(Part, KeyKind)],
+        secrets: &[Part],
+        ki: usize,
+        si: usize,
+    ) -> bool {
+        if self.key_secret[ki].is_some() || self.secret_used[si] {
+            return false;
+        }
+        let (k, s) = (keys[ki].0.span.start, secrets[si].span.start);
+        let before = self.by_key.range(..k).next_back().map(|(_, &t)| t);
+        let after = self.by_key.range(k..).next().map(|(_, &t)| t);
+        if before.is_some_and(|t| t > s) || after.is_some_and(|t| t < s) {
+            return false;
+        }
+        self.by_key.insert(k, s);
+        self.key_secret[ki] = Some(si);
+        self.secret_used[si] = true;
+        true
+    }
 }
 
 /// How many bytes an escaped run may take per decoded character (`%2F` is three bytes for `/`).

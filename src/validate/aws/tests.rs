@@ -182,3 +182,157 @@ fn credentials_inside_json_strings_with_escaped_newlines() {
     let json = format!("{{\"lines\": \"{id}\\n{sk}\\n\"}}");
     assert_eq!(run(&json)[0].kind, AwsKind::AccessKey);
 }
+
+/// Adjacent pairs pair with their own secrets, in every common layout and in both orders (issue:
+/// nearest-first pairing crossed them, key 1 with secret 2 and key 2 with secret 1).
+#[test]
+fn adjacent_pairs_never_cross() {
+    type Layout = fn(&[(String, String)], bool) -> String;
+    let ini: Layout = |pairs, key_first| {
+        pairs
+            .iter()
+            .map(|(k, s)| {
+                let (a, b) = (
+                    format!("aws_access_key_id = {k}"),
+                    format!("aws_secret_access_key = {s}"),
+                );
+                if key_first {
+                    format!("{a}\n{b}\n")
+                } else {
+                    format!("{b}\n{a}\n")
+                }
+            })
+            .collect()
+    };
+    let env: Layout = |pairs, key_first| {
+        pairs
+            .iter()
+            .map(|(k, s)| {
+                let (a, b) = (
+                    format!("AWS_ACCESS_KEY_ID={k}"),
+                    format!("AWS_SECRET_ACCESS_KEY={s}"),
+                );
+                if key_first {
+                    format!("{a}\n{b}\n")
+                } else {
+                    format!("{b}\n{a}\n")
+                }
+            })
+            .collect()
+    };
+    let yaml: Layout = |pairs, key_first| {
+        let items: String = pairs
+            .iter()
+            .map(|(k, s)| {
+                let (a, b) = (
+                    format!("access_key_id: {k}"),
+                    format!("secret_access_key: {s}"),
+                );
+                if key_first {
+                    format!("  - {a}\n    {b}\n")
+                } else {
+                    format!("  - {b}\n    {a}\n")
+                }
+            })
+            .collect();
+        format!("credentials:\n{items}")
+    };
+    let json: Layout = |pairs, key_first| {
+        let items: Vec<String> = pairs
+            .iter()
+            .map(|(k, s)| {
+                let (a, b) = (
+                    format!("\"AccessKeyId\": \"{k}\""),
+                    format!("\"SecretAccessKey\": \"{s}\""),
+                );
+                if key_first {
+                    format!("  {{{a}, {b}}}")
+                } else {
+                    format!("  {{{b}, {a}}}")
+                }
+            })
+            .collect();
+        format!("[\n{}\n]\n", items.join(",\n"))
+    };
+    let csv: Layout = |pairs, key_first| {
+        let head = if key_first {
+            "User name,Access key ID,Secret access key\n"
+        } else {
+            "User name,Secret access key,Access key ID\n"
+        };
+        let rows: String = pairs
+            .iter()
+            .enumerate()
+            .map(|(i, (k, s))| {
+                if key_first {
+                    format!("user{i},{k},{s}\n")
+                } else {
+                    format!("user{i},{s},{k}\n")
+                }
+            })
+            .collect();
+        format!("{head}{rows}")
+    };
+    let code: Layout = |pairs, key_first| {
+        pairs
+            .iter()
+            .enumerate()
+            .map(|(i, (k, s))| {
+                if key_first {
+                    format!("client{i} = boto3.client('s3', aws_access_key_id='{k}', aws_secret_access_key='{s}')\n")
+                } else {
+                    format!("client{i} = make(secret='{s}', key='{k}')\n")
+                }
+            })
+            .collect()
+    };
+    let layouts: [(&str, Layout); 6] = [
+        ("ini", ini),
+        ("env", env),
+        ("yaml", yaml),
+        ("json", json),
+        ("csv", csv),
+        ("code", code),
+    ];
+    for n in [2u64, 3, 5] {
+        let pairs: Vec<(String, String)> = (0..n)
+            .map(|i| (key_id("AKIA", 100 + i), secret(100 + i)))
+            .collect();
+        for (name, layout) in layouts {
+            for key_first in [true, false] {
+                let text = layout(&pairs, key_first);
+                let found = run(&text);
+                let got: Vec<(String, Option<String>)> = found
+                    .iter()
+                    .map(|m| {
+                        (
+                            m.key_id.as_ref().unwrap().0.text.clone(),
+                            m.secret.as_ref().map(|s| s.text.clone()),
+                        )
+                    })
+                    .collect();
+                let want: Vec<(String, Option<String>)> = pairs
+                    .iter()
+                    .map(|(k, s)| (k.clone(), Some(s.clone())))
+                    .collect();
+                assert_eq!(
+                    got, want,
+                    "{n} pairs, {name}, key first: {key_first}\n{text}"
+                );
+            }
+        }
+    }
+}
+
+/// A lone key ID just after a pair does not take the pair's secret.
+#[test]
+fn a_lone_key_after_a_pair_stays_lone() {
+    let (a, b, sa) = (key_id("AKIA", 110), key_id("AKIA", 111), secret(110));
+    let m = run(&format!(
+        "aws_access_key_id = {a}\naws_secret_access_key = {sa}\naws_access_key_id = {b}\n"
+    ));
+    assert_eq!(m.len(), 2);
+    assert_eq!(m[0].key_id.as_ref().unwrap().0.text, a);
+    assert_eq!(m[0].secret.as_ref().unwrap().text, sa);
+    assert_eq!(m[1].kind, AwsKind::KeyIdOnly);
+}
