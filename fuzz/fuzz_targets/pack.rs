@@ -7,7 +7,8 @@
 //!
 //! - 0: a `.idx` file;
 //! - 1: an entry header (3 bytes of the entry's offset in its pack, then the header);
-//! - 2: a delta (2 bytes of the base's length, the base, then the delta);
+//! - 2: a delta (2 bytes of the base's length, the base, then the delta), when the base's length
+//!   times the delta's is at most 64 MiB (what a valid delta can make);
 //! - 3: a pack whose index this target writes: 1 byte for the number of objects `n`, `n` 4-byte
 //!   offsets, then the pack; object `i` has the id of 20 bytes `i` (so that a reference delta's
 //!   base can name one);
@@ -40,7 +41,12 @@ fuzz_target!(|data: &[u8]| {
             }
         }
         2 => {
-            if let Some((base, delta)) = split(data, 2) {
+            let Some((base, delta)) = split(data, 2) else {
+                return;
+            };
+            // A delta may legitimately make up to its length times its base's (a copy of the
+            // whole base per few bytes): keep that within the memory limit.
+            if base.len().saturating_mul(delta.len()) <= 64 << 20 {
                 if let Ok(out) = fuzzing::apply_delta(base, delta) {
                     // No result longer than what its instructions can copy and insert.
                     assert!(out.len() <= delta.len().saturating_mul(base.len().max(1)));
