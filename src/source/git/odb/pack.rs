@@ -248,6 +248,10 @@ impl<'a> PackReader<'a> {
     pub(crate) fn read(&mut self, k: usize) -> Result<Arc<[u8]>, OdbError> {
         // Walk down the chain to a cached object or a whole one, then apply deltas upwards.
         let mut chain = Vec::new();
+        // Entries reached by a step forward in the pack (a reference delta whose base comes
+        // later): the only way back onto the chain, so a loop shows as one of them reached twice,
+        // after one turn, not after MAX_DELTA_CHAIN inflated copies of its deltas.
+        let mut forward: Vec<usize> = Vec::new();
         let mut at = k;
         let mut base = loop {
             if let Some(hit) = self.cache.get(&at) {
@@ -258,7 +262,7 @@ impl<'a> PackReader<'a> {
                 break payload.into();
             }
             chain.push((at, payload));
-            at = match self.pack.entries[at].base {
+            let next = match self.pack.entries[at].base {
                 Some(b) => b,
                 None => {
                     return Err(self.fault(at, |file, offset| OdbError::DeltaBaseMissing {
@@ -267,7 +271,12 @@ impl<'a> PackReader<'a> {
                     }))
                 }
             };
-            if chain.len() > MAX_DELTA_CHAIN {
+            let looped = next >= at && forward.contains(&next);
+            if next >= at {
+                forward.push(next);
+            }
+            at = next;
+            if looped || chain.len() > MAX_DELTA_CHAIN {
                 return Err(self.fault(k, |file, offset| OdbError::DeltaChain {
                     file,
                     offset,
