@@ -17,7 +17,7 @@ all=(scan scan_planted config baseline index_file pack)
 targets=("$@")
 [ "${#targets[@]}" -gt 0 ] || targets=("${all[@]}")
 
-rustup toolchain list | grep -q '^nightly' || rustup toolchain install nightly --profile minimal
+rustup toolchain list | grep '^nightly' >/dev/null || rustup toolchain install nightly --profile minimal
 cargo +nightly fuzz --version >/dev/null 2>&1 || cargo install cargo-fuzz --locked
 
 # Longest input per target: enough for the formats' interesting structure, short enough to stay
@@ -43,9 +43,10 @@ for t in "${targets[@]}"; do
   mkdir -p "fuzz/target/corpus/$t"
   echo "== fuzz $t for ${seconds}s"
   # No allocation may exceed what the input's own sizes allow: 512 MiB is far past that for
-  # every target at these lengths. A single input taking 10 s is a hang.
+  # every target at these lengths. A single input taking 10 s is a hang. libFuzzer's progress
+  # lines and recommended dictionary are left out of the log.
   # shellcheck disable=SC2086
   cargo +nightly fuzz run "$t" "fuzz/target/corpus/$t" "fuzz/corpus/$t" -- \
     -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -malloc_limit_mb=512 \
-    -print_final_stats=1 $opts 2>&1 | grep -v '^#[0-9]' || { echo "fuzz $t: crashed" >&2; exit 1; }
+    -print_final_stats=1 $opts 2>&1 | grep -v -e '^#[0-9]' -e '^"' || { echo "fuzz $t: crashed" >&2; exit 1; }
 done
