@@ -15,6 +15,9 @@
 
 pub mod cli;
 mod config;
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+pub mod fuzzing;
 mod report;
 mod rules;
 mod scan;

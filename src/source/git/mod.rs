@@ -19,6 +19,8 @@ use git2::Repository;
 use thiserror::Error;
 
 pub(crate) use history::scan_history;
+#[cfg(feature = "fuzzing")]
+pub(crate) use odb::fuzzing as odb_fuzzing;
 pub(crate) use revs::{resolve, RevSelection};
 pub(crate) use staged::scan_staged;
 

@@ -44,7 +44,7 @@ pub(crate) enum DeltaFault {
     #[error("byte {at}: reserved opcode 0")]
     OpcodeZero { at: usize },
     /// Instructions that produced another size than the header gives.
-    #[error("produced {actual} bytes, the header says {expected}")]
+    #[error("produced {actual} bytes (or more), the header says {expected}")]
     ResultSize { expected: usize, actual: usize },
 }
 
@@ -75,13 +75,16 @@ pub(crate) fn apply_delta(base: &[u8], delta: &[u8]) -> Result<Vec<u8>, DeltaFau
         });
     }
     let len = delta.len() - at;
-    if result_len / MAX_OUTPUT_PER_BYTE > len {
+    // No copy is longer than the base, and an insert gives one byte per byte at most.
+    if result_len / base.len().clamp(1, MAX_OUTPUT_PER_BYTE) > len {
         return Err(DeltaFault::ResultTooLarge {
             size: result_len,
             len,
         });
     }
-    let mut out = Vec::with_capacity(result_len);
+    // Reserved up front: what a delta usually makes (the base plus literal bytes), never more
+    // than the header says; a larger result grows as it is produced, and stops at that size.
+    let mut out = Vec::with_capacity(result_len.min(base.len().saturating_add(len)));
     while at < delta.len() {
         let op_at = at;
         let op = delta[at];
@@ -115,12 +118,24 @@ pub(crate) fn apply_delta(base: &[u8], delta: &[u8]) -> Result<Vec<u8>, DeltaFau
                     size,
                     base: base.len(),
                 })?;
+            if src.len() > result_len - out.len() {
+                return Err(DeltaFault::ResultSize {
+                    expected: result_len,
+                    actual: out.len() + src.len(),
+                });
+            }
             out.extend_from_slice(src);
         } else if op != 0 {
             let n = usize::from(op);
             let src = delta
                 .get(at..at + n)
                 .ok_or(DeltaFault::InsertTruncated { at: op_at })?;
+            if n > result_len - out.len() {
+                return Err(DeltaFault::ResultSize {
+                    expected: result_len,
+                    actual: out.len() + n,
+                });
+            }
             out.extend_from_slice(src);
             at += n;
         } else {
@@ -208,6 +223,52 @@ mod tests {
                 expected: 3,
                 actual: 1
             }
+        );
+        // Output past the header's size stops at the instruction that makes it.
+        assert_eq!(
+            fault(&[12, 5, 0x90, 12, 0x90, 12, 0x90, 12]),
+            DeltaFault::ResultSize {
+                expected: 5,
+                actual: 12
+            }
+        );
+        assert_eq!(
+            fault(&[12, 2, 1, b'x', 2, b'y', b'z']),
+            DeltaFault::ResultSize {
+                expected: 2,
+                actual: 3
+            }
+        );
+    }
+
+    /// Found by the `pack` fuzz target (minimised): a 73-byte delta against an empty base whose
+    /// header claims a result of 564 MB, which was reserved before the first instruction was
+    /// read. Against an empty base each byte of instructions makes one byte at most.
+    #[test]
+    fn a_result_size_the_base_cannot_give_is_refused_before_reserving_it() {
+        let delta = [
+            0x00, 0x8d, 0x9b, 0x96, 0x8d, 0x02, 0x00, 0x00, 0x00, 0x40, 0x00, 0x48, 0xd4, 0x2b,
+            0xa9, 0x28, 0x61, 0x48, 0x5a, 0x2b, 0xa9, 0x28, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+            0x00, 0x00, 0xd4, 0x2b, 0xa9, 0x28, 0x61, 0x48, 0x5a, 0x2b, 0xa9, 0x28, 0x61, 0x48,
+            0x5a, 0x00, 0x12, 0x00, 0x00, 0x48, 0xd4, 0x2b, 0xa9, 0x28, 0x61, 0x48, 0x5a, 0x2b,
+            0xa9, 0x28, 0x61, 0x48, 0x5a, 0x00, 0x12, 0x00, 0x00, 0x48, 0xd4, 0x2b, 0xa9, 0x28,
+            0x61, 0x48, 0x5a,
+        ];
+        assert_eq!(
+            apply_delta(b"", &delta),
+            Err(DeltaFault::ResultTooLarge {
+                size: 564_497_805,
+                len: 67
+            })
+        );
+        // A 12-byte base: no more than 12 bytes per byte of instructions.
+        assert_eq!(
+            apply_delta(b"hello, world", &[12, 72, 0x90, 12, 0x90, 12, 0x90]),
+            Err(DeltaFault::ResultTooLarge { size: 72, len: 5 })
+        );
+        assert_eq!(
+            apply_delta(b"hello, world", &[12, 36, 0x90, 12, 0x90, 12, 0x90, 12]).unwrap(),
+            b"hello, world".repeat(3)
         );
     }
 }

@@ -189,7 +189,7 @@ impl PackIndex {
 }
 
 /// A version-2 index of `objects` (sorted ids with their offsets), as git writes it.
-#[cfg(test)]
+#[cfg(any(test, feature = "fuzzing"))]
 pub(crate) fn build_idx(objects: &[([u8; 20], u64)]) -> Vec<u8> {
     let mut out = IDX_MAGIC.to_vec();
     out.extend(2u32.to_be_bytes());

@@ -41,6 +41,16 @@ pub(crate) fn damaged_packs(objects: &std::path::Path) -> Vec<(std::path::PathBu
         .collect()
 }
 
+/// The parsers the fuzz targets drive on bytes (`src/fuzzing.rs`), which the rest of the crate
+/// reaches only through the entry points above.
+#[cfg(feature = "fuzzing")]
+pub(crate) mod fuzzing {
+    pub(crate) use super::delta::apply_delta;
+    pub(crate) use super::entry::EntryHeader;
+    pub(crate) use super::idx::{build_idx, PackIndex};
+    pub(crate) use super::{CacheTree, IndexFile, PackObjects, PackOrder, PackReader};
+}
+
 /// Helpers for the unit tests of the git sources: repositories built with the `git` binary.
 #[cfg(test)]
 pub(crate) mod testing {

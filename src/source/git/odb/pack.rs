@@ -248,6 +248,10 @@ impl<'a> PackReader<'a> {
     pub(crate) fn read(&mut self, k: usize) -> Result<Arc<[u8]>, OdbError> {
         // Walk down the chain to a cached object or a whole one, then apply deltas upwards.
         let mut chain = Vec::new();
+        // Entries reached by a step forward in the pack (a reference delta whose base comes
+        // later): the only way back onto the chain, so a loop shows as one of them reached twice,
+        // after one turn, not after MAX_DELTA_CHAIN inflated copies of its deltas.
+        let mut forward: Vec<usize> = Vec::new();
         let mut at = k;
         let mut base = loop {
             if let Some(hit) = self.cache.get(&at) {
@@ -261,7 +265,7 @@ impl<'a> PackReader<'a> {
             // A delta left untyped by the listing has no chain down to a whole object: its base
             // is missing, unreadable, or the chain loops (a delta based on itself, two based on
             // each other), which would be followed, a payload held per turn, up to the limit.
-            at = match self.pack.entries[at] {
+            let next = match self.pack.entries[at] {
                 PackEntry {
                     base: Some(b),
                     kind: Some(_),
@@ -277,7 +281,12 @@ impl<'a> PackReader<'a> {
                     }))
                 }
             };
-            if chain.len() > MAX_DELTA_CHAIN {
+            let looped = next >= at && forward.contains(&next);
+            if next >= at {
+                forward.push(next);
+            }
+            at = next;
+            if looped || chain.len() > MAX_DELTA_CHAIN {
                 return Err(self.fault(k, |file, offset| OdbError::DeltaChain {
                     file,
                     offset,

@@ -349,3 +349,37 @@ fn corrupt_entries_name_the_pack_and_offset() {
     ));
     assert!(reader.peek(1, 100).unwrap().is_none(), "a delta");
 }
+
+/// A reference delta that is its own base, or two that are each other's (a crafted pack: git
+/// never writes one) is a loop, found after one turn: each turn holds its deltas inflated, and
+/// turning until the chain limit held a large delta ten thousand times.
+#[test]
+fn a_delta_loop_is_an_error_after_one_turn() {
+    let dir = tempfile::tempdir().unwrap();
+    // Ref-delta entries (type 7; the base id is not read here, the listing gives the base) of
+    // 1 MiB deltas that deflate to about a kilobyte.
+    let large = [vec![0x80, 0x80, 0x40, 0x01, 0x01], vec![0x41; 1 << 20]].concat();
+    let ref_delta = || [entry_header(7, large.len()), vec![0; 20], deflate(&large)].concat();
+    let pack = handmade_pack(
+        dir.path(),
+        &[
+            (ref_delta(), Some(0)),
+            (ref_delta(), Some(2)),
+            (ref_delta(), Some(1)),
+        ],
+    );
+    let mut reader = PackReader::open(&pack).unwrap();
+    let started = std::time::Instant::now();
+    for k in 0..3 {
+        let err = reader.read(k).unwrap_err();
+        assert!(
+            matches!(err, OdbError::DeltaChain { offset, .. } if offset == pack.entries[k].offset),
+            "{err}"
+        );
+    }
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(10),
+        "{:?}",
+        started.elapsed()
+    );
+}
