@@ -14,6 +14,7 @@ use crate::cli::ExitCode;
 use crate::config::EffectiveConfig;
 use crate::report::ScanReport;
 use crate::rules::RuleSet;
+use crate::scan::ScanEngine;
 use crate::source::fs::{scan_paths, FsOptions};
 use crate::source::git::{repository_root, scan_history, RevSelection};
 use crate::source::Progress;
@@ -28,13 +29,7 @@ pub(crate) fn run(args: &BaselineArgs) -> Result<ExitCode> {
         return history(args, rev);
     }
     let root = scan_root(std::slice::from_ref(&args.path));
-    let config = EffectiveConfig::discover(&root, args.config.as_deref())?;
-    check_output(
-        args.output.as_deref(),
-        &config.path.iter().cloned().collect::<Vec<_>>(),
-        &[],
-    )?;
-    let (engine, suppressor) = (engine(&config), baseline_suppressor(&config, args));
+    let (engine, suppressor) = prepare(&root, args)?;
     let opts = FsOptions {
         no_ignore: args.no_ignore,
         threads: worker_threads(args.threads),
@@ -60,13 +55,7 @@ pub(crate) fn run(args: &BaselineArgs) -> Result<ExitCode> {
 fn history(args: &BaselineArgs, rev: &str) -> Result<ExitCode> {
     let repo = discover_repository(&args.path)?;
     let root = repository_root(&repo);
-    let config = EffectiveConfig::discover(&root, args.config.as_deref())?;
-    check_output(
-        args.output.as_deref(),
-        &config.path.iter().cloned().collect::<Vec<_>>(),
-        &[],
-    )?;
-    let (engine, suppressor) = (engine(&config), baseline_suppressor(&config, args));
+    let (engine, suppressor) = prepare(&root, args)?;
     let sel = RevSelection::parse(&repo, &[rev.to_string()])?;
     let opts = git_options(false, worker_threads(args.threads));
     let progress = Progress::default();
@@ -78,6 +67,15 @@ fn history(args: &BaselineArgs, rev: &str) -> Result<ExitCode> {
         &root,
         args.output.as_deref(),
     )
+}
+
+/// The configuration at `root` (or `--config`) made into the engine and suppressor a baseline
+/// is made with; `-o` must not name the configuration.
+fn prepare(root: &Path, args: &BaselineArgs) -> Result<(ScanEngine, Suppressor)> {
+    let config = EffectiveConfig::discover(root, args.config.as_deref())?;
+    let own: Vec<_> = config.path.iter().cloned().collect();
+    check_output(args.output.as_deref(), &own, &[])?;
+    Ok((engine(&config), baseline_suppressor(&config, args)))
 }
 
 /// The suppressor a baseline is made with: the configuration's, with the baseline being
