@@ -89,33 +89,9 @@ impl PackIndex {
         })
     }
 
-    /// Checks that the pack ends with the checksum this index records for it (a truncated or
-    /// end-damaged pack does not): reads 20 bytes, never the whole pack.
-    pub(crate) fn check_pack(&self) -> Result<(), OdbError> {
-        let want = &self.data[self.data.len() - TRAILER as usize..][..20];
-        let file = std::fs::File::open(&self.pack).map_err(|error| OdbError::Open {
-            file: self.pack.clone(),
-            error,
-        })?;
-        let len = file
-            .metadata()
-            .map_err(|error| OdbError::Open {
-                file: self.pack.clone(),
-                error,
-            })?
-            .len();
-        let mut have = [0u8; 20];
-        let read = len
-            .checked_sub(20)
-            .filter(|&at| at >= 12)
-            .map(|at| super::pack::read_exact_at(&file, &mut have, at));
-        match read {
-            Some(Ok(())) if have == want => Ok(()),
-            _ => Err(OdbError::PackMismatch {
-                file: self.pack.clone(),
-                len,
-            }),
-        }
+    /// The checksum of the pack this index records (the pack's last 20 bytes).
+    pub(crate) fn pack_checksum(&self) -> &[u8] {
+        &self.data[self.data.len() - TRAILER as usize..][..20]
     }
 
     /// The `.pack` file this index describes.

@@ -37,7 +37,11 @@ pub(crate) fn damaged_packs(objects: &std::path::Path) -> Vec<(std::path::PathBu
     idx.sort();
     idx.iter()
         .filter_map(|p| idx::PackIndex::open(p).ok())
-        .filter_map(|i| i.check_pack().err().map(|e| (i.pack().to_path_buf(), e)))
+        .filter_map(|i| {
+            pack::check_pack(&i)
+                .err()
+                .map(|e| (i.pack().to_path_buf(), e))
+        })
         .collect()
 }
 

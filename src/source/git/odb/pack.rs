@@ -470,7 +470,31 @@ fn read_at(file: &File, path: &Path, buf: &mut [u8], offset: u64) -> Result<(), 
     })
 }
 
-pub(super) fn read_exact_at(file: &File, buf: &mut [u8], offset: u64) -> io::Result<()> {
+/// Checks that the pack of `index` ends with the checksum the index records for it (a truncated
+/// or end-damaged pack does not): reads 20 bytes, never the whole pack.
+pub(super) fn check_pack(index: &PackIndex) -> Result<(), OdbError> {
+    let pack = index.pack();
+    let open_error = |error| OdbError::Open {
+        file: pack.to_path_buf(),
+        error,
+    };
+    let file = File::open(pack).map_err(open_error)?;
+    let len = file.metadata().map_err(open_error)?.len();
+    let mut have = [0u8; 20];
+    let read = len
+        .checked_sub(20)
+        .filter(|&at| at >= 12)
+        .map(|at| read_exact_at(&file, &mut have, at));
+    match read {
+        Some(Ok(())) if have == index.pack_checksum() => Ok(()),
+        _ => Err(OdbError::PackMismatch {
+            file: pack.to_path_buf(),
+            len,
+        }),
+    }
+}
+
+fn read_exact_at(file: &File, buf: &mut [u8], offset: u64) -> io::Result<()> {
     #[cfg(unix)]
     {
         std::os::unix::fs::FileExt::read_exact_at(file, buf, offset)
