@@ -197,6 +197,7 @@ impl PackEntries {
                 break;
             }
         }
+        type_chains(&mut entries);
         Ok(PackEntries {
             pack: path.to_path_buf(),
             entries,
@@ -208,6 +209,42 @@ impl PackEntries {
         self.entries
             .binary_search_by_key(&offset, |e| e.offset)
             .ok()
+    }
+}
+
+/// Types the deltas still untyped: those whose chain reaches a whole object only through a
+/// reference delta whose base comes later (an offset delta based on such a reference delta, at
+/// any depth). Each entry is walked once: a walk ends at a typed entry (and types its whole
+/// path), at a missing base, or at an entry already walked (a loop, or a chain already found
+/// dead), which leaves its path untyped: the reader refuses those at once.
+fn type_chains(entries: &mut [PackEntry]) {
+    let mut walked = vec![false; entries.len()];
+    let mut path = Vec::new();
+    for k in 0..entries.len() {
+        if entries[k].kind.is_some() || entries[k].base.is_none() || walked[k] {
+            continue;
+        }
+        path.clear();
+        let mut at = k;
+        let kind = loop {
+            if let Some(kind) = entries[at].kind {
+                break Some(kind);
+            }
+            if walked[at] {
+                break None;
+            }
+            walked[at] = true;
+            path.push(at);
+            match entries[at].base {
+                Some(b) => at = b,
+                None => break None,
+            }
+        };
+        if kind.is_some() {
+            for &p in &path {
+                entries[p].kind = kind;
+            }
+        }
     }
 }
 
