@@ -295,27 +295,22 @@ fn pair_up(
         let (a, b) = (root(&mut group, ki), root(&mut group, keys.len() + si));
         group[a] = b;
     }
-    let group_of = |group: &mut Vec<usize>, ki: usize| root(group, ki);
-    // Per group, how many pairs each order would make on its own.
-    let mut counts: std::collections::HashMap<usize, (usize, usize)> = Default::default();
-    for (forward, tally) in [(true, 0), (false, 1)] {
+    // Per group, how many pairs each order would make on its own: [key first, secret first].
+    let mut counts: std::collections::HashMap<usize, [usize; 2]> = Default::default();
+    for forward in [true, false] {
         let mut pairing = Pairing::new(keys.len(), secrets.len());
         for c in candidates.iter().filter(|c| key_first(c) == forward) {
             if pairing.try_add(keys, secrets, c.1, c.2) {
-                let g = group_of(&mut group, c.1);
-                let n = counts.entry(g).or_default();
-                if tally == 0 {
-                    n.0 += 1;
-                } else {
-                    n.1 += 1;
-                }
+                counts.entry(root(&mut group, c.1)).or_default()[usize::from(!forward)] += 1;
             }
         }
     }
     let mut pairing = Pairing::new(keys.len(), secrets.len());
     for c in &candidates {
-        let g = group_of(&mut group, c.1);
-        let (forward, backward) = counts.get(&g).copied().unwrap_or_default();
+        let [forward, backward] = counts
+            .get(&root(&mut group, c.1))
+            .copied()
+            .unwrap_or_default();
         if key_first(c) == (forward >= backward) {
             pairing.try_add(keys, secrets, c.1, c.2);
         }

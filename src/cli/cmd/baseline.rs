@@ -2,7 +2,7 @@
 //! allowlists and inline directives but no existing baseline, and writes every remaining
 //! finding's fingerprint.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Result};
 
@@ -28,8 +28,7 @@ pub(crate) fn run(args: &BaselineArgs) -> Result<ExitCode> {
     if let Some(rev) = &args.history {
         return history(args, rev);
     }
-    let root = scan_root(std::slice::from_ref(&args.path));
-    let (engine, suppressor) = prepare(&root, args)?;
+    let b = prepare(scan_root(std::slice::from_ref(&args.path)), args)?;
     let opts = FsOptions {
         no_ignore: args.no_ignore,
         threads: worker_threads(args.threads),
@@ -37,45 +36,58 @@ pub(crate) fn run(args: &BaselineArgs) -> Result<ExitCode> {
     };
     let mut report = scan_paths(
         std::slice::from_ref(&args.path),
-        &engine,
-        &suppressor,
+        &b.engine,
+        &b.suppressor,
         &opts,
     );
-    write(
-        &mut report,
-        engine.rules(),
-        &suppressor,
-        &root,
-        args.output.as_deref(),
-    )
+    b.write(&mut report, args)
 }
 
 /// `keyfence baseline --history REV`: the baseline of what the history of the repository that
 /// holds `args.path` reaches from REV, written at the repository's root.
 fn history(args: &BaselineArgs, rev: &str) -> Result<ExitCode> {
     let repo = discover_repository(&args.path)?;
-    let root = repository_root(&repo);
-    let (engine, suppressor) = prepare(&root, args)?;
+    let b = prepare(repository_root(&repo), args)?;
     let sel = RevSelection::parse(&repo, &[rev.to_string()])?;
     let opts = git_options(false, worker_threads(args.threads));
     let progress = Progress::default();
-    let mut report = scan_history(&repo, &sel, &engine, &suppressor, &opts, &progress)?;
-    write(
-        &mut report,
-        engine.rules(),
-        &suppressor,
-        &root,
-        args.output.as_deref(),
-    )
+    let mut report = scan_history(&repo, &sel, &b.engine, &b.suppressor, &opts, &progress)?;
+    b.write(&mut report, args)
 }
 
-/// The configuration at `root` (or `--config`) made into the engine and suppressor a baseline
-/// is made with; `-o` must not name the configuration.
-fn prepare(root: &Path, args: &BaselineArgs) -> Result<(ScanEngine, Suppressor)> {
-    let config = EffectiveConfig::discover(root, args.config.as_deref())?;
+/// What a baseline is made with: the root it is written at, and the engine and suppressor of
+/// the configuration there.
+struct Baseliner {
+    root: PathBuf,
+    engine: ScanEngine,
+    suppressor: Suppressor,
+}
+
+/// The configuration at `root` (or `--config`) made into a [`Baseliner`]; `-o` must not name
+/// the configuration.
+fn prepare(root: PathBuf, args: &BaselineArgs) -> Result<Baseliner> {
+    let config = EffectiveConfig::discover(&root, args.config.as_deref())?;
     let own: Vec<_> = config.path.iter().cloned().collect();
     check_output(args.output.as_deref(), &own, &[])?;
-    Ok((engine(&config), baseline_suppressor(&config, args)))
+    Ok(Baseliner {
+        engine: engine(&config),
+        suppressor: baseline_suppressor(&config, args),
+        root,
+    })
+}
+
+impl Baseliner {
+    /// Writes the baseline of `report` where `args` say.
+    fn write(&self, report: &mut ScanReport, args: &BaselineArgs) -> Result<ExitCode> {
+        let output = args.output.as_deref();
+        write(
+            report,
+            self.engine.rules(),
+            &self.suppressor,
+            &self.root,
+            output,
+        )
+    }
 }
 
 /// The suppressor a baseline is made with: the configuration's, with the baseline being
