@@ -202,46 +202,51 @@ impl<'a> TreeWalker<'a> {
         if let Some(data) = self.enter(repo, tree, &path)? {
             stack.push((data, 0, path.len()));
         }
-        while let Some((data, at, dir_len)) = stack.last_mut() {
-            let data = data.clone();
-            let dir_len = *dir_len;
-            let mut entries = TreeEntries(&data[*at..]);
-            let Some((mode, name, id)) = entries.next() else {
-                stack.pop();
-                continue;
-            };
-            *at = data.len() - entries.0.len();
-            path.truncate(dir_len);
-            match mode {
-                MODE_TREE => {
-                    if dir_len > 0 {
-                        path.push(b'/');
+        // A directory's entries are read until a subtree is entered: then the directory goes
+        // back on the stack (where its next entry starts) under the subtree. No per-entry cost
+        // beyond the entry itself.
+        while let Some((data, at, dir_len)) = stack.pop() {
+            let mut entries = TreeEntries(&data[at..]);
+            let mut descend = None;
+            for (mode, name, id) in entries.by_ref() {
+                path.truncate(dir_len);
+                match mode {
+                    MODE_TREE => {
+                        if dir_len > 0 {
+                            path.push(b'/');
+                        }
+                        path.extend_from_slice(name);
+                        if let Some(sub) = self.enter(repo, oid(id), &path)? {
+                            descend = Some(sub);
+                            break;
+                        }
                     }
-                    path.extend_from_slice(name);
-                    if let Some(sub) = self.enter(repo, oid(id), &path)? {
-                        stack.push((sub, 0, path.len()));
+                    MODE_GITLINK => {
+                        if commit.is_some() {
+                            self.gitlinks.insert(*id);
+                        }
+                    }
+                    mode => {
+                        if !self.blobs.insert(*id) {
+                            continue;
+                        }
+                        let Some(commit) = commit else { continue };
+                        if mode == MODE_LINK {
+                            self.symlinks.insert(*id);
+                            continue;
+                        }
+                        emit(Job {
+                            oid: oid(id),
+                            path: join_path(&path, name),
+                            side: Side::Commit(commit),
+                        });
                     }
                 }
-                MODE_GITLINK => {
-                    if commit.is_some() {
-                        self.gitlinks.insert(*id);
-                    }
-                }
-                mode => {
-                    if !self.blobs.insert(*id) {
-                        continue;
-                    }
-                    let Some(commit) = commit else { continue };
-                    if mode == MODE_LINK {
-                        self.symlinks.insert(*id);
-                        continue;
-                    }
-                    emit(Job {
-                        oid: oid(id),
-                        path: join_path(&path, name),
-                        side: Side::Commit(commit),
-                    });
-                }
+            }
+            if let Some(sub) = descend {
+                let next = data.len() - entries.0.len();
+                stack.push((data, next, dir_len));
+                stack.push((sub, 0, path.len()));
             }
         }
         Ok(())
