@@ -103,6 +103,13 @@ pub(crate) struct Finding {
     pub commit: Option<CommitInfo>,
     /// How many times the same credential appears in this blob.
     pub occurrences: usize,
+    /// When the credential stops working, RFC 3339 in UTC, when it says so itself (presigned
+    /// URLs, Bedrock short-term keys, temporary credentials written with their `Expiration`).
+    pub expires: Option<String>,
+    /// The region the credential is scoped to (presigned URLs, Bedrock short-term keys).
+    pub region: Option<String>,
+    /// The service the credential is scoped to (presigned URLs, Bedrock short-term keys).
+    pub service: Option<String>,
 }
 
 /// The fingerprint of a credential under a rule: a SHA-256 over the rule id and the credential's

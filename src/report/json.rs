@@ -29,6 +29,9 @@ pub(crate) fn finding_json(f: &Finding, show_secrets: bool) -> Value {
         "author": commit.map(|c| c.author.clone()),
         "date": commit.map(|c| c.date.clone()),
         "occurrences": f.occurrences,
+        "expires": f.expires,
+        "region": f.region,
+        "service": f.service,
     })
 }
 

@@ -101,6 +101,15 @@ fn result_json(f: &Finding, rules: &RuleSet, opts: ReportOptions) -> Value {
             "occurrences": f.occurrences,
         },
     });
+    for (name, value) in [
+        ("expires", &f.expires),
+        ("region", &f.region),
+        ("service", &f.service),
+    ] {
+        if let Some(v) = value {
+            result["properties"][name] = json!(v);
+        }
+    }
     if let Some(i) = rules.rules.iter().position(|r| r.id == f.rule_id) {
         result["ruleIndex"] = json!(i);
     }

@@ -54,6 +54,9 @@ fn write_finding(f: &Finding, opts: ReportOptions, out: &mut dyn Write) -> io::R
     if let Some(t) = &f.session_token {
         writeln!(out, "  token    {}", sanitize(&t.render(opts.show_secrets)))?;
     }
+    if let Some(e) = &f.expires {
+        writeln!(out, "  expires  {}", sanitize(e))?;
+    }
     if f.occurrences > 1 {
         writeln!(out, "  seen     {} times in this file", f.occurrences)?;
     }

@@ -11,7 +11,7 @@ use super::location::Location;
 use super::severity::Severity;
 use super::syntax::{RuleFileSyntax, RuleSyntax};
 use super::{BUILTIN_RULES, BUILTIN_RULES_NAME};
-use crate::validate::{AwsKind, CREDENTIAL_PREFIXES};
+use crate::validate::AwsKind;
 
 /// Size limit of a compiled rule regex, so a pathological pattern fails at load time.
 const REGEX_SIZE_LIMIT: usize = 1 << 22;
@@ -251,21 +251,12 @@ pub(crate) fn compile_rule(
 /// The AWS kind a validator rule reports, and a check that its keywords are anchors the validator
 /// understands (credential prefixes or "secret").
 fn aws_kind(raw: &RuleSyntax) -> Result<AwsKind, String> {
-    let kind = [
-        AwsKind::AccessKey,
-        AwsKind::TemporaryCredentials,
-        AwsKind::TemporaryMissingToken,
-        AwsKind::SecretOnly,
-        AwsKind::KeyIdOnly,
-    ]
-    .into_iter()
-    .find(|k| k.rule_id() == raw.id)
-    .ok_or_else(|| "the aws validator reports only the built-in AWS rule ids".to_string())?;
+    let kind = AwsKind::ALL
+        .into_iter()
+        .find(|k| k.rule_id() == raw.id)
+        .ok_or_else(|| "the aws validator reports only the built-in AWS rule ids".to_string())?;
     for k in &raw.keywords {
-        let prefix = CREDENTIAL_PREFIXES
-            .iter()
-            .any(|(p, _)| p.eq_ignore_ascii_case(k));
-        if !prefix && !k.eq_ignore_ascii_case("secret") {
+        if kind.anchor(k).is_none() {
             return Err(format!(
                 "keyword `{k}` is not an anchor of the aws validator"
             ));

@@ -8,10 +8,11 @@ use super::lines::LineIndex;
 use super::prefilter::{Anchor, Prefilter};
 use super::work;
 use crate::report::{fingerprint, Finding, Secret};
+use crate::rules::Severity;
 use crate::rules::{Matcher, Rule, RuleSet};
 use crate::validate::{
-    account_id, analyse, merge_spans, shannon_entropy, AwsHits, AwsKind, AwsMatch, AwsSettings,
-    KeyKind, PAIRING_WINDOW_BYTES, SESSION_TOKEN_MAX_LEN,
+    account_id, analyse, format_rfc3339, merge_spans, shannon_entropy, AwsHits, AwsKind, AwsMatch,
+    AwsSettings, Details, KeyKind, PAIRING_WINDOW_BYTES, SESSION_TOKEN_MAX_LEN,
 };
 
 /// How far on either side of a keyword hit a regex rule looks, in bytes.
@@ -65,6 +66,7 @@ struct Raw {
     key_kind: Option<KeyKind>,
     secret: Option<String>,
     session_token: Option<String>,
+    details: Details,
 }
 
 impl ScanEngine {
@@ -111,9 +113,8 @@ impl ScanEngine {
         for hit in &hits {
             for anchor in self.prefilter.anchors(hit) {
                 match *anchor {
-                    Anchor::KeyIdPrefix => aws_hits.key_ids.push(hit.offset),
+                    Anchor::Aws(a) => aws_hits.list_mut(a).push(hit.offset),
                     Anchor::EncodedKeyIdPrefix => aws_hits.encoded_key_ids.push(hit.offset),
-                    Anchor::SecretKeyword => aws_hits.secret_keywords.push(hit.offset),
                     Anchor::RegexRule(rule) => regex_windows.entry(rule).or_default().push(
                         hit.offset.saturating_sub(REGEX_WINDOW_BYTES)
                             ..(hit.offset + REGEX_WINDOW_BYTES).min(data.len()),
@@ -121,11 +122,7 @@ impl ScanEngine {
                 }
             }
         }
-        for list in [
-            &mut aws_hits.key_ids,
-            &mut aws_hits.encoded_key_ids,
-            &mut aws_hits.secret_keywords,
-        ] {
+        for list in aws_hits.lists_mut() {
             list.dedup();
         }
 
@@ -197,30 +194,52 @@ impl ScanEngine {
                     key_kind: None,
                     secret: Some(String::from_utf8_lossy(secret).into_owned()),
                     session_token: None,
+                    details: Details::default(),
                 });
             }
         }
         capped
     }
 
-    /// Gives each detection its line, column, message and fingerprint.
+    /// Gives each detection its line, column, message, fingerprint and severity (a credential
+    /// that has expired, or could not be decoded, is at most low).
     fn place(&self, data: &[u8], mut raw: Vec<Raw>) -> Vec<Detection> {
         raw.sort_by_key(|d| (d.span.start, d.rule));
         let mut index = LineIndex::new(data);
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs() as i64);
         raw.into_iter()
             .map(|d| {
                 let rule = &self.rules.rules[d.rule];
                 let account = d.key_id.as_deref().and_then(account_id);
-                let fp = fingerprint(&rule.id, d.key_id.as_deref(), d.secret.as_deref());
+                // A lone session token is identified by the token itself.
+                let identity = d.secret.as_deref().or(match rule.matcher {
+                    Matcher::Aws(AwsKind::SessionTokenOnly) => d.session_token.as_deref(),
+                    _ => None,
+                });
+                let fp = fingerprint(&rule.id, d.key_id.as_deref(), identity);
+                let expired = d.details.expires.is_some_and(|at| at <= now);
+                let downgraded = match rule.matcher {
+                    Matcher::Aws(AwsKind::PresignedUrl | AwsKind::BedrockShortTerm) => {
+                        expired || d.details.undecodable
+                    }
+                    _ => false,
+                };
+                let severity = if downgraded {
+                    rule.severity.min(Severity::Low)
+                } else {
+                    rule.severity
+                };
                 let (line, column) = index.locate(d.span.start);
                 let (end_line, _) = index.locate(d.span.end.saturating_sub(1).max(d.span.start));
-                let message = message(rule, &d, account.as_deref());
+                let message = message(rule, &d, account.as_deref(), expired);
                 Detection {
                     rule: d.rule,
                     span: d.span,
                     finding: Finding {
                         rule_id: rule.id.clone(),
-                        severity: rule.severity,
+                        severity,
                         message,
                         remediation: rule.remediation.clone(),
                         path: String::new(),
@@ -234,6 +253,9 @@ impl ScanEngine {
                         fingerprint: fp,
                         commit: None,
                         occurrences: 1,
+                        expires: d.details.expires.map(format_rfc3339),
+                        region: d.details.region,
+                        service: d.details.service,
                     },
                 }
             })
@@ -254,18 +276,31 @@ fn aws_detection(rule: usize, m: AwsMatch) -> Raw {
         key_kind,
         secret: m.secret.map(|p| p.text),
         session_token: m.session_token.map(|p| p.text),
+        details: m.details,
     }
 }
 
-fn message(rule: &Rule, d: &Raw, account: Option<&str>) -> String {
+fn message(rule: &Rule, d: &Raw, account: Option<&str>, expired: bool) -> String {
     let kind = d.key_kind.map_or("key", KeyKind::describe);
     let account = account.map_or(String::new(), |a| format!(" (account {a})"));
+    let scope = match (&d.details.service, &d.details.region) {
+        (Some(s), Some(r)) => format!(" for {s} in {r}"),
+        (Some(s), None) => format!(" for {s}"),
+        (None, Some(r)) => format!(" in {r}"),
+        (None, None) => String::new(),
+    };
+    let until = match (&d.details.expires, expired) {
+        (Some(at), true) => format!("; expired {}", format_rfc3339(*at)),
+        (Some(at), false) => format!("; valid until {}", format_rfc3339(*at)),
+        (None, _) => String::new(),
+    };
+    let key = d.key_id.as_deref().unwrap_or("an unknown key");
     match rule.matcher {
         Matcher::Aws(AwsKind::AccessKey) => {
             format!("AWS {kind}{account} with its secret access key: a usable credential")
         }
         Matcher::Aws(AwsKind::TemporaryCredentials) => format!(
-            "complete AWS temporary credentials{account}: key ID, secret and session token (usable until they expire)"
+            "complete AWS temporary credentials{account}: key ID, secret and session token (usable until they expire){until}"
         ),
         Matcher::Aws(AwsKind::TemporaryMissingToken) => format!(
             "AWS temporary key ID and secret{account} without a session token: the pair cannot be used as it is \
@@ -280,6 +315,22 @@ fn message(rule: &Rule, d: &Raw, account: Option<&str>) -> String {
         Matcher::Aws(AwsKind::KeyIdOnly) => {
             format!("AWS {kind}{account} with no secret nearby")
         }
+        Matcher::Aws(AwsKind::SessionTokenOnly) => {
+            "AWS session token with no key ID nearby: useless without its secret, but a session leaked".to_string()
+        }
+        Matcher::Aws(AwsKind::SesSmtp) => format!(
+            "Amazon SES SMTP credentials{account}: key ID {key} as user name with its SMTP password (can send mail as the account)"
+        ),
+        Matcher::Aws(AwsKind::PresignedUrl) => {
+            let token = if d.session_token.is_some() { " and a session token" } else { "" };
+            format!("AWS presigned URL{scope} signed by {kind} {key}{account}{token}{until}")
+        }
+        Matcher::Aws(AwsKind::BedrockShortTerm) if d.details.undecodable => {
+            "Amazon Bedrock short-term API key that does not decode (truncated or damaged)".to_string()
+        }
+        Matcher::Aws(AwsKind::BedrockShortTerm) => format!(
+            "Amazon Bedrock short-term API key{scope} issued by {kind} {key}{account}{until}"
+        ),
         Matcher::Regex { .. } => rule.description.clone(),
     }
 }

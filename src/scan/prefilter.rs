@@ -4,17 +4,15 @@
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
 
 use crate::rules::{Matcher, RuleSet};
-use crate::validate::{CREDENTIAL_PREFIXES, ENCODED_CREDENTIAL_PREFIXES};
+use crate::validate::{AwsAnchor, CREDENTIAL_PREFIXES, ENCODED_CREDENTIAL_PREFIXES};
 
 /// What a keyword hit means to the scanner.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Anchor {
-    /// A credential key-ID prefix (`AKIA`, …) for the AWS validator.
-    KeyIdPrefix,
+    /// An anchor of the AWS validator (a key-ID prefix, "secret", a token start, …).
+    Aws(AwsAnchor),
     /// The base64 encoding of a credential prefix (`QUtJQ`, …): an encoded key ID.
     EncodedKeyIdPrefix,
-    /// The word "secret" for the AWS validator's keyword secrets.
-    SecretKeyword,
     /// A keyword of the regex rule at this index.
     RegexRule(usize),
 }
@@ -62,14 +60,17 @@ impl Prefilter {
         for (i, rule) in rules.rules.iter().enumerate() {
             for k in &rule.keywords {
                 let anchor = match rule.matcher {
-                    Matcher::Aws(_) if is_key_prefix(k) => Anchor::KeyIdPrefix,
-                    Matcher::Aws(_) => Anchor::SecretKeyword,
+                    // Rule compilation checks that the kind has a use for each keyword.
+                    Matcher::Aws(kind) => match kind.anchor(k) {
+                        Some(a) => Anchor::Aws(a),
+                        None => continue,
+                    },
                     Matcher::Regex { .. } => Anchor::RegexRule(i),
                 };
                 for variant in case_variants(k, anchor) {
                     add(variant, anchor);
                 }
-                if anchor == Anchor::KeyIdPrefix {
+                if anchor == Anchor::Aws(AwsAnchor::KeyIdPrefix) {
                     if let Some(encoded) = encoded_prefix(k) {
                         add(encoded.to_string(), Anchor::EncodedKeyIdPrefix);
                     }
@@ -125,10 +126,13 @@ impl Prefilter {
 /// The spellings of a keyword the automaton looks for. Keywords match case-insensitively in the
 /// common spellings (as written, lower, UPPER, Capitalised) rather than in every mix of cases:
 /// a case-sensitive automaton keeps the fast SIMD prefilter, where an ASCII-case-insensitive one
-/// halves throughput. Key-ID prefixes are uppercase by definition, so only that spelling is kept.
+/// halves throughput. Key-ID prefixes are uppercase by definition, and token starts are base64
+/// (case matters), so only their own spelling is kept.
 fn case_variants(keyword: &str, anchor: Anchor) -> Vec<String> {
-    if anchor == Anchor::KeyIdPrefix {
-        return vec![keyword.to_ascii_uppercase()];
+    match anchor {
+        Anchor::Aws(AwsAnchor::KeyIdPrefix) => return vec![keyword.to_ascii_uppercase()],
+        Anchor::Aws(a) if a.is_exact() => return vec![keyword.to_string()],
+        _ => {}
     }
     let lower = keyword.to_ascii_lowercase();
     let mut capital = lower.clone();
@@ -152,12 +156,6 @@ fn encoded_prefix(keyword: &str) -> Option<&'static str> {
         .iter()
         .position(|(p, _)| p.eq_ignore_ascii_case(keyword))
         .map(|i| ENCODED_CREDENTIAL_PREFIXES[i])
-}
-
-fn is_key_prefix(keyword: &str) -> bool {
-    CREDENTIAL_PREFIXES
-        .iter()
-        .any(|(p, _)| p.eq_ignore_ascii_case(keyword))
 }
 
 #[cfg(test)]

@@ -4,11 +4,17 @@
 use std::collections::HashSet;
 use std::ops::Range;
 
+use super::bedrock::short_term_key;
 use super::key_id::{parse_encoded_key_id, parse_key_id, KeyKind, KEY_ID_LEN};
 use super::keyword::secret_after_keyword;
+use super::presigned::{self, url_around};
 use super::runs::{runs_in, Run};
 use super::secret::{secret_from_run, MAX_SECRET_RUN, SECRET_LEN};
-use super::token::{is_session_token, SESSION_TOKEN_MAX_LEN, SESSION_TOKEN_MIN_LEN};
+use super::ses::{ses_password, smtp_nearby, SES_PASSWORD_LEN};
+use super::token::{
+    is_session_token, token_after_keyword, token_at, SESSION_TOKEN_MAX_LEN, SESSION_TOKEN_MIN_LEN,
+};
+use super::{clock, token};
 
 /// Default pairing window in lines: a secret (or token) at most this many lines away from a key
 /// ID belongs to it.
@@ -46,6 +52,14 @@ pub(crate) enum AwsKind {
     SecretOnly,
     /// A key ID with no secret nearby (possibly with a session token).
     KeyIdOnly,
+    /// A session token with no key ID nearby.
+    SessionTokenOnly,
+    /// SES SMTP credentials: a key ID as user name and the password derived from its secret.
+    SesSmtp,
+    /// A presigned URL: key ID, signature, maybe a session token; usable until it expires.
+    PresignedUrl,
+    /// A Bedrock short-term API key (a presigned URL in base64).
+    BedrockShortTerm,
 }
 
 impl AwsKind {
@@ -57,7 +71,69 @@ impl AwsKind {
             AwsKind::TemporaryMissingToken => "aws-temporary-key-missing-token",
             AwsKind::SecretOnly => "aws-secret-access-key",
             AwsKind::KeyIdOnly => "aws-access-key-id",
+            AwsKind::SessionTokenOnly => "aws-session-token",
+            AwsKind::SesSmtp => "aws-ses-smtp-credentials",
+            AwsKind::PresignedUrl => "aws-presigned-url",
+            AwsKind::BedrockShortTerm => "aws-bedrock-short-term-key",
         }
+    }
+
+    /// Every kind.
+    pub(crate) const ALL: [AwsKind; 9] = [
+        AwsKind::AccessKey,
+        AwsKind::TemporaryCredentials,
+        AwsKind::TemporaryMissingToken,
+        AwsKind::SecretOnly,
+        AwsKind::KeyIdOnly,
+        AwsKind::SessionTokenOnly,
+        AwsKind::SesSmtp,
+        AwsKind::PresignedUrl,
+        AwsKind::BedrockShortTerm,
+    ];
+
+    /// What a keyword of this kind's rule anchors: credential prefixes are key IDs for every
+    /// kind; otherwise it depends on the kind (`None`: the kind has no use for the keyword).
+    pub(crate) fn anchor(self, keyword: &str) -> Option<AwsAnchor> {
+        if super::key_id::CREDENTIAL_PREFIXES
+            .iter()
+            .any(|(p, _)| p.eq_ignore_ascii_case(keyword))
+        {
+            return Some(AwsAnchor::KeyIdPrefix);
+        }
+        match self {
+            AwsKind::SessionTokenOnly if token::has_token_structure(keyword) => {
+                Some(AwsAnchor::TokenStart)
+            }
+            AwsKind::SessionTokenOnly => Some(AwsAnchor::TokenKeyword),
+            AwsKind::PresignedUrl => Some(AwsAnchor::PresignedUrl),
+            AwsKind::BedrockShortTerm => Some(AwsAnchor::BedrockShortTerm),
+            _ if keyword.eq_ignore_ascii_case("secret") => Some(AwsAnchor::SecretKeyword),
+            _ => None,
+        }
+    }
+}
+
+/// What a keyword hit means to the AWS validator.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub(crate) enum AwsAnchor {
+    /// A credential key-ID prefix (`AKIA`, …).
+    KeyIdPrefix,
+    /// The word "secret", which may name a secret access key.
+    SecretKeyword,
+    /// An observed start of a session token (`IQoJb3JpZ2lu`, …): matched as written.
+    TokenStart,
+    /// A word that may name a session token (`session_token`, `X-Amz-Security-Token`).
+    TokenKeyword,
+    /// A parameter of a presigned URL (`X-Amz-Credential`, `AWSAccessKeyId`).
+    PresignedUrl,
+    /// The prefix of a Bedrock short-term key.
+    BedrockShortTerm,
+}
+
+impl AwsAnchor {
+    /// True when the keyword is matched only as written (no case variants).
+    pub(crate) fn is_exact(self) -> bool {
+        matches!(self, AwsAnchor::KeyIdPrefix | AwsAnchor::TokenStart)
     }
 }
 
@@ -81,6 +157,21 @@ pub(crate) struct AwsMatch {
     pub secret: Option<Part>,
     /// The session token, when there is one.
     pub session_token: Option<Part>,
+    /// What the credential says about itself, offline.
+    pub details: Details,
+}
+
+/// What a credential says about itself, read offline: when it expires and what it is scoped to.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct Details {
+    /// When it stops working, in seconds since the Unix epoch.
+    pub expires: Option<i64>,
+    /// The region it is scoped to.
+    pub region: Option<String>,
+    /// The service it is scoped to.
+    pub service: Option<String>,
+    /// True when an encoded credential could not be decoded (truncated or damaged).
+    pub undecodable: bool,
 }
 
 impl AwsMatch {
@@ -129,6 +220,14 @@ pub(crate) struct AwsHits {
     pub encoded_key_ids: Vec<usize>,
     /// Offsets of the word "secret" in its common spellings.
     pub secret_keywords: Vec<usize>,
+    /// Offsets of observed session-token starts.
+    pub token_starts: Vec<usize>,
+    /// Offsets of words that name a session token.
+    pub token_keywords: Vec<usize>,
+    /// Offsets of presigned-URL parameters.
+    pub presigned: Vec<usize>,
+    /// Offsets of Bedrock short-term key prefixes.
+    pub bedrock: Vec<usize>,
 }
 
 impl AwsHits {
@@ -137,6 +236,36 @@ impl AwsHits {
         self.key_ids.is_empty()
             && self.encoded_key_ids.is_empty()
             && self.secret_keywords.is_empty()
+            && self.token_starts.is_empty()
+            && self.token_keywords.is_empty()
+            && self.presigned.is_empty()
+            && self.bedrock.is_empty()
+    }
+
+    /// The list of offsets for hits of `anchor` (encoded key IDs have their own anchor in the
+    /// prefilter and their own list).
+    pub(crate) fn list_mut(&mut self, anchor: AwsAnchor) -> &mut Vec<usize> {
+        match anchor {
+            AwsAnchor::KeyIdPrefix => &mut self.key_ids,
+            AwsAnchor::SecretKeyword => &mut self.secret_keywords,
+            AwsAnchor::TokenStart => &mut self.token_starts,
+            AwsAnchor::TokenKeyword => &mut self.token_keywords,
+            AwsAnchor::PresignedUrl => &mut self.presigned,
+            AwsAnchor::BedrockShortTerm => &mut self.bedrock,
+        }
+    }
+
+    /// Every list, for sorting and deduplication.
+    pub(crate) fn lists_mut(&mut self) -> [&mut Vec<usize>; 7] {
+        [
+            &mut self.key_ids,
+            &mut self.encoded_key_ids,
+            &mut self.secret_keywords,
+            &mut self.token_starts,
+            &mut self.token_keywords,
+            &mut self.presigned,
+            &mut self.bedrock,
+        ]
     }
 }
 
@@ -239,13 +368,23 @@ pub(crate) fn analyse(data: &[u8], hits: &AwsHits, settings: &AwsSettings) -> Ve
             (KeyKind::Temporary, Some(_), None) => AwsKind::TemporaryMissingToken,
             (_, Some(_), _) => AwsKind::AccessKey,
         };
+        let details = Details {
+            expires: if *kind == KeyKind::Temporary && secret.is_some() {
+                expiration_near(data, &key.span)
+            } else {
+                None
+            },
+            ..Details::default()
+        };
         matches.push(AwsMatch {
             kind: match_kind,
             key_id: Some((key.clone(), *kind)),
             secret,
             session_token,
+            details,
         });
     }
+    ses_credentials(data, settings, &mut matches);
 
     // Secrets named by a keyword that no key ID claimed.
     for &hit in &hits.secret_keywords {
@@ -261,10 +400,227 @@ pub(crate) fn analyse(data: &[u8], hits: &AwsHits, settings: &AwsSettings) -> Ve
                     text,
                 }),
                 session_token: None,
+                details: Details::default(),
             });
         }
     }
+    let claimed = encoded_and_presigned(data, hits, &mut matches);
+    lone_tokens(data, hits, settings, &claimed, &mut matches);
     matches
+}
+
+/// How far around a temporary credential an `Expiration` field is looked for, in bytes.
+const EXPIRATION_REACH: usize = 1024;
+
+/// The `Expiration` written near a temporary credential (STS and instance-metadata JSON, the
+/// CLI's credential process output), in seconds since the epoch.
+fn expiration_near(data: &[u8], span: &Range<usize>) -> Option<i64> {
+    let lo = span.start.saturating_sub(EXPIRATION_REACH);
+    let hi = (span.end + EXPIRATION_REACH).min(data.len());
+    let window = &data[lo..hi];
+    memchr::memmem::find_iter(window, b"xpiration").find_map(|i| {
+        let mut v = i + b"xpiration".len();
+        while window
+            .get(v)
+            .is_some_and(|b| matches!(b, b'"' | b'\'' | b' ' | b'\t' | b':' | b'=' | b'>'))
+        {
+            v += 1;
+        }
+        clock::parse_iso8601(window.get(v..)?).map(|(at, _)| at)
+    })
+}
+
+/// Key IDs left without a secret whose user name line is followed by an SES SMTP password
+/// (44 base64 characters, version byte 0x02 or 0x04) near SMTP context become SES credentials.
+fn ses_credentials(data: &[u8], settings: &AwsSettings, matches: &mut [AwsMatch]) {
+    let lone: Vec<usize> = (0..matches.len())
+        .filter(|&i| {
+            matches[i].kind == AwsKind::KeyIdOnly
+                && matches[i]
+                    .key_id
+                    .as_ref()
+                    .is_some_and(|(p, k)| *k != KeyKind::Temporary && smtp_nearby(data, &p.span))
+        })
+        .collect();
+    if lone.is_empty() {
+        return;
+    }
+    let passwords: Vec<Part> = runs_near(
+        data,
+        lone.iter()
+            .filter_map(|&i| matches[i].key_id.as_ref().map(|(p, _)| &p.span)),
+        PAIRING_WINDOW_BYTES,
+        SES_PASSWORD_LEN..=SES_PASSWORD_LEN,
+    )
+    .into_iter()
+    .filter(ses_password)
+    .map(|run| Part {
+        span: run.span,
+        text: run.text,
+    })
+    .collect();
+    let mut used: HashSet<usize> = HashSet::new();
+    for i in lone {
+        let Some((key, _)) = matches[i].key_id.clone() else {
+            continue;
+        };
+        let best = near(
+            &passwords,
+            &key.span,
+            PAIRING_WINDOW_BYTES + 3 * SES_PASSWORD_LEN,
+        )
+        .filter(|&pi| !used.contains(&pi))
+        .filter(|&pi| within_window(data, settings, &key.span, &passwords[pi].span))
+        .min_by_key(|&pi| gap(&key.span, &passwords[pi].span));
+        if let Some(pi) = best {
+            used.insert(pi);
+            matches[i].kind = AwsKind::SesSmtp;
+            matches[i].secret = Some(passwords[pi].clone());
+        }
+    }
+}
+
+/// Presigned URLs and Bedrock short-term keys: one match each. A key ID inside a presigned URL
+/// is that URL's, not a lone key ID of its own. Returns the spans they claim, so that the session
+/// tokens inside them are not reported again.
+fn encoded_and_presigned(
+    data: &[u8],
+    hits: &AwsHits,
+    matches: &mut Vec<AwsMatch>,
+) -> Vec<Range<usize>> {
+    let mut claimed: Vec<Range<usize>> = Vec::new();
+    for &hit in &hits.presigned {
+        let url = url_around(data, hit);
+        if claimed.iter().any(|c| c.start <= hit && hit < c.end) {
+            continue;
+        }
+        let at = url.start;
+        let Some(p) = presigned::parse(&data[url.clone()], |off| {
+            parse_key_id(data, at + off).is_ok()
+        }) else {
+            continue;
+        };
+        let shift = |r: &Range<usize>| at + r.start..at + r.end;
+        let kind =
+            KeyKind::from_prefix(&p.key_id_text.as_bytes()[..4]).unwrap_or(KeyKind::LongTerm);
+        let key_span = shift(&p.key_id);
+        matches.retain(|m| {
+            !(m.kind == AwsKind::KeyIdOnly
+                && m.key_id.as_ref().is_some_and(|(k, _)| k.span == key_span))
+        });
+        matches.push(AwsMatch {
+            kind: AwsKind::PresignedUrl,
+            key_id: Some((
+                Part {
+                    span: key_span,
+                    text: p.key_id_text,
+                },
+                kind,
+            )),
+            secret: Some(Part {
+                span: shift(&p.signature.0),
+                text: p.signature.1,
+            }),
+            session_token: p.session_token.map(|(span, text)| Part {
+                span: shift(&span),
+                text,
+            }),
+            details: Details {
+                expires: p.expires,
+                region: p.region,
+                service: p.service,
+                undecodable: false,
+            },
+        });
+        claimed.push(url);
+    }
+    for &hit in &hits.bedrock {
+        let Some(key) = short_term_key(data, hit) else {
+            continue;
+        };
+        let decoded = key.decoded;
+        matches.push(AwsMatch {
+            kind: AwsKind::BedrockShortTerm,
+            key_id: decoded.as_ref().map(|p| {
+                let kind = KeyKind::from_prefix(&p.key_id_text.as_bytes()[..4])
+                    .unwrap_or(KeyKind::Temporary);
+                (
+                    Part {
+                        span: key.span.clone(),
+                        text: p.key_id_text.clone(),
+                    },
+                    kind,
+                )
+            }),
+            secret: Some(Part {
+                span: key.span.clone(),
+                text: key.body,
+            }),
+            session_token: None,
+            details: Details {
+                expires: decoded.as_ref().and_then(|p| p.expires),
+                region: decoded.as_ref().and_then(|p| p.region.clone()),
+                service: decoded.as_ref().and_then(|p| p.service.clone()),
+                undecodable: decoded.is_none(),
+            },
+        });
+        claimed.push(key.span);
+    }
+    claimed
+}
+
+/// Session tokens that no key ID claims and none stands near: a leaked session on its own.
+fn lone_tokens(
+    data: &[u8],
+    hits: &AwsHits,
+    settings: &AwsSettings,
+    claimed: &[Range<usize>],
+    matches: &mut Vec<AwsMatch>,
+) {
+    if hits.token_starts.is_empty() && hits.token_keywords.is_empty() {
+        return;
+    }
+    let mut runs: Vec<Run> = hits
+        .token_starts
+        .iter()
+        .filter_map(|&h| token_at(data, h))
+        .chain(
+            hits.token_keywords
+                .iter()
+                .filter_map(|&h| token_after_keyword(data, h)),
+        )
+        .collect();
+    runs.sort_by_key(|r| r.span.start);
+    runs.dedup_by_key(|r| r.span.start);
+    let used: HashSet<usize> = matches
+        .iter()
+        .filter_map(|m| m.session_token.as_ref().map(|t| t.span.start))
+        .collect();
+    let keys: Vec<Range<usize>> = matches
+        .iter()
+        .filter_map(|m| m.key_id.as_ref().map(|(k, _)| k.span.clone()))
+        .collect();
+    for run in runs {
+        let inside = |c: &Range<usize>| c.start <= run.span.start && run.span.end <= c.end;
+        if used.contains(&run.span.start)
+            || claimed.iter().any(inside)
+            || keys
+                .iter()
+                .any(|k| within_window(data, settings, k, &run.span))
+        {
+            continue;
+        }
+        matches.push(AwsMatch {
+            kind: AwsKind::SessionTokenOnly,
+            key_id: None,
+            secret: None,
+            session_token: Some(Part {
+                span: run.span,
+                text: run.text,
+            }),
+            details: Details::default(),
+        });
+    }
 }
 
 /// Pairs key IDs with secrets from `candidates` (gap, key, secret: the pairs within the window)

@@ -30,6 +30,24 @@ fn is_separator_byte(b: u8) -> bool {
 /// The secret value announced by the keyword hit at `hit`, if the identifier names an AWS secret
 /// and a valid secret (plain or base64-encoded) follows it: its run and decoded secret.
 pub(crate) fn secret_after_keyword(data: &[u8], hit: usize) -> Option<(Run, String)> {
+    let (name, value) = identifier_at(data, hit)?;
+    if !name.contains("secret") {
+        return None;
+    }
+    let strong = AWS_IDENTIFIER_WORDS.iter().any(|w| name.contains(w));
+    let weak = name.ends_with("secretkey") || name == "secret";
+    if !(strong || (weak && aws_nearby(data, hit))) {
+        return None;
+    }
+    let run = run_at(data, value, MAX_SECRET_RUN)?;
+    let secret = secret_from_run(&run)?;
+    Some((run, secret))
+}
+
+/// The identifier around the keyword hit at `hit` (alphanumerics only, lowercased) and where
+/// the value after it starts, past the separators (`=`, `:`, quotes, blanks); `None` when no
+/// separator follows the identifier.
+pub(crate) fn identifier_at(data: &[u8], hit: usize) -> Option<(String, usize)> {
     let mut start = hit;
     while start > 0 && hit - start < IDENTIFIER_REACH && is_identifier_byte(data[start - 1]) {
         start -= 1;
@@ -43,24 +61,11 @@ pub(crate) fn secret_after_keyword(data: &[u8], hit: usize) -> Option<(Run, Stri
         .filter(|b| b.is_ascii_alphanumeric())
         .map(|b| b.to_ascii_lowercase() as char)
         .collect();
-    if !name.contains("secret") {
-        return None;
-    }
-    let strong = AWS_IDENTIFIER_WORDS.iter().any(|w| name.contains(w));
-    let weak = name.ends_with("secretkey") || name == "secret";
-    if !(strong || (weak && aws_nearby(data, hit))) {
-        return None;
-    }
     let mut value = end;
     while value < data.len() && value - end < SEPARATOR_REACH && is_separator_byte(data[value]) {
         value += 1;
     }
-    if value == end {
-        return None;
-    }
-    let run = run_at(data, value, MAX_SECRET_RUN)?;
-    let secret = secret_from_run(&run)?;
-    Some((run, secret))
+    (value > end).then_some((name, value))
 }
 
 fn aws_nearby(data: &[u8], hit: usize) -> bool {

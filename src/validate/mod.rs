@@ -3,18 +3,25 @@
 //! of keyfence.
 
 mod aws;
+mod bedrock;
+mod clock;
 mod entropy;
 mod key_id;
 mod keyword;
 mod placeholder;
+mod presigned;
 mod runs;
 mod secret;
+mod ses;
 mod spans;
 pub mod synthetic;
 mod token;
 
 pub use aws::AwsSettings;
-pub(crate) use aws::{analyse, AwsHits, AwsKind, AwsMatch, PAIRING_WINDOW_BYTES};
+pub(crate) use aws::{
+    analyse, AwsAnchor, AwsHits, AwsKind, AwsMatch, Details, PAIRING_WINDOW_BYTES,
+};
+pub(crate) use clock::format_rfc3339;
 pub(crate) use entropy::shannon_entropy;
 pub(crate) use key_id::{account_id, KeyKind, CREDENTIAL_PREFIXES, ENCODED_CREDENTIAL_PREFIXES};
 pub(crate) use spans::merge as merge_spans;

@@ -94,10 +94,93 @@ pub fn session_token(seed: u64, len: usize) -> String {
     )
 }
 
+/// Standard base64 with padding.
+pub fn base64_encode(bytes: &[u8]) -> String {
+    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
+    for chunk in bytes.chunks(3) {
+        let n = chunk.len();
+        let v = (u32::from(chunk[0]) << 16)
+            | (u32::from(*chunk.get(1).unwrap_or(&0)) << 8)
+            | u32::from(*chunk.get(2).unwrap_or(&0));
+        for i in 0..4 {
+            if i <= n {
+                out.push(BASE64[((v >> (18 - 6 * i)) & 0x3F) as usize] as char);
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
+/// An SES SMTP password: base64 of version byte 0x04 (the regional SigV4 form) and 32 random
+/// bytes standing in for the HMAC-SHA256: 44 characters starting with `B`.
+pub fn ses_smtp_password(seed: u64) -> String {
+    let mut rng = Rng::new(seed.wrapping_add(0x5E5));
+    let mut bytes = vec![0x04];
+    bytes.extend((0..32).map(|_| rng.next_u64() as u8));
+    base64_encode(&bytes)
+}
+
+/// A random lowercase UUID (8-4-4-4-12 hex).
+pub fn uuid(seed: u64) -> String {
+    let hex = Rng::new(seed.wrapping_add(0x0D1D)).string(b"0123456789abcdef", 32);
+    format!(
+        "{}-{}-{}-{}-{}",
+        &hex[..8],
+        &hex[8..12],
+        &hex[12..16],
+        &hex[16..20],
+        &hex[20..]
+    )
+}
+
+/// A query string of a SigV4 presigned URL signed by `key_id` at `amz_date`
+/// (`YYYYMMDDTHHMMSSZ`) for `lifetime` seconds, with a session token when `token_seed` is given.
+pub fn presigned_query(
+    key_id: &str,
+    region: &str,
+    service: &str,
+    amz_date: &str,
+    lifetime: u64,
+    token_seed: Option<u64>,
+) -> String {
+    let day = amz_date.get(..8).unwrap_or("20260101");
+    let signature = Rng::new(lifetime ^ 0x516).string(b"0123456789abcdef", 64);
+    let token = token_seed.map_or(String::new(), |s| {
+        let t = session_token(s, 400)
+            .replace('+', "%2B")
+            .replace('/', "%2F");
+        format!("&X-Amz-Security-Token={t}")
+    });
+    format!(
+        "X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential={key_id}%2F{day}%2F{region}%2F{service}%2Faws4_request\
+         &X-Amz-Date={amz_date}&X-Amz-Expires={lifetime}{token}&X-Amz-SignedHeaders=host&X-Amz-Signature={signature}"
+    )
+}
+
+/// A Bedrock short-term API key: `bedrock-api-key-` and the base64 of a presigned
+/// `CallWithBearerToken` URL signed at `amz_date` by a synthetic ASIA key (seed `seed`) with its
+/// session token, valid for 12 hours.
+pub fn bedrock_short_term_key(seed: u64, amz_date: &str) -> String {
+    let query = presigned_query(
+        &key_id("ASIA", seed),
+        "us-east-1",
+        "bedrock",
+        amz_date,
+        43_200,
+        Some(seed),
+    );
+    let url = format!("bedrock.amazonaws.com/?Action=CallWithBearerToken&{query}&Version=1");
+    format!("bedrock-api-key-{}", base64_encode(url.as_bytes()))
+}
+
 /// Expands the placeholders that rule examples use instead of literal credentials:
 /// `${keyid:PREFIX:SEED}`, `${keyid_legacy:PREFIX:SEED}` (an old-format key ID, see
 /// [`legacy_key_id`]), `${secret:SEED}`, `${token:SEED}` (a 400-character session token) and
-/// `${b64:LEN:SEED}` (random base64).
+/// `${b64:LEN:SEED}` (random base64), `${hex:LEN:SEED}` (random lowercase hex), `${uuid:SEED}`,
+/// `${sespw:SEED}` (an SES SMTP password, see [`ses_smtp_password`]) and
+/// `${bedrock:YYYYMMDDTHHMMSSZ:SEED}` (a Bedrock short-term key, see [`bedrock_short_term_key`]).
 /// Text without placeholders comes back unchanged; an unknown placeholder stays as written.
 pub fn expand_template(template: &str) -> String {
     let mut out = String::with_capacity(template.len());
@@ -118,6 +201,13 @@ pub fn expand_template(template: &str) -> String {
             }
             ["secret", s] => seed(s).map(secret),
             ["token", s] => seed(s).map(|s| session_token(s, 400)),
+            ["sespw", s] => seed(s).map(ses_smtp_password),
+            ["uuid", s] => seed(s).map(uuid),
+            ["bedrock", date, s] => seed(s).map(|s| bedrock_short_term_key(s, date)),
+            ["hex", n, s] => match (n.parse::<usize>().ok(), seed(s)) {
+                (Some(n), Some(s)) => Some(Rng::new(s).string(b"0123456789abcdef", n)),
+                _ => None,
+            },
             ["b64", n, s] => match (n.parse::<usize>().ok(), seed(s)) {
                 (Some(n), Some(s)) => Some(Rng::new(s).string(BASE64, n)),
                 _ => None,

@@ -1,7 +1,8 @@
 //! STS session tokens, recognised by the structure of their decoded start and by context.
 
+use super::keyword::identifier_at;
 use super::placeholder::is_documentation_example;
-use super::runs::{decode_base64, Run};
+use super::runs::{decode_base64, run_at, Run};
 
 /// Shortest run taken for a session token (observed tokens run from ~300 to ~1,500 characters).
 pub(crate) const SESSION_TOKEN_MIN_LEN: usize = 100;
@@ -59,6 +60,31 @@ pub(crate) fn is_session_token(data: &[u8], run: &Run) -> bool {
     run.text.len() >= SESSION_TOKEN_MIN_LEN
         && !is_documentation_example(run.text.as_bytes())
         && (has_token_structure(&run.text) || named_by_keyword(data, run.span.start))
+}
+
+/// True for tokens written for documentation: `EXAMPLE` anywhere, or one character repeated
+/// eight times (padding such as `AAAAAAAA`). Real tokens are random past their header, and the
+/// general placeholder test (four-letter words) would reject one real token in a few hundred.
+fn is_made_up(text: &[u8]) -> bool {
+    text.windows(7).any(|w| w == b"EXAMPLE")
+        || text.windows(8).any(|w| w.iter().all(|&b| b == w[0]))
+}
+
+/// The session token at `hit`, where the prefilter saw a token's observed start: the whole run
+/// that starts there, if it is a token.
+pub(crate) fn token_at(data: &[u8], hit: usize) -> Option<Run> {
+    let run = run_at(data, hit, SESSION_TOKEN_MAX_LEN)?;
+    (is_session_token(data, &run) && !is_made_up(run.text.as_bytes())).then_some(run)
+}
+
+/// The session token named by the identifier around the keyword hit at `hit`
+/// (`aws_session_token = …`, `"SessionToken": "…"`, `X-Amz-Security-Token=…`).
+pub(crate) fn token_after_keyword(data: &[u8], hit: usize) -> Option<Run> {
+    let (name, value) = identifier_at(data, hit)?;
+    if !SESSION_TOKEN_KEYWORDS.iter().any(|k| name.contains(k)) {
+        return None;
+    }
+    token_at(data, value)
 }
 
 #[cfg(test)]

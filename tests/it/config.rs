@@ -292,7 +292,7 @@ paths = ["samples/"]
     assert!(String::from_utf8_lossy(&out.stdout).contains("internal-token"));
     let out = run(&fx, &["rules", "check"]);
     assert_eq!(out.status.code(), Some(0));
-    assert!(String::from_utf8_lossy(&out.stdout).contains("8 rules"));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("17 rules"));
 }
 
 #[test]
@@ -463,7 +463,7 @@ fn docs_example_is_in_config_md_verbatim_and_loads() {
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
     );
-    assert!(String::from_utf8_lossy(&out.stdout).contains("7 rules, "));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("16 rules, "));
 }
 
 #[test]

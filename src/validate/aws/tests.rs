@@ -1,5 +1,7 @@
 use super::*;
-use crate::validate::synthetic::{key_id, secret, session_token};
+use crate::validate::synthetic::{
+    bedrock_short_term_key, key_id, presigned_query, secret, ses_smtp_password, session_token,
+};
 
 fn run(text: &str) -> Vec<AwsMatch> {
     let data = text.as_bytes();
@@ -15,6 +17,10 @@ fn run(text: &str) -> Vec<AwsMatch> {
         key_ids: finder(&["AKIA", "ASIA", "ABIA", "ACCA"]),
         encoded_key_ids: finder(&crate::validate::key_id::ENCODED_CREDENTIAL_PREFIXES),
         secret_keywords: finder(&["secret", "Secret", "SECRET"]),
+        token_starts: finder(&["IQoJb3JpZ2luX2Vj", "FQoGZXIvYXdz"]),
+        token_keywords: finder(&["session_token", "SessionToken", "Security-Token"]),
+        presigned: finder(&["X-Amz-Credential", "AWSAccessKeyId"]),
+        bedrock: finder(&["bedrock-api-key-"]),
     };
     analyse(data, &hits, &AwsSettings::default())
 }
@@ -335,4 +341,93 @@ fn a_lone_key_after_a_pair_stays_lone() {
     assert_eq!(m[0].key_id.as_ref().unwrap().0.text, a);
     assert_eq!(m[0].secret.as_ref().unwrap().text, sa);
     assert_eq!(m[1].kind, AwsKind::KeyIdOnly);
+}
+
+#[test]
+fn a_lone_session_token_is_its_own_finding() {
+    let token = session_token(5, 500);
+    let m = run(&format!("[default]\naws_session_token = {token}\n"));
+    assert_eq!(m.len(), 1);
+    assert_eq!(m[0].kind, AwsKind::SessionTokenOnly);
+    assert_eq!(m[0].session_token.as_ref().unwrap().text, token);
+    // With its key ID and secret it is part of the temporary credential, not a finding of its own.
+    let (id, sk) = (key_id("ASIA", 5), secret(5));
+    let m = run(&format!(
+        "aws_access_key_id = {id}\naws_secret_access_key = {sk}\naws_session_token = {token}\n"
+    ));
+    assert_eq!(m.len(), 1);
+    assert_eq!(m[0].kind, AwsKind::TemporaryCredentials);
+}
+
+#[test]
+fn a_presigned_url_is_one_finding_that_claims_its_key_and_token() {
+    let id = key_id("ASIA", 6);
+    let q = presigned_query(&id, "eu-west-1", "s3", "20261101T120000Z", 900, Some(6));
+    let m = run(&format!("see https://b.s3.amazonaws.com/k?{q} now"));
+    assert_eq!(m.len(), 1, "{m:?}");
+    assert_eq!(m[0].kind, AwsKind::PresignedUrl);
+    assert_eq!(m[0].key_id.as_ref().unwrap().0.text, id);
+    assert!(m[0].session_token.is_some());
+    assert_eq!(m[0].details.region.as_deref(), Some("eu-west-1"));
+    assert_eq!(m[0].details.service.as_deref(), Some("s3"));
+    assert_eq!(
+        m[0].details.expires,
+        Some(super::clock::parse_amz_date(b"20261101T120000Z").unwrap() + 900)
+    );
+    // Two URLs: two findings.
+    let q2 = presigned_query(
+        &key_id("AKIA", 7),
+        "us-east-1",
+        "s3",
+        "20261101T120000Z",
+        60,
+        None,
+    );
+    let m = run(&format!("a: https://x/?{q}\nb: https://y/?{q2}\n"));
+    assert_eq!(
+        m.iter().filter(|m| m.kind == AwsKind::PresignedUrl).count(),
+        2,
+        "{m:?}"
+    );
+    assert_eq!(m.len(), 2);
+}
+
+#[test]
+fn ses_smtp_credentials_need_smtp_context() {
+    let (id, pw) = (key_id("AKIA", 8), ses_smtp_password(8));
+    let m = run(&format!(
+        "MAIL_HOST=email-smtp.us-east-1.amazonaws.com\nMAIL_USERNAME={id}\nMAIL_PASSWORD={pw}\n"
+    ));
+    assert_eq!(m.len(), 1);
+    assert_eq!(m[0].kind, AwsKind::SesSmtp);
+    assert_eq!(m[0].secret.as_ref().unwrap().text, pw);
+    let m = run(&format!("USERNAME={id}\nPASSWORD={pw}\n"));
+    assert_eq!(m[0].kind, AwsKind::KeyIdOnly);
+}
+
+#[test]
+fn bedrock_short_term_keys_decode() {
+    let key = bedrock_short_term_key(9, "20261101T120000Z");
+    let m = run(&format!("AWS_BEARER_TOKEN_BEDROCK={key}\n"));
+    assert_eq!(m.len(), 1, "{m:?}");
+    assert_eq!(m[0].kind, AwsKind::BedrockShortTerm);
+    assert_eq!(m[0].key_id.as_ref().unwrap().0.text, key_id("ASIA", 9));
+    assert!(!m[0].details.undecodable);
+    assert!(m[0].details.expires.is_some());
+    let m = run(&format!("AWS_BEARER_TOKEN_BEDROCK={}\n", &key[..120]));
+    assert_eq!(m.len(), 1);
+    assert!(m[0].details.undecodable);
+}
+
+#[test]
+fn instance_metadata_dumps_carry_their_expiry() {
+    let (id, sk, token) = (key_id("ASIA", 10), secret(10), session_token(10, 600));
+    let m = run(&format!(
+        "{{\n  \"Code\" : \"Success\",\n  \"Type\" : \"AWS-HMAC\",\n  \"AccessKeyId\" : \"{id}\",\n  \
+         \"SecretAccessKey\" : \"{sk}\",\n  \"Token\" : \"{token}\",\n  \"Expiration\" : \"2026-11-01T18:00:00Z\"\n}}"
+    ));
+    assert_eq!(m.len(), 1, "{m:?}");
+    assert_eq!(m[0].kind, AwsKind::TemporaryCredentials);
+    let (at, _) = super::clock::parse_iso8601(b"2026-11-01T18:00:00Z").unwrap();
+    assert_eq!(m[0].details.expires, Some(at));
 }
