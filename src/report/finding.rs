@@ -5,6 +5,7 @@ use std::fmt;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
+use super::verification::Verification;
 use crate::rules::Severity;
 
 /// The most leading characters of a secret a redacted rendering keeps.
@@ -103,6 +104,8 @@ pub(crate) struct Finding {
     pub commit: Option<CommitInfo>,
     /// How many times the same credential appears in this blob.
     pub occurrences: usize,
+    /// What `--verify` found out; `None` when the finding was not verified.
+    pub verification: Option<Verification>,
 }
 
 /// The fingerprint of a credential under a rule: a SHA-256 over the rule id and the credential's

@@ -234,6 +234,7 @@ impl ScanEngine {
                         fingerprint: fp,
                         commit: None,
                         occurrences: 1,
+                        verification: None,
                     },
                 }
             })
