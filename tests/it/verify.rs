@@ -532,3 +532,43 @@ fn staged_pre_push_and_hooks_refuse_to_verify() {
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("--verify-endpoint is an option of verification"));
 }
+
+#[test]
+fn the_proxy_variables_are_honoured_and_no_proxy_bypasses_them() {
+    let fx = Fixture::new();
+    fx.write("creds", ini(&key_id("AKIA", 11), &secret(11), None));
+    // The endpoint is a closed port: only a proxy can be reached.
+    let endpoint = format!("http://127.0.0.1:{}", free_port());
+    let proxy = TcpListener::bind("127.0.0.1:0").unwrap();
+    proxy.set_nonblocking(true).unwrap();
+    let proxy_url = format!("http://{}", proxy.local_addr().unwrap());
+    let args = [
+        "scan",
+        "--verify",
+        "--verify-timeout",
+        "1",
+        "--verify-endpoint",
+        &endpoint,
+        "--format",
+        "json",
+        "creds",
+    ];
+    let out = run_env(&fx, &args, &[("HTTP_PROXY", &proxy_url)]);
+    let report = json_report(&out.stdout);
+    assert_eq!(only_verification(&report)["status"], "unavailable");
+    assert!(proxy.accept().is_ok(), "the proxy was not used");
+    assert!(stderr(&out).contains("through proxy"), "{}", stderr(&out));
+    let out = run_env(
+        &fx,
+        &args,
+        &[
+            ("HTTP_PROXY", &proxy_url),
+            ("NO_PROXY", "localhost,127.0.0.1"),
+        ],
+    );
+    assert_eq!(
+        only_verification(&json_report(&out.stdout))["status"],
+        "unavailable"
+    );
+    assert!(proxy.accept().is_err(), "NO_PROXY was not honoured");
+}
