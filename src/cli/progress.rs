@@ -51,7 +51,8 @@ fn draw_until_done(progress: &Progress, done: &AtomicBool) {
 }
 
 /// Runs `verify` with verification counters; when `enabled`, a thread draws
-/// `verifying N/M credentials` until it returns, then clears the line.
+/// `verifying N/M credentials` until it returns, draws the final count once more, then clears
+/// the line.
 pub(super) fn with_verify_progress<T>(
     enabled: bool,
     verify: impl FnOnce(&VerifyProgress) -> T,
@@ -65,6 +66,8 @@ pub(super) fn with_verify_progress<T>(
         s.spawn(|| {
             let mut err = std::io::stderr();
             loop {
+                // Acquire: once `done` is seen, the final counts are too.
+                let finished = done.load(Ordering::Acquire);
                 let _ = write!(
                     err,
                     "\rkeyfence: verifying {}/{} credentials with STS\x1b[K",
@@ -72,20 +75,20 @@ pub(super) fn with_verify_progress<T>(
                     progress.total.load(Ordering::Relaxed)
                 );
                 let _ = err.flush();
+                if finished {
+                    break;
+                }
                 for _ in 0..5 {
                     if done.load(Ordering::Relaxed) {
                         break;
                     }
                     std::thread::sleep(Duration::from_millis(40));
                 }
-                if done.load(Ordering::Relaxed) {
-                    break;
-                }
             }
             let _ = write!(err, "\r\x1b[K");
         });
         let result = verify(&progress);
-        done.store(true, Ordering::Relaxed);
+        done.store(true, Ordering::Release);
         result
     })
 }

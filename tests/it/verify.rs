@@ -399,9 +399,9 @@ fn history_and_ci_verify_and_show_progress() {
         only_verification(&json_report(&out.stdout))["status"],
         "active"
     );
+    // The progress line ends on the final count.
     assert!(
-        stderr(&out).contains("keyfence: verifying 0/1 credentials")
-            || stderr(&out).contains("keyfence: verifying 1/1 credentials"),
+        stderr(&out).contains("keyfence: verifying 1/1 credentials with STS"),
         "{}",
         stderr(&out)
     );
