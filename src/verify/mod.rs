@@ -557,6 +557,40 @@ mod tests {
     }
 
     #[test]
+    fn no_more_requests_in_flight_than_the_bound() {
+        let mut fs: Vec<Finding> = (20..28)
+            .map(|i| {
+                finding(
+                    "aws-access-key",
+                    Some(key_id("AKIA", i)),
+                    Some(secret(i)),
+                    None,
+                )
+            })
+            .collect();
+        let in_flight = std::sync::Arc::new(AtomicUsize::new(0));
+        let most = std::sync::Arc::new(AtomicUsize::new(0));
+        let (now, max) = (in_flight.clone(), most.clone());
+        let t = Scripted::new(move |_| {
+            let n = now.fetch_add(1, Ordering::SeqCst) + 1;
+            max.fetch_max(n, Ordering::SeqCst);
+            std::thread::sleep(Duration::from_millis(5));
+            now.fetch_sub(1, Ordering::SeqCst);
+            ok()
+        });
+        let o = VerifyOptions {
+            concurrency: 2,
+            ..opts()
+        };
+        verify_findings(&mut fs, &o, &endpoint(), &t, &VerifyProgress::default());
+        assert_eq!(t.calls.load(Ordering::SeqCst), 8);
+        assert!(most.load(Ordering::SeqCst) <= 2);
+        assert!(fs
+            .iter()
+            .all(|f| f.verification.as_ref().unwrap().is_active()));
+    }
+
+    #[test]
     fn expired_tokens_are_expired() {
         let mut fs = vec![finding(
             "aws-temporary-credentials",
