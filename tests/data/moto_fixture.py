@@ -6,6 +6,8 @@
     moto_fixture.py ENDPOINT delete-key USER KEY_ID    DeleteAccessKey
     moto_fixture.py ENDPOINT deactivate-key USER KEY_ID  UpdateAccessKey --status Inactive
     moto_fixture.py ENDPOINT assume-role               AssumeRole: temporary (ASIA) credentials
+    moto_fixture.py - make-tls DIR                     a test CA (DIR/ca.pem) and a certificate for
+                                                       127.0.0.1 it signed (DIR/cert.pem, DIR/key.pem)
 
 Every command but `bootstrap` signs its calls with the admin key from MOTO_ADMIN_KEY_ID and
 MOTO_ADMIN_SECRET (boto3's signer: keyfence's own is what the tests check). Prints one JSON object:
@@ -39,10 +41,74 @@ def client(service, endpoint, key_id, secret):
     )
 
 
+def make_tls(directory):
+    """A CA and a server certificate for 127.0.0.1 signed by it, valid for a day, PEM files."""
+    import datetime
+    import ipaddress
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    now = datetime.datetime.now(datetime.timezone.utc)
+    start, end = now - datetime.timedelta(hours=1), now + datetime.timedelta(days=1)
+
+    def name(cn):
+        return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, cn)])
+
+    ca_key = ec.generate_private_key(ec.SECP256R1())
+    ca = (
+        x509.CertificateBuilder()
+        .subject_name(name("keyfence test CA"))
+        .issuer_name(name("keyfence test CA"))
+        .public_key(ca_key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(start)
+        .not_valid_after(end)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(ca_key, hashes.SHA256())
+    )
+    key = ec.generate_private_key(ec.SECP256R1())
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name("127.0.0.1"))
+        .issuer_name(ca.subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(start)
+        .not_valid_after(end)
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+            critical=False,
+        )
+        .sign(ca_key, hashes.SHA256())
+    )
+    pem = serialization.Encoding.PEM
+    with open(os.path.join(directory, "ca.pem"), "wb") as f:
+        f.write(ca.public_bytes(pem))
+    with open(os.path.join(directory, "cert.pem"), "wb") as f:
+        f.write(cert.public_bytes(pem))
+    with open(os.path.join(directory, "key.pem"), "wb") as f:
+        f.write(
+            key.private_bytes(
+                pem,
+                serialization.PrivateFormat.PKCS8,
+                serialization.NoEncryption(),
+            )
+        )
+
+
 def main(argv):
     if len(argv) < 3:
         sys.exit(__doc__)
     endpoint, command, args = argv[1], argv[2], argv[3:]
+    if command == "make-tls":
+        (directory,) = args
+        make_tls(directory)
+        print(json.dumps({}))
+        return
     if command == "bootstrap":
         # Unauthenticated: moto lets the first INITIAL_NO_AUTH_ACTION_COUNT calls through.
         iam = client("iam", endpoint, "bootstrap", "bootstrap")

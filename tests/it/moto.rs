@@ -101,8 +101,10 @@ pub fn free_port() -> u16 {
 /// A running moto server; killed on drop.
 pub struct Moto {
     child: Child,
-    /// `http://127.0.0.1:PORT`.
+    /// `http://127.0.0.1:PORT` (`https://` with TLS).
     pub endpoint: String,
+    /// The CA that signed the server's certificate (TLS only).
+    pub ca: Option<PathBuf>,
     /// moto's standard error: its request log.
     log: PathBuf,
     _dir: TempDir,
@@ -113,15 +115,45 @@ impl Moto {
     /// Starts moto with authentication on and makes the admin user the fixture script signs
     /// with.
     pub fn start() -> Moto {
+        Moto::start_with(false)
+    }
+
+    /// [`Moto::start`] serving HTTPS with a certificate for 127.0.0.1 signed by a test CA
+    /// ([`Moto::ca`]).
+    pub fn start_tls() -> Moto {
+        Moto::start_with(true)
+    }
+
+    fn start_with(tls: bool) -> Moto {
         let python = python();
         let mut last = String::new();
         for _ in 0..3 {
             let dir = tempfile::tempdir().expect("temp dir");
             let log = dir.path().join("moto.log");
             let port = free_port();
-            let child = Command::new(python)
-                .args(["-m", "moto.server", "-H", "127.0.0.1", "-p"])
-                .arg(port.to_string())
+            let mut cmd = Command::new(python);
+            cmd.args(["-m", "moto.server", "-H", "127.0.0.1", "-p"])
+                .arg(port.to_string());
+            let ca = tls.then(|| {
+                let out = Command::new(python)
+                    .arg(fixture_script())
+                    .args(["-", "make-tls"])
+                    .arg(dir.path())
+                    .output()
+                    .expect("python runs");
+                assert!(
+                    out.status.success(),
+                    "make-tls failed: {}",
+                    String::from_utf8_lossy(&out.stderr)
+                );
+                cmd.arg("-c")
+                    .arg(dir.path().join("cert.pem"))
+                    .arg("-k")
+                    .arg(dir.path().join("key.pem"));
+                dir.path().join("ca.pem")
+            });
+            let scheme = if tls { "https" } else { "http" };
+            let child = cmd
                 .env("INITIAL_NO_AUTH_ACTION_COUNT", BOOTSTRAP_CALLS)
                 .env("PYTHONUNBUFFERED", "1")
                 .stdin(Stdio::null())
@@ -131,7 +163,8 @@ impl Moto {
                 .expect("moto server starts");
             let mut moto = Moto {
                 child,
-                endpoint: format!("http://127.0.0.1:{port}"),
+                endpoint: format!("{scheme}://127.0.0.1:{port}"),
+                ca,
                 log,
                 _dir: dir,
                 admin: (String::new(), String::new()),
@@ -180,6 +213,7 @@ impl Moto {
             .args(args)
             .env("MOTO_ADMIN_KEY_ID", &self.admin.0)
             .env("MOTO_ADMIN_SECRET", &self.admin.1)
+            .envs(self.ca.iter().map(|ca| ("AWS_CA_BUNDLE", ca)))
             .output()
             .expect("python runs");
         assert!(

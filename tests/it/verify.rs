@@ -572,3 +572,46 @@ fn the_proxy_variables_are_honoured_and_no_proxy_bypasses_them() {
     );
     assert!(proxy.accept().is_err(), "NO_PROXY was not honoured");
 }
+
+#[test]
+fn https_endpoints_are_verified_with_rustls_and_aws_ca_bundle() {
+    let moto = Moto::start_tls();
+    assert!(moto.endpoint.starts_with("https://"));
+    let ca = moto.ca.clone().unwrap();
+    let (id, sk) = moto.create_key("judy");
+    let fx = Fixture::new();
+    fx.write("creds", ini(&id, &sk, None));
+    // Trusting the test CA: active.
+    let out = run_env(
+        &fx,
+        &["scan", "--verify", "--format", "json", "creds"],
+        &[
+            ("AWS_ENDPOINT_URL_STS", &moto.endpoint),
+            ("AWS_CA_BUNDLE", ca.to_str().unwrap()),
+        ],
+    );
+    let report = json_report(&out.stdout);
+    assert_eq!(
+        only_verification(&report)["status"],
+        "active",
+        "{}",
+        stderr(&out)
+    );
+    // With the built-in roots the certificate is not trusted: unavailable, and the reason.
+    let out = run_env(
+        &fx,
+        &["scan", "--verify", "--format", "json", "creds"],
+        &[("AWS_ENDPOINT_URL_STS", &moto.endpoint)],
+    );
+    let report = json_report(&out.stdout);
+    let v = only_verification(&report);
+    assert_eq!(v["status"], "unavailable", "{v:#}");
+    assert!(
+        v["reason"]
+            .as_str()
+            .unwrap()
+            .to_lowercase()
+            .contains("certificate"),
+        "{v:#}"
+    );
+}
