@@ -24,6 +24,7 @@ mod scan;
 mod source;
 mod suppress;
 mod validate;
+mod verify;
 
 pub use validate::synthetic;
 

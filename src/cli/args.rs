@@ -51,6 +51,9 @@ pub(crate) enum Command {
     /// Reads the refs being pushed from the hook's standard input, or the pre-commit framework's
     /// PRE_COMMIT_FROM_REF and PRE_COMMIT_TO_REF.
     PrePush(PrePushArgs),
+    /// Verify the findings of a JSON or JSONL report written with `--show-secrets` (FILE, or
+    /// `-` for standard input) with AWS STS, without scanning again.
+    Verify(VerifyCommandArgs),
 }
 
 /// `keyfence rules …`.
@@ -165,6 +168,9 @@ pub(crate) struct ScanArgs {
     /// Report options.
     #[command(flatten)]
     pub(crate) report: ReportArgs,
+    /// Verification options.
+    #[command(flatten)]
+    pub(crate) verify: VerifyArgs,
 }
 
 /// Options of the git modes.
@@ -198,6 +204,9 @@ pub(crate) struct StagedArgs {
     /// Git, configuration and report options.
     #[command(flatten)]
     pub(crate) scan: GitScanArgs,
+    /// `--verify`, accepted only to be refused with the reason.
+    #[command(flatten)]
+    pub(crate) no_verify: NoVerifyArgs,
 }
 
 /// `keyfence history`.
@@ -210,6 +219,9 @@ pub(crate) struct HistoryArgs {
     /// Git, configuration and report options.
     #[command(flatten)]
     pub(crate) scan: GitScanArgs,
+    /// Verification options.
+    #[command(flatten)]
+    pub(crate) verify: VerifyArgs,
 }
 
 /// `keyfence ci`.
@@ -221,6 +233,9 @@ pub(crate) struct CiArgs {
     /// Git, configuration and report options.
     #[command(flatten)]
     pub(crate) scan: GitScanArgs,
+    /// Verification options.
+    #[command(flatten)]
+    pub(crate) verify: VerifyArgs,
 }
 
 /// `keyfence install`.
@@ -246,6 +261,9 @@ pub(crate) struct PrePushArgs {
     /// Git, configuration and report options.
     #[command(flatten)]
     pub(crate) scan: GitScanArgs,
+    /// `--verify`, accepted only to be refused with the reason.
+    #[command(flatten)]
+    pub(crate) no_verify: NoVerifyArgs,
 }
 
 /// `--progress`.
@@ -285,4 +303,81 @@ pub(crate) fn worker_threads(requested: usize) -> usize {
     } else {
         requested
     }
+}
+
+/// `--verify` and its options (`scan`, `history`, `ci`). See docs/VERIFY.md.
+#[derive(Debug, Clone, Default, Args)]
+pub(crate) struct VerifyArgs {
+    /// Ask AWS STS whether each credential found still works: one signed GetCallerIdentity
+    /// call per distinct key ID and secret (see docs/VERIFY.md for what is sent where).
+    #[arg(long)]
+    pub(crate) verify: bool,
+    /// Report only findings whose key is active (implies --verify); exit 0 when none is.
+    #[arg(long)]
+    pub(crate) only_verified: bool,
+    /// Network options of verification.
+    #[command(flatten)]
+    pub(crate) net: VerifyNetArgs,
+}
+
+/// How verification reaches STS.
+#[derive(Debug, Clone, Default, Args)]
+pub(crate) struct VerifyNetArgs {
+    /// Verification requests in flight at once (default 4, at most 32).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=32))]
+    pub(crate) verify_concurrency: Option<u16>,
+    /// Seconds one verification request may take, connection included (default 5).
+    #[arg(long, value_name = "SECONDS", value_parser = parse_timeout)]
+    pub(crate) verify_timeout: Option<f64>,
+    /// Send verification requests to URL instead of STS's global endpoint (before
+    /// AWS_ENDPOINT_URL_STS and AWS_ENDPOINT_URL).
+    #[arg(long, value_name = "URL")]
+    pub(crate) verify_endpoint: Option<String>,
+    /// Also verify keys of known canary-token accounts: this sets off the canary's alarm.
+    #[arg(long)]
+    pub(crate) verify_canaries: bool,
+}
+
+/// A timeout in seconds: more than 0, at most 300.
+fn parse_timeout(s: &str) -> Result<f64, String> {
+    let v: f64 = s
+        .parse()
+        .map_err(|_| format!("{s:?} is not a number of seconds"))?;
+    if v > 0.0 && v <= 300.0 {
+        Ok(v)
+    } else {
+        Err(format!("{s} is not between 0 and 300 seconds"))
+    }
+}
+
+/// `--verify` on the commands that never verify (`staged`, `pre-push`): hidden, and refused
+/// with the reason.
+#[derive(Debug, Clone, Default, Args)]
+pub(crate) struct NoVerifyArgs {
+    /// Refused: hooks never wait on the network.
+    #[arg(long, hide = true)]
+    pub(crate) verify: bool,
+    /// Refused: hooks never wait on the network.
+    #[arg(long, hide = true)]
+    pub(crate) only_verified: bool,
+}
+
+/// `keyfence verify`.
+#[derive(Debug, Args)]
+pub(crate) struct VerifyCommandArgs {
+    /// A JSON or JSONL report written with `--show-secrets`; `-` reads standard input.
+    #[arg(value_name = "FILE")]
+    pub(crate) file: PathBuf,
+    /// Configuration file for `[verify] skip_accounts` (default: `.keyfence.toml` here).
+    #[arg(long, value_name = "FILE")]
+    pub(crate) config: Option<PathBuf>,
+    /// Report only findings whose key is active; exit 0 when none is.
+    #[arg(long)]
+    pub(crate) only_verified: bool,
+    /// Network options of verification.
+    #[command(flatten)]
+    pub(crate) net: VerifyNetArgs,
+    /// Report options.
+    #[command(flatten)]
+    pub(crate) report: ReportArgs,
 }

@@ -6,10 +6,11 @@ use std::io::IsTerminal;
 use anyhow::Result;
 use git2::Repository;
 
-use super::args::{worker_threads, GitScanArgs, ProgressChoice};
+use super::args::{worker_threads, GitScanArgs, ProgressChoice, VerifyArgs};
 use super::load::{finish, load};
 use super::output::{check_output, emit};
 use super::progress::with_progress;
+use super::verify::{check_unused, verify_report};
 use super::ExitCode;
 use crate::report::ScanReport;
 use crate::scan::ScanEngine;
@@ -64,6 +65,16 @@ pub(super) fn git_scan(
     args: &GitScanArgs,
     scan: impl FnOnce(&GitScan<'_>) -> Result<ScanReport>,
 ) -> Result<ExitCode> {
+    git_scan_verified(args, &VerifyArgs::default(), scan)
+}
+
+/// [`git_scan`], then verification of the findings when `verify` asks for it.
+pub(super) fn git_scan_verified(
+    args: &GitScanArgs,
+    verify: &VerifyArgs,
+    scan: impl FnOnce(&GitScan<'_>) -> Result<ScanReport>,
+) -> Result<ExitCode> {
+    check_unused(verify)?;
     let GitScanArgs {
         git,
         config,
@@ -88,5 +99,11 @@ pub(super) fn git_scan(
         })
     })?;
     finish(&mut result, &loaded, config);
+    verify_report(
+        &mut result,
+        verify,
+        &loaded.verify_skip_accounts,
+        Some(progress),
+    )?;
     emit(&result, loaded.rules(), report)
 }

@@ -11,6 +11,7 @@ mod load;
 mod output;
 mod progress;
 mod timing;
+mod verify;
 
 use anyhow::{Context, Result};
 use clap::Parser;
@@ -66,5 +67,6 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::History(args) => cmd::history::run(args),
         Command::Ci(args) => cmd::ci::run(args),
         Command::PrePush(args) => cmd::pre_push::run(args),
+        Command::Verify(args) => cmd::verify::run(&args),
     }
 }

@@ -6,6 +6,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use crate::source::Progress;
+use crate::verify::VerifyProgress;
 
 /// Runs `scan` with progress counters; when `enabled`, a thread draws them until `scan`
 /// returns (at least once), then clears the line.
@@ -47,4 +48,47 @@ fn draw_until_done(progress: &Progress, done: &AtomicBool) {
         }
     }
     let _ = write!(err, "\r\x1b[K");
+}
+
+/// Runs `verify` with verification counters; when `enabled`, a thread draws
+/// `verifying N/M credentials` until it returns, draws the final count once more, then clears
+/// the line.
+pub(super) fn with_verify_progress<T>(
+    enabled: bool,
+    verify: impl FnOnce(&VerifyProgress) -> T,
+) -> T {
+    let progress = VerifyProgress::default();
+    if !enabled {
+        return verify(&progress);
+    }
+    let done = AtomicBool::new(false);
+    std::thread::scope(|s| {
+        s.spawn(|| {
+            let mut err = std::io::stderr();
+            loop {
+                // Acquire: once `done` is seen, the final counts are too.
+                let finished = done.load(Ordering::Acquire);
+                let _ = write!(
+                    err,
+                    "\rkeyfence: verifying {}/{} credentials with STS\x1b[K",
+                    progress.done.load(Ordering::Relaxed),
+                    progress.total.load(Ordering::Relaxed)
+                );
+                let _ = err.flush();
+                if finished {
+                    break;
+                }
+                for _ in 0..5 {
+                    if done.load(Ordering::Relaxed) {
+                        break;
+                    }
+                    std::thread::sleep(Duration::from_millis(40));
+                }
+            }
+            let _ = write!(err, "\r\x1b[K");
+        });
+        let result = verify(&progress);
+        done.store(true, Ordering::Release);
+        result
+    })
 }

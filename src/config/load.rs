@@ -64,6 +64,8 @@ pub(crate) struct EffectiveConfig {
     pub aws: AwsSettings,
     /// The global allowlist.
     pub allowlist: Allowlist,
+    /// `[verify] skip_accounts`: accounts whose keys `--verify` never sends.
+    pub verify_skip_accounts: Vec<String>,
 }
 
 impl EffectiveConfig {
@@ -77,6 +79,7 @@ impl EffectiveConfig {
             rules: RuleSet::builtin()?,
             aws: AwsSettings::default(),
             allowlist: Allowlist::default(),
+            verify_skip_accounts: Vec::new(),
         })
     }
 
@@ -190,6 +193,17 @@ impl EffectiveConfig {
         }
         let allowlist = Allowlist::compile(&syntax.allowlist)
             .map_err(|e| at(e.span, format!("allowlist: {}", e.message)))?;
+        let mut verify_skip_accounts = Vec::new();
+        for a in &syntax.verify.skip_accounts {
+            let v = a.get_ref();
+            if v.len() != 12 || !v.bytes().all(|b| b.is_ascii_digit()) {
+                return Err(at(
+                    a.span(),
+                    format!("verify.skip_accounts: {v:?} is not a 12-digit AWS account ID"),
+                ));
+            }
+            verify_skip_accounts.push(v.clone());
+        }
         Ok(EffectiveConfig {
             file: Some(file.to_string()),
             path: None,
@@ -198,6 +212,7 @@ impl EffectiveConfig {
             rules,
             aws,
             allowlist,
+            verify_skip_accounts,
         })
     }
 }
@@ -212,6 +227,18 @@ mod tests {
 
     fn err(text: &str) -> String {
         load(text).unwrap_err().to_string()
+    }
+
+    #[test]
+    fn verify_skip_accounts_are_account_ids() {
+        let c = load("[verify]\nskip_accounts = ['123456789012']\n").unwrap();
+        assert_eq!(c.verify_skip_accounts, ["123456789012"]);
+        let e = err("[verify]\nskip_accounts = ['1234']\n");
+        assert!(
+            e.starts_with("k.toml:2:18: verify.skip_accounts: \"1234\" is not a 12-digit"),
+            "{e}"
+        );
+        assert!(err("[verify]\nskip = []\n").contains("unknown field"));
     }
 
     #[test]

@@ -27,6 +27,25 @@ pub(crate) struct ConfigSyntax {
     /// Custom rules, in the same syntax as the built-in rule file.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub rules: Vec<Spanned<RuleSyntax>>,
+    /// `[verify]`: settings of `--verify`.
+    #[serde(default, skip_serializing_if = "VerifySyntax::is_empty")]
+    pub verify: VerifySyntax,
+}
+
+/// `[verify]`.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct VerifySyntax {
+    /// Accounts (12 digits) whose keys are never sent to AWS, like the canary-token accounts.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub skip_accounts: Vec<Spanned<String>>,
+}
+
+impl VerifySyntax {
+    /// True when the table sets nothing.
+    pub(crate) fn is_empty(&self) -> bool {
+        self.skip_accounts.is_empty()
+    }
 }
 
 /// `[[overrides]]`: a new severity for a rule.

@@ -5,6 +5,7 @@ use std::fmt;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
+use super::verification::Verification;
 use crate::rules::Severity;
 
 /// The most leading characters of a secret a redacted rendering keeps.
@@ -110,6 +111,8 @@ pub(crate) struct Finding {
     pub region: Option<String>,
     /// The service the credential is scoped to (presigned URLs, Bedrock short-term keys).
     pub service: Option<String>,
+    /// What `--verify` found out; `None` when the finding was not verified.
+    pub verification: Option<Verification>,
 }
 
 /// The fingerprint of a credential under a rule: a SHA-256 over the rule id and the credential's

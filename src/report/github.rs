@@ -37,6 +37,9 @@ pub(crate) fn write(report: &ScanReport, out: &mut dyn Write) -> io::Result<()> 
         if let Some(c) = &f.commit {
             message.push_str(&format!(" Introduced in {} by {}.", c.id, c.author));
         }
+        if let Some(v) = &f.verification {
+            message.push_str(&format!(" Verification: {}.", v.summary()));
+        }
         message.push_str(&format!(" Fix: {}", f.remediation));
         writeln!(
             out,

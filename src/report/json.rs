@@ -11,7 +11,7 @@ use super::ReportOptions;
 /// One finding as a JSON object; secrets redacted unless `show_secrets`.
 pub(crate) fn finding_json(f: &Finding, show_secrets: bool) -> Value {
     let commit = f.commit.as_ref();
-    json!({
+    let mut v = json!({
         "rule_id": f.rule_id,
         "severity": f.severity,
         "message": f.message,
@@ -32,7 +32,11 @@ pub(crate) fn finding_json(f: &Finding, show_secrets: bool) -> Value {
         "expires": f.expires,
         "region": f.region,
         "service": f.service,
-    })
+    });
+    if let Some(verification) = &f.verification {
+        v["verification"] = verification.to_json();
+    }
+    v
 }
 
 /// `{"findings": [...], "errors": [...], "stats": {...}}`, plus `"unused": [...]` when

@@ -5,10 +5,12 @@ mod finding;
 mod github;
 mod json;
 mod model;
+mod read;
 mod recognize;
 mod sanitize;
 mod sarif;
 mod text;
+mod verification;
 
 use std::io::{self, Write};
 
@@ -18,8 +20,10 @@ use crate::rules::RuleSet;
 
 pub(crate) use finding::{fingerprint, CommitInfo, Finding, Secret};
 pub(crate) use model::{ScanError, ScanReport, Stats, Subject, SuppressedBy, UnusedEntry};
+pub(crate) use read::read_report;
 pub(crate) use recognize::is_keyfence_report;
 pub(crate) use sanitize::{sanitize, sanitize_lines};
+pub(crate) use verification::{SkipReason, Verification};
 
 /// Output formats.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

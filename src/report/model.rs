@@ -1,6 +1,6 @@
 //! The collected result of a scan: findings, non-fatal problems and statistics, sorted once.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::finding::Finding;
 use crate::rules::Severity;
@@ -88,7 +88,8 @@ impl Serialize for ScanError {
 }
 
 /// Counters of what a scan did.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
 pub(crate) struct Stats {
     /// Files (or blobs) scanned.
     pub files_scanned: u64,
@@ -136,7 +137,8 @@ impl Stats {
 }
 
 /// Suppressed findings by reason.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
 pub(crate) struct SuppressedBy {
     /// By an inline directive (`keyfence:allow`, `gitleaks:allow`, `pragma: allowlist secret`).
     pub inline: u64,

@@ -110,6 +110,15 @@ fn result_json(f: &Finding, rules: &RuleSet, opts: ReportOptions) -> Value {
             result["properties"][name] = json!(v);
         }
     }
+    if let Some(v) = &f.verification {
+        result["properties"]["verification"] = v.to_json();
+        result["message"]["text"] = json!(format!(
+            "{} Verification: {}. Remediation: {}",
+            f.message,
+            v.summary(),
+            f.remediation
+        ));
+    }
     if let Some(i) = rules.rules.iter().position(|r| r.id == f.rule_id) {
         result["ruleIndex"] = json!(i);
     }

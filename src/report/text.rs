@@ -7,6 +7,7 @@ use colored::{ColoredString, Colorize};
 use super::finding::Finding;
 use super::model::ScanReport;
 use super::sanitize::sanitize;
+use super::verification::Verification;
 use super::ReportOptions;
 use crate::rules::Severity;
 
@@ -56,6 +57,16 @@ fn write_finding(f: &Finding, opts: ReportOptions, out: &mut dyn Write) -> io::R
     }
     if let Some(e) = &f.expires {
         writeln!(out, "  expires  {}", sanitize(e))?;
+    }
+    if let Some(v) = &f.verification {
+        let status = match v {
+            Verification::Active { .. } => v.status().to_uppercase().red().bold(),
+            Verification::Inactive { .. } | Verification::Expired { .. } => v.status().green(),
+            Verification::Unavailable { .. } | Verification::Skipped { .. } => v.status().yellow(),
+        };
+        let summary = v.summary();
+        let rest = summary.strip_prefix(v.status()).unwrap_or(&summary);
+        writeln!(out, "  verify   {status}{}", sanitize(rest))?;
     }
     if f.occurrences > 1 {
         writeln!(out, "  seen     {} times in this file", f.occurrences)?;
@@ -108,6 +119,9 @@ pub(crate) fn summary_line(report: &ScanReport) -> String {
     if !report.errors.is_empty() {
         extra.push(format!("{} errors", report.errors.len()));
     }
+    if let Some(verified) = verification_counts(report) {
+        extra.push(verified);
+    }
     let extra = if extra.is_empty() {
         String::new()
     } else {
@@ -118,6 +132,28 @@ pub(crate) fn summary_line(report: &ScanReport) -> String {
         human_bytes(s.bytes_scanned),
         s.elapsed_ms as f64 / 1000.0
     )
+}
+
+/// `verified: 1 active, 2 inactive` when findings were verified.
+fn verification_counts(report: &ScanReport) -> Option<String> {
+    let mut counts: Vec<(&'static str, usize)> = Vec::new();
+    for v in report
+        .findings
+        .iter()
+        .filter_map(|f| f.verification.as_ref())
+    {
+        match counts.iter_mut().find(|(s, _)| *s == v.status()) {
+            Some((_, n)) => *n += 1,
+            None => counts.push((v.status(), 1)),
+        }
+    }
+    if counts.is_empty() {
+        return None;
+    }
+    const ORDER: [&str; 5] = ["active", "inactive", "expired", "unavailable", "skipped"];
+    counts.sort_by_key(|(s, _)| ORDER.iter().position(|o| o == s));
+    let parts: Vec<String> = counts.iter().map(|(s, n)| format!("{n} {s}")).collect();
+    Some(format!("verified: {}", parts.join(", ")))
 }
 
 /// Writes the text report.

@@ -256,6 +256,7 @@ impl ScanEngine {
                         expires: d.details.expires.map(format_rfc3339),
                         region: d.details.region,
                         service: d.details.service,
+                        verification: None,
                     },
                 }
             })

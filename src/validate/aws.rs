@@ -337,9 +337,10 @@ pub(crate) fn analyse(data: &[u8], hits: &AwsHits, settings: &AwsSettings) -> Ve
     )
     .into_iter()
     .filter(|run| is_session_token(data, run))
+    // A token is base64 with its `=` padding: without it, STS refuses the token.
     .map(|run| Part {
-        span: run.span,
-        text: run.text,
+        span: run.span.start..run.span.end + run.padding,
+        text: run.text + &"=".repeat(run.padding),
     })
     .collect();
 

@@ -12,6 +12,8 @@ mod history;
 mod hostile;
 mod inline_allow;
 mod install;
+mod moto;
 mod scan;
 mod staged;
 mod untrusted;
+mod verify;

@@ -75,6 +75,32 @@ fn secrets_are_redacted_in_every_format_unless_asked() {
         assert!(!all.contains(&sk), "{format} leaks the secret");
         assert!(!all.contains(&tok[..60]), "{format} leaks the token");
     }
+    // Verified findings too, in every format (a closed port: the outcome is `unavailable`).
+    let closed = format!("http://127.0.0.1:{}", crate::moto::free_port());
+    for format in ["text", "json", "jsonl", "sarif", "github"] {
+        let args = [
+            "scan",
+            ".",
+            "--format",
+            format,
+            "--verify",
+            "--verify-endpoint",
+            &closed,
+        ];
+        let out = run(&fx, &args);
+        assert_eq!(out.status.code(), Some(1), "{format}");
+        let all = [out.stdout, out.stderr].concat();
+        let all = String::from_utf8_lossy(&all);
+        assert!(all.contains("unavailable"), "{format}: {all}");
+        assert!(
+            !all.contains(&sk),
+            "{format} leaks the secret when verifying"
+        );
+        assert!(
+            !all.contains(&tok[..60]),
+            "{format} leaks the token when verifying"
+        );
+    }
     let out = run(&fx, &["scan", ".", "--format", "json", "--show-secrets"]);
     let f = &findings(&out)[0];
     assert_eq!(f["rule_id"], "aws-temporary-credentials");

@@ -3,13 +3,13 @@
 use anyhow::Result;
 
 use crate::cli::args::HistoryArgs;
-use crate::cli::git::git_scan;
+use crate::cli::git::git_scan_verified;
 use crate::cli::ExitCode;
 use crate::source::git::RevSelection;
 
 /// Runs `keyfence history`.
 pub(crate) fn run(args: HistoryArgs) -> Result<ExitCode> {
-    git_scan(&args.scan, |g| {
+    git_scan_verified(&args.scan, &args.verify, |g| {
         let sel = RevSelection::parse(g.repo, &args.revspecs)?;
         g.history(&sel)
     })

@@ -11,3 +11,4 @@ pub(super) mod pre_push;
 pub(super) mod rules;
 pub(super) mod scan;
 pub(super) mod staged;
+pub(super) mod verify;

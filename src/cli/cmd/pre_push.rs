@@ -8,11 +8,13 @@ use git2::{Oid, Repository};
 
 use crate::cli::args::PrePushArgs;
 use crate::cli::git::git_scan;
+use crate::cli::verify::refuse;
 use crate::cli::ExitCode;
 use crate::source::git::{open_repository, resolve, RevSelection};
 
 /// `keyfence pre-push`: scans exactly the commits a push sends.
 pub(crate) fn run(args: PrePushArgs) -> Result<ExitCode> {
+    refuse("pre-push", &args.no_verify)?;
     let repo = open_repository()?;
     let sel = match std::env::var("PRE_COMMIT_TO_REF")
         .ok()

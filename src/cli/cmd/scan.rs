@@ -5,6 +5,7 @@ use anyhow::{bail, Result};
 use crate::cli::args::{worker_threads, ScanArgs};
 use crate::cli::load::{finish, load, scan_root};
 use crate::cli::output::{check_output, emit};
+use crate::cli::verify::{check_unused, verify_report};
 use crate::cli::ExitCode;
 use crate::source::fs::{scan_paths, FsOptions};
 
@@ -15,6 +16,7 @@ pub(crate) fn run(args: ScanArgs) -> Result<ExitCode> {
             bail!("{}: no such file or directory", p.display());
         }
     }
+    check_unused(&args.verify)?;
     let loaded = load(&scan_root(&args.paths), &args.config)?;
     check_output(
         args.report.output.as_deref(),
@@ -29,5 +31,11 @@ pub(crate) fn run(args: ScanArgs) -> Result<ExitCode> {
     };
     let mut report = scan_paths(&args.paths, &loaded.engine, &loaded.suppressor, &opts);
     finish(&mut report, &loaded, &args.config);
+    verify_report(
+        &mut report,
+        &args.verify,
+        &loaded.verify_skip_accounts,
+        None,
+    )?;
     emit(&report, loaded.rules(), &args.report)
 }

@@ -83,6 +83,19 @@ fn temporary_credentials_with_and_without_token() {
     assert_eq!(missing[0].kind, AwsKind::TemporaryMissingToken);
 }
 
+/// A session token keeps its `=` padding: STS refuses the token without it.
+#[test]
+fn session_tokens_keep_their_padding() {
+    let (id, sk) = (key_id("ASIA", 8), secret(8));
+    for pad in ["=", "=="] {
+        let tok = format!("{}{pad}", session_token(8, 354));
+        let m = run(&format!(
+            "aws_access_key_id={id}\naws_secret_access_key={sk}\naws_session_token={tok}\n"
+        ));
+        assert_eq!(m[0].session_token.as_ref().unwrap().text, tok);
+    }
+}
+
 #[test]
 fn sts_xml_with_token_before_the_key() {
     let (id, sk, tok) = (key_id("ASIA", 7), secret(7), session_token(7, 900));
