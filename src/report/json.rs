@@ -29,6 +29,7 @@ pub(crate) fn finding_json(f: &Finding, show_secrets: bool) -> Value {
         "author": commit.map(|c| c.author.clone()),
         "date": commit.map(|c| c.date.clone()),
         "occurrences": f.occurrences,
+        "decoded": f.decoded,
     })
 }
 

@@ -101,6 +101,14 @@ fn result_json(f: &Finding, rules: &RuleSet, opts: ReportOptions) -> Value {
             "occurrences": f.occurrences,
         },
     });
+    if !f.decoded.is_empty() {
+        result["properties"]["decoded"] = json!(f.decoded);
+        let how = super::finding::describe_decoding(&f.decoded);
+        result["message"]["text"] = json!(format!(
+            "{} (decoded: {how}) Remediation: {}",
+            f.message, f.remediation
+        ));
+    }
     if let Some(i) = rules.rules.iter().position(|r| r.id == f.rule_id) {
         result["ruleIndex"] = json!(i);
     }

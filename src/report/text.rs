@@ -54,6 +54,10 @@ fn write_finding(f: &Finding, opts: ReportOptions, out: &mut dyn Write) -> io::R
     if let Some(t) = &f.session_token {
         writeln!(out, "  token    {}", sanitize(&t.render(opts.show_secrets)))?;
     }
+    if !f.decoded.is_empty() {
+        let how = super::finding::describe_decoding(&f.decoded);
+        writeln!(out, "  decoded  {how}")?;
+    }
     if f.occurrences > 1 {
         writeln!(out, "  seen     {} times in this file", f.occurrences)?;
     }

@@ -4,10 +4,11 @@
 use std::collections::HashMap;
 use std::ops::Range;
 
+use super::encodings::EncodedHit;
 use super::lines::LineIndex;
 use super::prefilter::{Anchor, Prefilter};
 use super::work;
-use crate::report::{fingerprint, Finding, Secret};
+use crate::report::{fingerprint, Decoding, Finding, Secret};
 use crate::rules::{Matcher, Rule, RuleSet};
 use crate::validate::{
     account_id, analyse, merge_spans, shannon_entropy, AwsHits, AwsKind, AwsMatch, AwsSettings,
@@ -54,6 +55,9 @@ pub(crate) struct Detections {
     pub list: Vec<Detection>,
     /// Ids of the regex rules that hit [`MAX_MATCHES_PER_WINDOW`] somewhere in the blob.
     pub capped: Vec<String>,
+    /// Hits of encoded credential prefixes, by offset: where a decoder may look (the engine
+    /// itself decodes only what the AWS validator reads in place).
+    pub encoded: Vec<EncodedHit>,
 }
 
 /// A credential's parts as the matchers return them.
@@ -65,6 +69,8 @@ struct Raw {
     key_kind: Option<KeyKind>,
     secret: Option<String>,
     session_token: Option<String>,
+    /// A part was read from its base64 encoding in place (a Kubernetes Secret's value).
+    decoded: bool,
 }
 
 impl ScanEngine {
@@ -108,6 +114,7 @@ impl ScanEngine {
         }
         let mut aws_hits = AwsHits::default();
         let mut regex_windows: HashMap<usize, Vec<Range<usize>>> = HashMap::new();
+        let mut encoded = Vec::new();
         for hit in &hits {
             for anchor in self.prefilter.anchors(hit) {
                 match *anchor {
@@ -118,6 +125,10 @@ impl ScanEngine {
                         hit.offset.saturating_sub(REGEX_WINDOW_BYTES)
                             ..(hit.offset + REGEX_WINDOW_BYTES).min(data.len()),
                     ),
+                    Anchor::Encoded(form) => encoded.push(EncodedHit {
+                        offset: hit.offset,
+                        form,
+                    }),
                 }
             }
         }
@@ -148,6 +159,7 @@ impl ScanEngine {
         Detections {
             list: self.place(data, detections),
             capped,
+            encoded,
         }
     }
 
@@ -197,6 +209,7 @@ impl ScanEngine {
                     key_kind: None,
                     secret: Some(String::from_utf8_lossy(secret).into_owned()),
                     session_token: None,
+                    decoded: false,
                 });
             }
         }
@@ -234,6 +247,11 @@ impl ScanEngine {
                         fingerprint: fp,
                         commit: None,
                         occurrences: 1,
+                        decoded: if d.decoded {
+                            vec![Decoding::Base64]
+                        } else {
+                            Vec::new()
+                        },
                     },
                 }
             })
@@ -243,6 +261,7 @@ impl ScanEngine {
 
 fn aws_detection(rule: usize, m: AwsMatch) -> Raw {
     let span = m.span();
+    let decoded = m.decoded();
     let (key_id, key_kind) = match m.key_id {
         Some((part, kind)) => (Some(part.text), Some(kind)),
         None => (None, None),
@@ -254,6 +273,7 @@ fn aws_detection(rule: usize, m: AwsMatch) -> Raw {
         key_kind,
         secret: m.secret.map(|p| p.text),
         session_token: m.session_token.map(|p| p.text),
+        decoded,
     }
 }
 

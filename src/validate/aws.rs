@@ -68,6 +68,8 @@ pub(crate) struct Part {
     pub span: Range<usize>,
     /// The text, with JSON/URL escapes decoded.
     pub text: String,
+    /// True when the text was read from its base64 encoding (a Kubernetes Secret's value).
+    pub decoded: bool,
 }
 
 /// One AWS credential found in a blob.
@@ -84,6 +86,12 @@ pub(crate) struct AwsMatch {
 }
 
 impl AwsMatch {
+    /// True when a part was read from its base64 encoding.
+    pub(crate) fn decoded(&self) -> bool {
+        let key = self.key_id.as_ref().is_some_and(|(p, _)| p.decoded);
+        key || self.secret.as_ref().is_some_and(|p| p.decoded)
+    }
+
     /// The span from the first part's start to the last part's end.
     pub(crate) fn span(&self) -> Range<usize> {
         let parts = [
@@ -146,7 +154,15 @@ pub(crate) fn analyse(data: &[u8], hits: &AwsHits, settings: &AwsSettings) -> Ve
         let kind = parse_key_id(data, start).ok()?;
         let span = start..start + KEY_ID_LEN;
         let text = String::from_utf8_lossy(&data[span.clone()]).into_owned();
-        Some((Part { span, text }, kind))
+        let decoded = false;
+        Some((
+            Part {
+                span,
+                text,
+                decoded,
+            },
+            kind,
+        ))
     });
     let encoded = hits.encoded_key_ids.iter().filter_map(|&start| {
         let (text, kind) = parse_encoded_key_id(data, start)?;
@@ -155,6 +171,7 @@ pub(crate) fn analyse(data: &[u8], hits: &AwsHits, settings: &AwsSettings) -> Ve
             Part {
                 span: start..start + 28,
                 text,
+                decoded: true,
             },
             kind,
         ))
@@ -174,6 +191,7 @@ pub(crate) fn analyse(data: &[u8], hits: &AwsHits, settings: &AwsSettings) -> Ve
     .filter_map(|run| {
         let text = secret_from_run(&run)?;
         Some(Part {
+            decoded: text != run.text,
             span: run.span,
             text,
         })
@@ -211,6 +229,7 @@ pub(crate) fn analyse(data: &[u8], hits: &AwsHits, settings: &AwsSettings) -> Ve
     .map(|run| Part {
         span: run.span,
         text: run.text,
+        decoded: false,
     })
     .collect();
 
@@ -257,6 +276,7 @@ pub(crate) fn analyse(data: &[u8], hits: &AwsHits, settings: &AwsSettings) -> Ve
                 kind: AwsKind::SecretOnly,
                 key_id: None,
                 secret: Some(Part {
+                    decoded: text != run.text,
                     span: run.span,
                     text,
                 }),

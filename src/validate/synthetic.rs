@@ -94,6 +94,28 @@ pub fn session_token(seed: u64, len: usize) -> String {
     )
 }
 
+/// `data` in standard base64 with `=` padding: how tests build encoded values (a Kubernetes
+/// Secret's `data:`) from synthetic credentials.
+pub fn base64_encode(data: &[u8]) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::with_capacity(data.len().div_ceil(3) * 4);
+    for chunk in data.chunks(3) {
+        let n = chunk
+            .iter()
+            .chain(std::iter::repeat(&0))
+            .take(3)
+            .fold(0u32, |acc, &b| (acc << 8) | u32::from(b));
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(ALPHABET[((n >> (18 - 6 * i)) & 63) as usize] as char);
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
 /// Expands the placeholders that rule examples use instead of literal credentials:
 /// `${keyid:PREFIX:SEED}`, `${keyid_legacy:PREFIX:SEED}` (an old-format key ID, see
 /// [`legacy_key_id`]), `${secret:SEED}`, `${token:SEED}` (a 400-character session token) and
@@ -174,6 +196,20 @@ mod tests {
         assert_eq!(parts[3], session_token(1, 400));
         assert_eq!(parts[4].len(), 8);
         assert_eq!(parts[5..], ["${nope:1}", "${keyid_legacy:AKIAJ:1}"]);
+    }
+
+    #[test]
+    fn base64_matches_the_rfc_vectors() {
+        let cases = [
+            ("", ""),
+            ("f", "Zg=="),
+            ("fo", "Zm8="),
+            ("foo", "Zm9v"),
+            ("foob", "Zm9vYg=="),
+        ];
+        for (plain, encoded) in cases {
+            assert_eq!(base64_encode(plain.as_bytes()), encoded);
+        }
     }
 
     #[test]
