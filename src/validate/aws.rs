@@ -383,8 +383,8 @@ impl Pairing {
     }
 }
 
-/// How many bytes an escaped run may take per decoded character (`%2F` is three bytes for `/`).
-const ESCAPED_RUN_FACTOR: usize = 3;
+/// How many bytes an escaped run may take per decoded character (`\u002F` is six bytes for `/`).
+const ESCAPED_RUN_FACTOR: usize = 6;
 
 /// Runs (of `lengths` decoded characters) in the union of the windows that reach `reach` bytes on
 /// either side of `spans`, in order, each found once.

@@ -253,3 +253,28 @@ fn long_runs_full_of_hits_cost_linear_work() {
     let (one, two) = (work(300_000), work(600_000));
     assert!(two <= 2 * one + 64, "{one} then {two}");
 }
+
+/// A secret written with JSON `\u002B`/`\u002F` escapes (.NET's serializer escapes `+`) or
+/// percent-encoded pairs with its key ID, with the fingerprint of the plain secret.
+#[test]
+fn escaped_secrets_are_decoded() {
+    let seed = (50..)
+        .find(|&s| secret(s).contains('+') && secret(s).contains('/'))
+        .unwrap();
+    let (id, sk) = (key_id("AKIA", seed), secret(seed));
+    let plain =
+        scan(format!("{{\"AccessKeyId\": \"{id}\", \"SecretAccessKey\": \"{sk}\"}}").as_bytes());
+    assert_eq!(plain.len(), 1);
+    let escapes = [
+        sk.replace('+', "\\u002B").replace('/', "\\u002f"),
+        sk.replace('+', "%2B").replace('/', "%2F"),
+    ];
+    for escaped in escapes {
+        let json = format!("{{\"AccessKeyId\": \"{id}\", \"SecretAccessKey\": \"{escaped}\"}}");
+        let found = scan(json.as_bytes());
+        assert_eq!(found.len(), 1, "{json}");
+        assert_eq!(found[0].rule_id, "aws-access-key");
+        assert_eq!(found[0].secret.as_ref().unwrap().expose(), sk);
+        assert_eq!(found[0].fingerprint, plain[0].fingerprint);
+    }
+}
