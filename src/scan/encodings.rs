@@ -4,9 +4,15 @@
 //!
 //! A prefix such as `AKIA` inside base64 text is encoded in one of three ways, by where it starts
 //! within a 3-byte group; of each, the characters that depend on the prefix alone are a fixed
-//! string (`QUtJQ`, `FLSU`, `BS0lB` for `AKIA`). Hex has one form per letter case. A base64
-//! JSON document starts with one of a few strings (`eyJ` for `{"`), which is how a value encoded
-//! twice (a `.dockerconfigjson` inside a Kubernetes Secret) is noticed.
+//! string (`QUtJQ`, `FLSU`, `BS0lB` for `AKIA`). Hex has one form per letter case. The key
+//! `"auth"` of a Docker configuration is looked for the same way, which is how a value encoded
+//! twice (the base64 `auth` of a `.dockerconfigjson` inside a Kubernetes Secret) is noticed.
+//!
+//! Every keyword slows the one pass over every byte a little (the SIMD searcher checks more
+//! candidates), so the list is short: on source-like text the 8 base64 forms of the four
+//! prefixes cost about 2 % of the prefilter's instructions, the 3 forms of `"auth"` 2 % more, the
+//! hex of `AKIA` 1 %; the base64 forms of a JSON document's start (`eyJ`, `ewog`) cost 10 % and
+//! the hex of `ASIA` (only digits, `41534941`) 2.5 %, and are left out (docs/PERFORMANCE.md).
 
 /// How an encoded run hit by the prefilter is to be found and decoded.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -17,10 +23,12 @@ pub(crate) enum Form {
         /// Offset of the hit within its 4-character group (0, 2 or 3).
         phase: u8,
     },
-    /// The start of a base64-encoded JSON document: only a hit that starts a run counts.
-    Base64Json,
-    /// Hex digits of a credential prefix (at an even offset of the run).
-    Hex,
+    /// Hex digits of a credential prefix: the hit starts `back` digits after the prefix's first
+    /// (an even offset of the run).
+    Hex {
+        /// Digits of the prefix before the hit.
+        back: u8,
+    },
 }
 
 /// A hit of an encoded form: where it starts and what it is.
@@ -32,11 +40,14 @@ pub(crate) struct EncodedHit {
     pub form: Form,
 }
 
-/// The base64 encodings of JSON documents' usual first bytes: `{"` (compact), `{\n ` and `{\n"`.
-const JSON_STARTS: [&str; 3] = ["eyJ", "ewog", "ewoi"];
+/// Keys whose base64 forms are looked for: a Docker configuration's `auth` (base64 itself), so
+/// that a `.dockerconfigjson` encoded once more is decoded.
+const ENCODED_KEYS: [&str; 1] = ["\"auth\""];
 
-/// The prefixes whose hex form is looked for (the common ones: a long-term and a temporary key).
-const HEX_PREFIXES: [&str; 2] = ["AKIA", "ASIA"];
+/// The prefix whose hex form is looked for, and the hex digits of it the prefilter looks for
+/// (`4b4941`, `4B4941`: the leading `41` is too common in digits to be a cheap keyword).
+const HEX_PREFIX: &str = "AKIA";
+const HEX_SKIP: usize = 2;
 
 const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
@@ -68,13 +79,19 @@ pub(crate) fn encoded_keywords(prefixes: &[&str]) -> Vec<(String, Form)> {
             out.push((text, Form::Base64 { phase }));
         }
     }
-    for start in JSON_STARTS {
-        out.push((start.to_string(), Form::Base64Json));
+    for key in ENCODED_KEYS {
+        for align in 0..3 {
+            let (text, phase) = base64_form(key.as_bytes(), align);
+            out.push((text, Form::Base64 { phase }));
+        }
     }
-    for p in HEX_PREFIXES.iter().filter(|p| prefixes.contains(p)) {
-        let hex: String = p.bytes().map(|b| format!("{b:02x}")).collect();
-        out.push((hex.to_ascii_uppercase(), Form::Hex));
-        out.push((hex, Form::Hex));
+    if prefixes.contains(&HEX_PREFIX) {
+        let hex: String = HEX_PREFIX.bytes().map(|b| format!("{b:02x}")).collect();
+        let form = Form::Hex {
+            back: HEX_SKIP as u8,
+        };
+        out.push((hex[HEX_SKIP..].to_ascii_uppercase(), form));
+        out.push((hex[HEX_SKIP..].to_string(), form));
     }
     out
 }
@@ -88,7 +105,7 @@ mod tests {
         assert_eq!(base64_form(b"AKIA", 0), ("QUtJQ".to_string(), 0));
         assert_eq!(base64_form(b"AKIA", 1), ("FLSU".to_string(), 2));
         assert_eq!(base64_form(b"AKIA", 2), ("BS0lB".to_string(), 3));
-        assert_eq!(base64_form(b"{\"", 0).0, "ey");
+        assert_eq!(base64_form(b"\"auth\"", 0), ("ImF1dGgi".to_string(), 0));
     }
 
     /// Each form is found in the base64 of text holding the prefix at that alignment.

@@ -18,8 +18,8 @@ pub(crate) enum Anchor {
     SecretKeyword,
     /// A keyword of the regex rule at this index.
     RegexRule(usize),
-    /// An encoded form of a credential prefix (or of a JSON document's start): where a decoder
-    /// may find an encoded run.
+    /// An encoded form of a credential prefix (or of a Docker configuration's `"auth"` key):
+    /// where a decoder may find an encoded run.
     Encoded(Form),
 }
 

@@ -4,7 +4,7 @@
 //!
 //! Only runs the prefilter pointed at are looked at: a run around a hit of an encoded
 //! credential prefix (`QUtJQ`, `FLSU`, `BS0lB` for `AKIA` at the three alignments of base64,
-//! `414b4941` in hex), or one that starts like a base64 JSON document (`eyJ`). Blobs without
+//! `414b4941` in hex) or of an encoded `"auth"` key (a Docker configuration). Blobs without
 //! such a hit cost nothing more. A run is decoded only when its decoded head is text; the
 //! decoded text goes through the engine again (its own encoded runs included) down to
 //! [`MAX_DEPTH`] levels. The findings in it point at the encoded run in the blob and list how
@@ -79,13 +79,7 @@ fn run_at(data: &[u8], hit: &EncodedHit) -> Result<EncodedRun, usize> {
     let refused = hit.offset + 1;
     let (unit, is_char, back): (usize, fn(u8) -> bool, usize) = match hit.form {
         Form::Base64 { phase } => (4, is_base64_char, usize::from(phase)),
-        Form::Base64Json => {
-            if hit.offset > 0 && is_base64_char(data[hit.offset - 1]) {
-                return Err(refused);
-            }
-            (4, is_base64_char, 0)
-        }
-        Form::Hex => (2, |b: u8| b.is_ascii_hexdigit(), 0),
+        Form::Hex { back } => (2, |b: u8| b.is_ascii_hexdigit(), usize::from(back)),
     };
     // The characters of the hit's group before it belong to the run too.
     let group = hit.offset.checked_sub(back).ok_or(refused)?;
@@ -282,7 +276,7 @@ mod tests {
         let bytes: Vec<u8> = (0..=255).collect();
         let encoded = crate::validate::synthetic::base64_encode(&bytes);
         let data = format!("img: {encoded}\n");
-        let run = run_at(data.as_bytes(), &hit(5, Form::Base64Json));
+        let run = run_at(data.as_bytes(), &hit(5, Form::Base64 { phase: 0 }));
         assert!(run.is_ok_and(|r| decode_run(data.as_bytes(), &r).is_none()));
     }
 
@@ -291,7 +285,7 @@ mod tests {
         let text = b"key = some value of 24 b";
         let hex: String = text.iter().map(|b| format!("{b:02x}")).collect();
         let data = format!("v={hex}\n");
-        let run = run_at(data.as_bytes(), &hit(2, Form::Hex)).unwrap();
+        let run = run_at(data.as_bytes(), &hit(4, Form::Hex { back: 2 })).unwrap();
         assert_eq!(decode_run(data.as_bytes(), &run).unwrap(), text.to_vec());
     }
 }
