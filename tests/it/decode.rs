@@ -326,3 +326,36 @@ fn base64_noise_gives_nothing() {
         String::from_utf8_lossy(&out.stdout)
     );
 }
+
+/// Allowlists apply to transcoded and decoded credentials as to plain ones: a key ID allowlisted
+/// in `.keyfence.toml` is not reported from a UTF-16 file nor from a base64 value.
+#[test]
+fn allowlists_apply_to_transcoded_and_decoded_credentials() {
+    let fx = Fixture::new();
+    let (text, id) = credentials(66);
+    fx.write("utf16.ini", utf16(&text, true, true));
+    fx.write("secret.yaml", manifest(66).0);
+    let out = fx
+        .keyfence()
+        .args(["scan", ".", "--format", "json"])
+        .output()
+        .unwrap();
+    assert_eq!(findings(&json_report(&out.stdout)).len(), 2);
+    fx.write(
+        ".keyfence.toml",
+        format!("[allowlist]\nkey_ids = [\"{id}\"]\n"),
+    );
+    let out = fx
+        .keyfence()
+        .args(["scan", ".", "--format", "json"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    // The two findings, and the key ID in the configuration itself.
+    assert_eq!(json_report(&out.stdout)["stats"]["suppressed"], 3);
+}
