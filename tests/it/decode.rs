@@ -359,3 +359,38 @@ fn allowlists_apply_to_transcoded_and_decoded_credentials() {
     // The two findings, and the key ID in the configuration itself.
     assert_eq!(json_report(&out.stdout)["stats"]["suppressed"], 3);
 }
+
+/// A UTF-16 stream longer than a chunk is transcoded as it is read: a credential on a line that
+/// began in the previous chunk gets the line and the character column of the original.
+#[test]
+fn a_utf16_stream_longer_than_a_chunk_keeps_lines_and_columns() {
+    let fx = Fixture::new();
+    let filler = "é filler line of text, nothing to see\n";
+    let mut text = String::new();
+    // Up to 1,000 bytes (of UTF-8) before the first chunk ends, then one long line with
+    // non-ASCII characters that the chunk border cuts, the credential 40 KB past the border.
+    while text.len() + filler.len() < keyfence::CHUNK_LEN - 1000 {
+        text.push_str(filler);
+    }
+    let line = text.lines().count() as u64 + 1;
+    let long = "é".repeat(20_500); // 41,000 bytes, 20,500 characters
+    let (id, sk) = (key_id("AKIA", 67), secret(67));
+    text.push_str(&format!("{long} {id} {sk}\n"));
+    let mut child = fx
+        .keyfence()
+        .args(["scan", "-", "--format", "json"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let bytes = utf16(&text, true, true);
+    let mut stdin = child.stdin.take().unwrap();
+    let writer = std::thread::spawn(move || stdin.write_all(&bytes));
+    let out = child.wait_with_output().unwrap();
+    writer.join().unwrap().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        placed(&json_report(&out.stdout)),
+        [("<stdin>".to_string(), line, 20_502, "utf-16le".to_string())]
+    );
+}
