@@ -146,15 +146,31 @@ fn scan_chunks(
     reader: &mut dyn Read,
     origin: Origin<'_>,
 ) -> io::Result<Option<Vec<Finding>>> {
-    scan_chunks_as(scanner, reader, origin, None)
+    scan_chunks_as(scanner, reader, origin, None, None)
 }
 
-/// [`scan_chunks`] of a stream already transcoded from `transcoded` (columns in characters).
+/// A reader that counts the bytes read through it: the size of a transcoded stream as stored.
+struct Counted<'r, R> {
+    inner: R,
+    count: &'r std::cell::Cell<u64>,
+}
+
+impl<R: Read> Read for Counted<'_, R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.count.set(self.count.get() + n as u64);
+        Ok(n)
+    }
+}
+
+/// [`scan_chunks`] of a stream already transcoded from `transcoded` (columns in characters;
+/// `stored` counts the bytes of the stream as stored, which the stats report).
 fn scan_chunks_as(
     scanner: &mut BlobScanner<'_>,
     reader: &mut dyn Read,
     origin: Origin<'_>,
     transcoded: Option<Encoding>,
+    stored: Option<&std::cell::Cell<u64>>,
 ) -> io::Result<Option<Vec<Finding>>> {
     let mut buf = vec![0u8; CHUNK_LEN + CHUNK_OVERLAP];
     let mut filled = 0;
@@ -181,8 +197,14 @@ fn scan_chunks_as(
         if first && transcoded.is_none() {
             if let Some(sniffed) = decode::sniff(chunk, looks_binary(chunk)) {
                 let head = io::Cursor::new(chunk.to_vec());
-                let mut utf8 = TranscodingReader::new(head.chain(reader), sniffed);
-                return scan_chunks_as(scanner, &mut utf8, origin, Some(sniffed.encoding));
+                let count = std::cell::Cell::new(0);
+                let inner = Counted {
+                    inner: head.chain(reader),
+                    count: &count,
+                };
+                let mut utf8 = TranscodingReader::new(inner, sniffed);
+                let encoding = Some(sniffed.encoding);
+                return scan_chunks_as(scanner, &mut utf8, origin, encoding, Some(&count));
             }
         }
         if first && scanner.skips(chunk) {
@@ -215,7 +237,7 @@ fn scan_chunks_as(
             }
         }
         if eof {
-            scanner.count_scanned(total);
+            scanner.count_scanned(stored.map_or(total, std::cell::Cell::get));
             if let Some(path) = origin.path() {
                 scanner.keep_at_path(path, &mut findings);
                 let capped = scanner.take_capped();

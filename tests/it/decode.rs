@@ -134,6 +134,8 @@ fn utf16_on_standard_input_is_scanned() {
             placed(&doc),
             [("<stdin>".to_string(), LINE, COLUMN, how.to_string())]
         );
+        // Bytes as stored, not as transcoded.
+        assert_eq!(doc["stats"]["bytes_scanned"], bytes.len());
     }
 }
 
