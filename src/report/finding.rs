@@ -113,6 +113,73 @@ pub(crate) struct Finding {
     pub service: Option<String>,
     /// What `--verify` found out; `None` when the finding was not verified.
     pub verification: Option<Verification>,
+    /// How the credential's text was decoded, outermost first: the file's text encoding when it
+    /// was transcoded (`utf-16le`, …), then each encoding peeled off a value (`base64`, `hex`).
+    /// Empty for a credential found as written.
+    pub decoded: Vec<Decoding>,
+}
+
+/// One step of decoding between the bytes of a blob and the credential found in them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub(crate) enum Decoding {
+    /// The file is UTF-16, little-endian.
+    Utf16Le,
+    /// The file is UTF-16, big-endian.
+    Utf16Be,
+    /// The file is UTF-32, little-endian.
+    Utf32Le,
+    /// The file is UTF-32, big-endian.
+    Utf32Be,
+    /// A base64 value (standard or URL-safe alphabet).
+    Base64,
+    /// A hex value.
+    Hex,
+}
+
+impl Decoding {
+    /// The name reports use.
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            Decoding::Utf16Le => "utf-16le",
+            Decoding::Utf16Be => "utf-16be",
+            Decoding::Utf32Le => "utf-32le",
+            Decoding::Utf32Be => "utf-32be",
+            Decoding::Base64 => "base64",
+            Decoding::Hex => "hex",
+        }
+    }
+}
+
+impl Serialize for Decoding {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Decoding {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let name = String::deserialize(d)?;
+        const ALL: [Decoding; 6] = [
+            Decoding::Utf16Le,
+            Decoding::Utf16Be,
+            Decoding::Utf32Le,
+            Decoding::Utf32Be,
+            Decoding::Base64,
+            Decoding::Hex,
+        ];
+        ALL.into_iter()
+            .find(|d| d.as_str() == name)
+            .ok_or_else(|| serde::de::Error::custom(format!("unknown decoding `{name}`")))
+    }
+}
+
+/// `decoded` as reports show it in one line: `base64`, `utf-16le, base64`.
+pub(crate) fn describe_decoding(decoded: &[Decoding]) -> String {
+    decoded
+        .iter()
+        .map(|d| d.as_str())
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// The fingerprint of a credential under a rule: a SHA-256 over the rule id and the credential's

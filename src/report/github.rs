@@ -34,6 +34,10 @@ pub(crate) fn write(report: &ScanReport, out: &mut dyn Write) -> io::Result<()> 
         if let Some(k) = &f.key_id {
             message.push_str(&format!(" Key ID {k}."));
         }
+        if !f.decoded.is_empty() {
+            let how = super::finding::describe_decoding(&f.decoded);
+            message.push_str(&format!(" Decoded: {how}."));
+        }
         if let Some(c) = &f.commit {
             message.push_str(&format!(" Introduced in {} by {}.", c.id, c.author));
         }

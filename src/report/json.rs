@@ -32,6 +32,7 @@ pub(crate) fn finding_json(f: &Finding, show_secrets: bool) -> Value {
         "expires": f.expires,
         "region": f.region,
         "service": f.service,
+        "decoded": f.decoded,
     });
     if let Some(verification) = &f.verification {
         v["verification"] = verification.to_json();

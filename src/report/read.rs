@@ -4,7 +4,7 @@
 
 use serde::Deserialize;
 
-use super::finding::{CommitInfo, Finding, Secret};
+use super::finding::{CommitInfo, Decoding, Finding, Secret};
 use super::model::{ScanReport, Stats};
 use crate::rules::Severity;
 
@@ -76,6 +76,8 @@ struct Record {
     region: Option<String>,
     #[serde(default)]
     service: Option<String>,
+    #[serde(default)]
+    decoded: Vec<Decoding>,
 }
 
 /// `{"findings": [...], "stats": {...}}`, the part of a JSON report read back.
@@ -161,6 +163,7 @@ pub(crate) fn read_report(text: &str, file: &str) -> Result<ScanReport, ReadErro
             region: r.region,
             service: r.service,
             verification: None,
+            decoded: r.decoded,
         });
     }
     let mut report = ScanReport {
@@ -205,6 +208,7 @@ mod tests {
             region: Some("us-east-1".into()),
             service: None,
             verification: None,
+            decoded: vec![Decoding::Utf16Le, Decoding::Base64],
         };
         let mut r = ScanReport {
             findings: vec![f],

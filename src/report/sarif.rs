@@ -110,13 +110,28 @@ fn result_json(f: &Finding, rules: &RuleSet, opts: ReportOptions) -> Value {
             result["properties"][name] = json!(v);
         }
     }
+    if !f.decoded.is_empty() {
+        result["properties"]["decoded"] = json!(f.decoded);
+    }
     if let Some(v) = &f.verification {
         result["properties"]["verification"] = v.to_json();
+    }
+    if !f.decoded.is_empty() || f.verification.is_some() {
+        let decoded = match f.decoded.is_empty() {
+            true => String::new(),
+            false => format!(
+                " (decoded: {})",
+                super::finding::describe_decoding(&f.decoded)
+            ),
+        };
+        let verified = f
+            .verification
+            .as_ref()
+            .map(|v| format!(" Verification: {}.", v.summary()))
+            .unwrap_or_default();
         result["message"]["text"] = json!(format!(
-            "{} Verification: {}. Remediation: {}",
-            f.message,
-            v.summary(),
-            f.remediation
+            "{}{decoded}{verified} Remediation: {}",
+            f.message, f.remediation
         ));
     }
     if let Some(i) = rules.rules.iter().position(|r| r.id == f.rule_id) {

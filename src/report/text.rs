@@ -68,6 +68,10 @@ fn write_finding(f: &Finding, opts: ReportOptions, out: &mut dyn Write) -> io::R
         let rest = summary.strip_prefix(v.status()).unwrap_or(&summary);
         writeln!(out, "  verify   {status}{}", sanitize(rest))?;
     }
+    if !f.decoded.is_empty() {
+        let how = super::finding::describe_decoding(&f.decoded);
+        writeln!(out, "  decoded  {how}")?;
+    }
     if f.occurrences > 1 {
         writeln!(out, "  seen     {} times in this file", f.occurrences)?;
     }

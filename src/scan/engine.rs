@@ -4,10 +4,11 @@
 use std::collections::HashMap;
 use std::ops::Range;
 
+use super::encodings::EncodedHit;
 use super::lines::LineIndex;
 use super::prefilter::{Anchor, Prefilter};
 use super::work;
-use crate::report::{fingerprint, Finding, Secret};
+use crate::report::{fingerprint, Decoding, Finding, Secret};
 use crate::rules::Severity;
 use crate::rules::{Matcher, Rule, RuleSet};
 use crate::validate::{
@@ -55,6 +56,9 @@ pub(crate) struct Detections {
     pub list: Vec<Detection>,
     /// Ids of the regex rules that hit [`MAX_MATCHES_PER_WINDOW`] somewhere in the blob.
     pub capped: Vec<String>,
+    /// Hits of encoded credential prefixes, by offset: where a decoder may look (the engine
+    /// itself decodes only what the AWS validator reads in place).
+    pub encoded: Vec<EncodedHit>,
 }
 
 /// A credential's parts as the matchers return them.
@@ -67,6 +71,8 @@ struct Raw {
     secret: Option<String>,
     session_token: Option<String>,
     details: Details,
+    /// A part was read from its base64 encoding in place (a Kubernetes Secret's value).
+    decoded: bool,
 }
 
 impl ScanEngine {
@@ -110,6 +116,7 @@ impl ScanEngine {
         }
         let mut aws_hits = AwsHits::default();
         let mut regex_windows: HashMap<usize, Vec<Range<usize>>> = HashMap::new();
+        let mut encoded = Vec::new();
         for hit in &hits {
             for anchor in self.prefilter.anchors(hit) {
                 match *anchor {
@@ -119,6 +126,10 @@ impl ScanEngine {
                         hit.offset.saturating_sub(REGEX_WINDOW_BYTES)
                             ..(hit.offset + REGEX_WINDOW_BYTES).min(data.len()),
                     ),
+                    Anchor::Encoded(form) => encoded.push(EncodedHit {
+                        offset: hit.offset,
+                        form,
+                    }),
                 }
             }
         }
@@ -145,6 +156,7 @@ impl ScanEngine {
         Detections {
             list: self.place(data, detections),
             capped,
+            encoded,
         }
     }
 
@@ -195,6 +207,7 @@ impl ScanEngine {
                     secret: Some(String::from_utf8_lossy(secret).into_owned()),
                     session_token: None,
                     details: Details::default(),
+                    decoded: false,
                 });
             }
         }
@@ -257,6 +270,11 @@ impl ScanEngine {
                         region: d.details.region,
                         service: d.details.service,
                         verification: None,
+                        decoded: if d.decoded {
+                            vec![Decoding::Base64]
+                        } else {
+                            Vec::new()
+                        },
                     },
                 }
             })
@@ -266,6 +284,7 @@ impl ScanEngine {
 
 fn aws_detection(rule: usize, m: AwsMatch) -> Raw {
     let span = m.span();
+    let decoded = m.decoded();
     let (key_id, key_kind) = match m.key_id {
         Some((part, kind)) => (Some(part.text), Some(kind)),
         None => (None, None),
@@ -278,6 +297,7 @@ fn aws_detection(rule: usize, m: AwsMatch) -> Raw {
         secret: m.secret.map(|p| p.text),
         session_token: m.session_token.map(|p| p.text),
         details: m.details,
+        decoded,
     }
 }
 

@@ -3,10 +3,12 @@
 //! the hits; lines and columns only for blobs that hold something (`lines`).
 //! Nothing here suppresses, reads files or knows where a blob came from.
 
+mod encodings;
 mod engine;
 mod lines;
 mod prefilter;
 pub(crate) mod work;
 
+pub(crate) use encodings::{EncodedHit, Form};
 pub use engine::ScanEngine;
-pub(crate) use engine::{Detection, CONTEXT_BYTES, MAX_MATCHES_PER_WINDOW};
+pub(crate) use engine::{Detection, Detections, CONTEXT_BYTES, MAX_MATCHES_PER_WINDOW};

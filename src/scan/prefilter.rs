@@ -3,6 +3,7 @@
 
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
 
+use super::encodings::{encoded_keywords, Form};
 use crate::rules::{Matcher, RuleSet};
 use crate::validate::{AwsAnchor, CREDENTIAL_PREFIXES, ENCODED_CREDENTIAL_PREFIXES};
 
@@ -15,6 +16,9 @@ pub(crate) enum Anchor {
     EncodedKeyIdPrefix,
     /// A keyword of the regex rule at this index.
     RegexRule(usize),
+    /// An encoded form of a credential prefix (or of a Docker configuration's `"auth"` key):
+    /// where a decoder may find an encoded run.
+    Encoded(Form),
 }
 
 /// The prefilter: an automaton and, per pattern, the anchors it stands for.
@@ -57,6 +61,7 @@ impl Prefilter {
                 anchors[idx].push(anchor);
             }
         };
+        let mut prefixes: Vec<&str> = Vec::new();
         for (i, rule) in rules.rules.iter().enumerate() {
             for k in &rule.keywords {
                 let anchor = match rule.matcher {
@@ -74,7 +79,19 @@ impl Prefilter {
                     if let Some(encoded) = encoded_prefix(k) {
                         add(encoded.to_string(), Anchor::EncodedKeyIdPrefix);
                     }
+                    let canonical = CREDENTIAL_PREFIXES
+                        .iter()
+                        .find(|(p, _)| p.eq_ignore_ascii_case(k))
+                        .map(|(p, _)| *p);
+                    if let Some(p) = canonical.filter(|p| !prefixes.contains(p)) {
+                        prefixes.push(p);
+                    }
                 }
+            }
+        }
+        if !prefixes.is_empty() {
+            for (keyword, form) in encoded_keywords(&prefixes) {
+                add(keyword, Anchor::Encoded(form));
             }
         }
         let build = |kind| {

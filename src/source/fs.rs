@@ -9,8 +9,9 @@ use std::time::Instant;
 
 use ignore::{WalkBuilder, WalkState};
 
+use super::decode::{self, Encoding, TranscodingReader};
 use super::pool::Merged;
-use super::{show_path, Blob, BlobScanner, Origin, Scanned, STDIN};
+use super::{looks_binary, show_path, Blob, BlobScanner, Origin, Scanned, STDIN};
 use crate::report::{is_keyfence_report, Finding, ScanError, ScanReport, Subject};
 use crate::scan::{ScanEngine, CONTEXT_BYTES};
 use crate::suppress::Suppressor;
@@ -138,11 +139,38 @@ impl Worker<'_> {
 /// Scans a stream in chunks of [`CHUNK_LEN`] that overlap by [`CHUNK_OVERLAP`], with line numbers
 /// carried across chunks. Each chunk reports the credentials that start in its own part (the
 /// overlaps split in the middle), so nothing is reported twice and occurrence counts are exact.
-/// Counts the stream as one blob; `None` when it looks binary.
+/// Counts the stream as one blob; `None` when it looks binary. A UTF-16 or UTF-32 stream is
+/// transcoded as it is read.
 fn scan_chunks(
     scanner: &mut BlobScanner<'_>,
     reader: &mut dyn Read,
     origin: Origin<'_>,
+) -> io::Result<Option<Vec<Finding>>> {
+    scan_chunks_as(scanner, reader, origin, None, None)
+}
+
+/// A reader that counts the bytes read through it: the size of a transcoded stream as stored.
+struct Counted<'r, R> {
+    inner: R,
+    count: &'r std::cell::Cell<u64>,
+}
+
+impl<R: Read> Read for Counted<'_, R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.count.set(self.count.get() + n as u64);
+        Ok(n)
+    }
+}
+
+/// [`scan_chunks`] of a stream already transcoded from `transcoded` (columns in characters;
+/// `stored` counts the bytes of the stream as stored, which the stats report).
+fn scan_chunks_as(
+    scanner: &mut BlobScanner<'_>,
+    reader: &mut dyn Read,
+    origin: Origin<'_>,
+    transcoded: Option<Encoding>,
+    stored: Option<&std::cell::Cell<u64>>,
 ) -> io::Result<Option<Vec<Finding>>> {
     let mut buf = vec![0u8; CHUNK_LEN + CHUNK_OVERLAP];
     let mut filled = 0;
@@ -166,6 +194,19 @@ fn scan_chunks(
             total += n as u64;
         }
         let chunk = &buf[..filled];
+        if first && transcoded.is_none() {
+            if let Some(sniffed) = decode::sniff(chunk, looks_binary(chunk)) {
+                let head = io::Cursor::new(chunk.to_vec());
+                let count = std::cell::Cell::new(0);
+                let inner = Counted {
+                    inner: head.chain(reader),
+                    count: &count,
+                };
+                let mut utf8 = TranscodingReader::new(inner, sniffed);
+                let encoding = Some(sniffed.encoding);
+                return scan_chunks_as(scanner, &mut utf8, origin, encoding, Some(&count));
+            }
+        }
         if first && scanner.skips(chunk) {
             scanner.stats.binary_skipped += 1;
             return Ok(None);
@@ -180,7 +221,7 @@ fn scan_chunks(
             report = is_keyfence_report(chunk);
         }
         first = false;
-        let mut found = scanner.detect(chunk, owned_from..owned_to);
+        let mut found = scanner.detect_as(chunk, owned_from..owned_to, transcoded);
         if report {
             scanner.keep_in_report(&mut found);
         }
@@ -196,7 +237,7 @@ fn scan_chunks(
             }
         }
         if eof {
-            scanner.count_scanned(total);
+            scanner.count_scanned(stored.map_or(total, std::cell::Cell::get));
             if let Some(path) = origin.path() {
                 scanner.keep_at_path(path, &mut findings);
                 let capped = scanner.take_capped();
@@ -206,10 +247,13 @@ fn scan_chunks(
         }
         let keep_from = filled - CHUNK_OVERLAP;
         lines_before += memchr::memchr_iter(b'\n', &buf[..keep_from]).count();
-        columns_before = match memchr::memrchr(b'\n', &buf[..keep_from]) {
-            Some(nl) => keep_from - nl - 1,
-            None => columns_before + keep_from,
-        };
+        let line_start = memchr::memrchr(b'\n', &buf[..keep_from]).map_or(0, |nl| nl + 1);
+        let carried = if line_start == 0 { columns_before } else { 0 };
+        columns_before = carried
+            + match transcoded {
+                Some(_) => decode::chars_in(&buf[line_start..keep_from]),
+                None => keep_from - line_start,
+            };
         buf.copy_within(keep_from..filled, 0);
         filled = CHUNK_OVERLAP;
     }

@@ -6,6 +6,7 @@
 use super::Origin;
 use std::path::Path;
 
+use super::decode::{self, Encoding};
 use super::{looks_binary, show_path, Blob};
 use crate::report::{is_keyfence_report, Finding, ScanError, Stats, Subject};
 use crate::rules::RuleSet;
@@ -58,9 +59,10 @@ impl<'a> BlobScanner<'a> {
         self.engine.rules()
     }
 
-    /// True when `bytes` would be skipped as binary.
+    /// True when `bytes` would be skipped as binary (UTF-16 and UTF-32 text is not: it is
+    /// transcoded).
     pub(crate) fn skips(&self, bytes: &[u8]) -> bool {
-        !self.scan_binary && looks_binary(bytes)
+        !self.scan_binary && looks_binary(bytes) && decode::sniff(bytes, true).is_none()
     }
 
     /// Scans a whole blob. Blobs that are part of what is scanned are counted (binary skips
@@ -68,7 +70,9 @@ impl<'a> BlobScanner<'a> {
     /// before, the second is counted by [`BlobScanner::attribute`] once its path is known.
     pub(crate) fn scan(&mut self, blob: Blob<'_>) -> Scanned {
         let counted = blob.origin.is_counted();
-        if self.skips(blob.bytes) {
+        let has_nul = looks_binary(blob.bytes);
+        let sniffed = decode::sniff(blob.bytes, has_nul);
+        if has_nul && sniffed.is_none() && !self.scan_binary {
             if counted {
                 self.stats.binary_skipped += 1;
             }
@@ -77,8 +81,11 @@ impl<'a> BlobScanner<'a> {
         if counted {
             self.count_scanned(blob.bytes.len() as u64);
         }
-        let mut findings = self.detect(blob.bytes, 0..blob.bytes.len());
-        self.keep_if_report(blob.bytes, &mut findings);
+        let transcoded = sniffed.map(|s| decode::transcode(blob.bytes, s));
+        let bytes = transcoded.as_deref().unwrap_or(blob.bytes);
+        let encoding = sniffed.map(|s| s.encoding);
+        let mut findings = self.detect_as(bytes, 0..bytes.len(), encoding);
+        self.keep_if_report(bytes, &mut findings);
         if let Some(path) = blob.origin.path() {
             self.keep_at_path(path, &mut findings);
             let capped = self.take_capped();
@@ -103,8 +110,15 @@ impl<'a> BlobScanner<'a> {
     }
 
     /// Regex rules that hit their match cap are remembered for [`BlobScanner::take_capped`].
-    pub(crate) fn detect(&mut self, bytes: &[u8], owned: std::ops::Range<usize>) -> Vec<Finding> {
-        let detections = self.engine.detect(bytes, owned);
+    /// `transcoded` is the encoding `bytes` were transcoded from (columns are then counted in
+    /// characters); encoded values in them are decoded and scanned too (see [`decode`]).
+    pub(crate) fn detect_as(
+        &mut self,
+        bytes: &[u8],
+        owned: std::ops::Range<usize>,
+        transcoded: Option<Encoding>,
+    ) -> Vec<Finding> {
+        let detections = decode::detect(self.engine, bytes, owned, transcoded);
         for id in detections.capped {
             if !self.capped.contains(&id) {
                 self.capped.push(id);

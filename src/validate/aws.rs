@@ -144,6 +144,8 @@ pub(crate) struct Part {
     pub span: Range<usize>,
     /// The text, with JSON/URL escapes decoded.
     pub text: String,
+    /// True when the text was read from its base64 encoding (a Kubernetes Secret's value).
+    pub decoded: bool,
 }
 
 /// One AWS credential found in a blob.
@@ -175,6 +177,12 @@ pub(crate) struct Details {
 }
 
 impl AwsMatch {
+    /// True when a part was read from its base64 encoding.
+    pub(crate) fn decoded(&self) -> bool {
+        let key = self.key_id.as_ref().is_some_and(|(p, _)| p.decoded);
+        key || self.secret.as_ref().is_some_and(|p| p.decoded)
+    }
+
     /// The span from the first part's start to the last part's end.
     pub(crate) fn span(&self) -> Range<usize> {
         let parts = [
@@ -275,7 +283,15 @@ pub(crate) fn analyse(data: &[u8], hits: &AwsHits, settings: &AwsSettings) -> Ve
         let kind = parse_key_id(data, start).ok()?;
         let span = start..start + KEY_ID_LEN;
         let text = String::from_utf8_lossy(&data[span.clone()]).into_owned();
-        Some((Part { span, text }, kind))
+        let decoded = false;
+        Some((
+            Part {
+                span,
+                text,
+                decoded,
+            },
+            kind,
+        ))
     });
     let encoded = hits.encoded_key_ids.iter().filter_map(|&start| {
         let (text, kind) = parse_encoded_key_id(data, start)?;
@@ -284,6 +300,7 @@ pub(crate) fn analyse(data: &[u8], hits: &AwsHits, settings: &AwsSettings) -> Ve
             Part {
                 span: start..start + 28,
                 text,
+                decoded: true,
             },
             kind,
         ))
@@ -303,6 +320,7 @@ pub(crate) fn analyse(data: &[u8], hits: &AwsHits, settings: &AwsSettings) -> Ve
     .filter_map(|run| {
         let text = secret_from_run(&run)?;
         Some(Part {
+            decoded: text != run.text,
             span: run.span,
             text,
         })
@@ -341,6 +359,7 @@ pub(crate) fn analyse(data: &[u8], hits: &AwsHits, settings: &AwsSettings) -> Ve
     .map(|run| Part {
         span: run.span.start..run.span.end + run.padding,
         text: run.text + &"=".repeat(run.padding),
+        decoded: false,
     })
     .collect();
 
@@ -397,6 +416,7 @@ pub(crate) fn analyse(data: &[u8], hits: &AwsHits, settings: &AwsSettings) -> Ve
                 kind: AwsKind::SecretOnly,
                 key_id: None,
                 secret: Some(Part {
+                    decoded: text != run.text,
                     span: run.span,
                     text,
                 }),
@@ -458,6 +478,7 @@ fn ses_credentials(data: &[u8], settings: &AwsSettings, matches: &mut [AwsMatch]
     .map(|run| Part {
         span: run.span,
         text: run.text,
+        decoded: false,
     })
     .collect();
     let mut used: HashSet<usize> = HashSet::new();
@@ -515,16 +536,19 @@ fn encoded_and_presigned(
                 Part {
                     span: key_span,
                     text: p.key_id_text,
+                    decoded: false,
                 },
                 kind,
             )),
             secret: Some(Part {
                 span: shift(&p.signature.0),
                 text: p.signature.1,
+                decoded: false,
             }),
             session_token: p.session_token.map(|(span, text)| Part {
                 span: shift(&span),
                 text,
+                decoded: false,
             }),
             details: Details {
                 expires: p.expires,
@@ -549,6 +573,7 @@ fn encoded_and_presigned(
                     Part {
                         span: key.span.clone(),
                         text: p.key_id_text.clone(),
+                        decoded: false,
                     },
                     kind,
                 )
@@ -556,6 +581,7 @@ fn encoded_and_presigned(
             secret: Some(Part {
                 span: key.span.clone(),
                 text: key.body,
+                decoded: false,
             }),
             session_token: None,
             details: Details {
@@ -618,6 +644,7 @@ fn lone_tokens(
             session_token: Some(Part {
                 span: run.span,
                 text: run.text,
+                decoded: false,
             }),
             details: Details::default(),
         });
@@ -720,8 +747,8 @@ impl Pairing {
     }
 }
 
-/// How many bytes an escaped run may take per decoded character (`%2F` is three bytes for `/`).
-const ESCAPED_RUN_FACTOR: usize = 3;
+/// How many bytes an escaped run may take per decoded character (`\u002F` is six bytes for `/`).
+const ESCAPED_RUN_FACTOR: usize = 6;
 
 /// Runs (of `lengths` decoded characters) in the union of the windows that reach `reach` bytes on
 /// either side of `spans`, in order, each found once.

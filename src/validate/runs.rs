@@ -1,5 +1,5 @@
-//! Base64-alphabet runs in raw bytes, decoding the escapes that hide them in JSON (`\/`) and URLs
-//! (`%2F`, `%2B`). A secret or token must be a whole run, never a slice of a longer one.
+//! Base64-alphabet runs in raw bytes, decoding the escapes that hide them in JSON (`\/`,
+//! `\u002F`, `\u002B`, which .NET's serializer writes for `+`) and URLs (`%2F`, `%2B`). A secret or token must be a whole run, never a slice of a longer one.
 
 use std::ops::Range;
 
@@ -27,14 +27,15 @@ pub(crate) fn escaped_separator_before(data: &[u8], i: usize) -> bool {
 
 /// If an escaped base64 character starts at `i`, its decoded byte and encoded length.
 fn escape_at(data: &[u8], i: usize) -> Option<(u8, usize)> {
-    match data.get(i..i + 2) {
+    let len = match data.get(i..i + 2) {
         Some(b"\\/") => return Some((b'/', 2)),
-        Some(b"%2") => {}
+        Some(b"%2") => 3,
+        Some(b"\\u") if data.get(i + 2..i + 5) == Some(b"002") => 6,
         _ => return None,
-    }
-    match data.get(i + 2)? {
-        b'F' | b'f' => Some((b'/', 3)),
-        b'B' | b'b' => Some((b'+', 3)),
+    };
+    match data.get(i + len - 1)? {
+        b'F' | b'f' => Some((b'/', len)),
+        b'B' | b'b' => Some((b'+', len)),
         _ => None,
     }
 }
@@ -57,9 +58,10 @@ fn continues_before(data: &[u8], i: usize) -> bool {
     if is_base64_byte(data[i - 1]) {
         return true;
     }
-    // An escape that ends right before `i`: `\/` or `%2F`/`%2B`.
-    (i >= 2 && escape_at(data, i - 2).is_some_and(|(_, n)| n == 2))
-        || (i >= 3 && escape_at(data, i - 3).is_some_and(|(_, n)| n == 3))
+    // An escape that ends right before `i`: `\/`, `%2F`/`%2B` or `\u002F`/`\u002B`.
+    [2, 3, 6]
+        .into_iter()
+        .any(|n| i >= n && escape_at(data, i - n).is_some_and(|(_, m)| m == n))
 }
 
 /// Maximal runs that start inside `window` and are `min_len..=max_len` decoded characters long,
@@ -167,6 +169,16 @@ mod tests {
         assert_eq!(runs.len(), 2);
         assert_eq!(runs[1].text, "ab/cd/ef+gh");
         assert_eq!(runs[1].span, 5..data.len() - 1);
+    }
+
+    #[test]
+    fn decodes_json_unicode_escapes() {
+        let data = br#"{"k": "ab\u002Bcd\u002fef"}"#;
+        let runs = runs_in(data, 0..data.len(), 3, 100);
+        assert_eq!(runs.len(), 1, "{runs:?}");
+        assert_eq!(runs[0].text, "ab+cd/ef");
+        assert!(run_at(data, 7, 100).is_some());
+        assert!(run_at(data, 15, 100).is_none());
     }
 
     #[test]

@@ -267,6 +267,20 @@ mod tests {
     }
 
     #[test]
+    fn base64_matches_the_rfc_vectors() {
+        let cases = [
+            ("", ""),
+            ("f", "Zg=="),
+            ("fo", "Zm8="),
+            ("foo", "Zm9v"),
+            ("foob", "Zm9vYg=="),
+        ];
+        for (plain, encoded) in cases {
+            assert_eq!(base64_encode(plain.as_bytes()), encoded);
+        }
+    }
+
+    #[test]
     fn generated_values_are_deterministic() {
         assert_eq!(key_id("AKIA", 7), key_id("AKIA", 7));
         assert_ne!(secret(1), secret(2));

@@ -31,6 +31,7 @@ fn finding(rule: &str, key: Option<String>, sk: Option<String>, tok: Option<Stri
         region: None,
         service: None,
         verification: None,
+        decoded: Vec::new(),
     }
 }
 
