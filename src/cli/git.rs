@@ -13,6 +13,7 @@ use super::progress::with_progress;
 use super::ExitCode;
 use crate::report::ScanReport;
 use crate::scan::ScanEngine;
+use crate::source::archive::ArchiveOptions;
 use crate::source::git::{
     open_repository, repository_root, scan_history, GitOptions, RevSelection,
 };
@@ -26,6 +27,7 @@ pub(super) fn git_options(binary: bool, threads: usize) -> GitOptions {
     GitOptions {
         scan_binary: binary,
         threads,
+        archives: ArchiveOptions::default(),
     }
 }
 
@@ -77,7 +79,10 @@ pub(super) fn git_scan(
         ProgressChoice::Never => false,
         ProgressChoice::Auto => std::io::stderr().is_terminal(),
     };
-    let opts = git_options(git.binary, worker_threads(report.threads));
+    let mut opts = git_options(git.binary, worker_threads(report.threads));
+    if git.no_archives {
+        opts.archives = ArchiveOptions::disabled();
+    }
     let mut result = with_progress(progress, |progress| {
         scan(&GitScan {
             repo: &repo,

@@ -32,6 +32,8 @@ pub(crate) struct FsOptions {
     pub follow_symlinks: bool,
     /// Worker threads (0: one per core).
     pub threads: usize,
+    /// Whether and how far archives are expanded.
+    pub archives: super::archive::ArchiveOptions,
 }
 
 /// What one worker thread accumulates; merged into the shared report when the thread ends.
@@ -113,7 +115,15 @@ impl Worker<'_> {
         let mut file = File::open(path)?;
         let len = file.metadata()?.len() as usize;
         if len > CHUNK_LEN {
-            return self.scan_chunked(&mut file, Origin::File(shown));
+            let origin = Origin::File(shown);
+            if let Some(found) = self
+                .scanner
+                .scan_archive_file(&mut file, len as u64, origin)?
+            {
+                self.local.findings.extend(found);
+                return Ok(());
+            }
+            return self.scan_chunked(&mut file, origin);
         }
         self.buf.clear();
         file.read_to_end(&mut self.buf)?;
@@ -166,6 +176,27 @@ fn scan_chunks(
             total += n as u64;
         }
         let chunk = &buf[..filled];
+        if first && scanner.expands(chunk) {
+            if eof {
+                // An archive read whole (standard input): its entries are scanned.
+                let blob = Blob {
+                    bytes: chunk,
+                    origin,
+                };
+                return Ok(match scanner.scan(blob) {
+                    Scanned::Text(found) => Some(found),
+                    Scanned::Binary => None,
+                });
+            }
+            let at = origin.path().map_or_else(String::new, show_path);
+            scanner.errors.push(ScanError::path(
+                at,
+                format!(
+                    "an archive larger than {} MiB on a stream: not expanded (scan it as a file)",
+                    CHUNK_LEN >> 20
+                ),
+            ));
+        }
         if first && scanner.skips(chunk) {
             scanner.stats.binary_skipped += 1;
             return Ok(None);
@@ -267,7 +298,8 @@ pub(crate) fn scan_paths(
         roots.iter().partition(|p| p.as_os_str() == "-");
     let display = display_fn(roots);
     let new_worker = || Worker {
-        scanner: BlobScanner::new(engine, suppressor, opts.scan_binary),
+        scanner: BlobScanner::new(engine, suppressor, opts.scan_binary)
+            .with_archives(opts.archives),
         shared: &shared,
         local: ScanReport::default(),
         buf: Vec::new(),

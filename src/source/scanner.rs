@@ -6,6 +6,7 @@
 use super::Origin;
 use std::path::Path;
 
+use super::archive::ArchiveOptions;
 use super::{looks_binary, show_path, Blob};
 use crate::report::{is_keyfence_report, Finding, ScanError, Stats, Subject};
 use crate::rules::RuleSet;
@@ -34,6 +35,9 @@ pub(crate) struct BlobScanner<'a> {
     pub errors: Vec<ScanError>,
     /// Regex rules capped in what was detected since the last [`BlobScanner::take_capped`].
     capped: Vec<String>,
+    /// Whether and how far archives are expanded (on, with the default limits, unless
+    /// [`BlobScanner::with_archives`] says otherwise).
+    archives: ArchiveOptions,
 }
 
 impl<'a> BlobScanner<'a> {
@@ -50,7 +54,31 @@ impl<'a> BlobScanner<'a> {
             stats: Stats::default(),
             errors: Vec::new(),
             capped: Vec::new(),
+            archives: ArchiveOptions::default(),
         }
+    }
+
+    /// The same scanner with these archive options.
+    pub(crate) fn with_archives(mut self, archives: ArchiveOptions) -> BlobScanner<'a> {
+        self.archives = archives;
+        self
+    }
+
+    /// Scans the entries of the archive in `file`, `len` bytes too large to read whole, when it
+    /// is one this scanner expands (`None` otherwise: scan it as usual).
+    pub(crate) fn scan_archive_file(
+        &mut self,
+        file: &mut std::fs::File,
+        len: u64,
+        origin: super::Origin<'_>,
+    ) -> std::io::Result<Option<Vec<Finding>>> {
+        archive_sink::scan_file_entries(self, file, len, origin)
+    }
+
+    /// True when a blob starting with `head` is an archive this scanner expands (a check of
+    /// its magic bytes).
+    pub(crate) fn expands(&self, head: &[u8]) -> bool {
+        archive_sink::expands(self, head)
     }
 
     /// The rules the engine runs.
@@ -67,6 +95,9 @@ impl<'a> BlobScanner<'a> {
     /// included); a base version and a packed blob are not: the first only tells what was there
     /// before, the second is counted by [`BlobScanner::attribute`] once its path is known.
     pub(crate) fn scan(&mut self, blob: Blob<'_>) -> Scanned {
+        if let Some(entries) = archive_sink::scan_entries(self, blob) {
+            return entries;
+        }
         let counted = blob.origin.is_counted();
         if self.skips(blob.bytes) {
             if counted {
@@ -143,6 +174,9 @@ impl<'a> BlobScanner<'a> {
     /// The path step for findings of a stream scanned in chunks, or of a packed blob now met
     /// at `path`.
     pub(crate) fn keep_at_path(&self, path: &Path, findings: &mut Vec<Finding>) {
+        if findings.iter().any(|f| !f.path.is_empty()) {
+            return archive_sink::keep_at_path(self, path, findings);
+        }
         if !findings.is_empty() {
             let shown = show_path(path);
             self.suppressor
@@ -174,6 +208,9 @@ impl<'a> BlobScanner<'a> {
         }
     }
 }
+
+#[path = "archive/sink.rs"]
+mod archive_sink;
 
 #[cfg(test)]
 #[path = "scanner_tests.rs"]

@@ -10,11 +10,6 @@ use crate::source::git::scan_staged;
 /// Runs `keyfence staged`.
 pub(crate) fn run(args: StagedArgs) -> Result<ExitCode> {
     git_scan(&args.scan, |g| {
-        Ok(scan_staged(
-            g.repo,
-            g.engine,
-            g.suppressor,
-            g.opts.scan_binary,
-        )?)
+        Ok(scan_staged(g.repo, g.engine, g.suppressor, g.opts)?)
     })
 }
