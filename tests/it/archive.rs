@@ -152,6 +152,30 @@ fn credentials_inside_zip_tar_gz_nested_jar_and_tfplan_are_found_in_dir_mode() {
     for (path, line, _) in &want {
         assert!(text.contains(&format!("{path}:{line}:")), "{text}");
     }
+    // And so do the other formats.
+    let report = |format: &str| {
+        let out = fx
+            .keyfence()
+            .args(["scan", ".", "--format", format])
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let github = report("github");
+    assert!(
+        github.contains("file=release.zip!lib/inner.jar!config.properties,line=3"),
+        "{github}"
+    );
+    let sarif = report("sarif");
+    assert!(
+        sarif.contains("\"uri\": \"dist/app.zip%21config/credentials\""),
+        "{sarif}"
+    );
+    let jsonl = report("jsonl");
+    assert!(
+        jsonl.contains("\"path\":\"backup/etc.tar.gz!etc/app.env\""),
+        "{jsonl}"
+    );
 }
 
 #[test]
@@ -444,4 +468,82 @@ fn allowlist_paths_apply_to_the_archive_and_to_entry_paths() {
             "vendor/lib.zip!c"
         ]
     );
+}
+
+/// Runs a system tool in `dir`; panics when it fails.
+fn run_in(dir: &Path, program: &str, args: &[&str]) {
+    let out = std::process::Command::new(program)
+        .current_dir(dir)
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| panic!("{program}: {e}"));
+    assert!(
+        out.status.success(),
+        "{program} {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn bzip2_xz_and_plain_gzip_streams_are_seen_through() {
+    let fx = Fixture::new();
+    let src = Fixture::new();
+    let (c1, id1, _) = credentials_file(21);
+    let (c2, id2, _) = credentials_file(22);
+    let (c3, id3, _) = credentials_file(23);
+    src.write("etc/one.env", &c1);
+    src.write("etc/two.env", &c2);
+    let out = |name: &str| fx.path().join(name).display().to_string();
+    run_in(
+        src.path(),
+        "tar",
+        &["cjf", &out("one.tar.bz2"), "etc/one.env"],
+    );
+    run_in(src.path(), "tar", &["cJf", &out("two.txz"), "etc/two.env"]);
+    // A gzip stream of text (no tar): reported at its own path, lines of the text.
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    gz.write_all(format!("line\nline\n{c3}").as_bytes())
+        .unwrap();
+    fx.write("logs/app.log.gz", gz.finish().unwrap());
+    let (code, doc) = scan_json(fx.path(), &[]);
+    assert_eq!(code, Some(1), "{doc}");
+    assert_eq!(
+        places(&doc),
+        vec![
+            ("logs/app.log.gz".to_string(), 4, id3),
+            ("one.tar.bz2!etc/one.env".to_string(), 2, id1),
+            ("two.txz!etc/two.env".to_string(), 2, id2),
+        ],
+        "{doc}"
+    );
+    assert_eq!(errors(&doc), vec![], "{doc}");
+}
+
+/// A file over 32 MiB (read in chunks when it is text) is expanded from the file.
+#[test]
+fn an_archive_larger_than_a_chunk_is_expanded_from_the_file() {
+    let fx = Fixture::new();
+    let (creds, id, _) = credentials_file(24);
+    let mut w = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let stored =
+        zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
+    w.start_file("big.bin", stored).unwrap();
+    let block: Vec<u8> = (0..1u32 << 20)
+        .map(|i| (i.wrapping_mul(2654435761) >> 24) as u8)
+        .collect();
+    for _ in 0..33 {
+        w.write_all(&block).unwrap();
+    }
+    w.start_file("conf/credentials", stored).unwrap();
+    w.write_all(creds.as_bytes()).unwrap();
+    let bytes = w.finish().unwrap().into_inner();
+    assert!(bytes.len() > 33 << 20);
+    fx.write("big.zip", &bytes);
+    let (code, doc) = scan_json(fx.path(), &[]);
+    assert_eq!(code, Some(1), "{doc}");
+    assert_eq!(
+        places(&doc),
+        vec![("big.zip!conf/credentials".to_string(), 2, id)]
+    );
+    assert_eq!(doc["stats"]["binary_skipped"], 1, "{doc}");
 }
