@@ -80,9 +80,11 @@ pub(super) fn git_scan(
         ProgressChoice::Auto => std::io::stderr().is_terminal(),
     };
     let mut opts = git_options(git.binary, worker_threads(report.threads));
-    if git.no_archives {
-        opts.archives = ArchiveOptions::disabled();
-    }
+    opts.archives = if git.no_archives {
+        ArchiveOptions::disabled()
+    } else {
+        loaded.archives
+    };
     let mut result = with_progress(progress, |progress| {
         scan(&GitScan {
             repo: &repo,

@@ -27,6 +27,30 @@ pub(crate) struct ConfigSyntax {
     /// Custom rules, in the same syntax as the built-in rule file.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub rules: Vec<Spanned<RuleSyntax>>,
+    /// `[archives]`: whether and how far archives are expanded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub archives: Option<ArchivesSyntax>,
+}
+
+/// `[archives]`: each key left out keeps its default.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ArchivesSyntax {
+    /// Expand archives at all.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub enabled: Option<bool>,
+    /// Levels of archives inside archives expanded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_depth: Option<Spanned<i64>>,
+    /// MiB decompressed per top-level archive.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_expanded_mib: Option<Spanned<i64>>,
+    /// Decompressed bytes per byte of the archive.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_ratio: Option<Spanned<i64>>,
+    /// Entries per top-level archive.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_entries: Option<Spanned<i64>>,
 }
 
 /// `[[overrides]]`: a new severity for a rule.

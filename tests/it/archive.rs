@@ -547,3 +547,43 @@ fn an_archive_larger_than_a_chunk_is_expanded_from_the_file() {
     );
     assert_eq!(doc["stats"]["binary_skipped"], 1, "{doc}");
 }
+
+#[test]
+fn the_archives_table_of_the_configuration_sets_the_limits() {
+    let fx = Fixture::new();
+    let (creds, id, _) = credentials_file(31);
+    let jar = zip_of(&[("config.properties", creds.as_bytes())]);
+    fx.write("release.zip", zip_of(&[("lib/inner.jar", &jar)]));
+    fx.write(".keyfence.toml", "[archives]\nmax_depth = 1\n");
+    let (code, doc) = scan_json(fx.path(), &[]);
+    assert_eq!(code, Some(2), "{doc}");
+    assert_eq!(
+        errors(&doc),
+        vec![(
+            "release.zip!lib/inner.jar".to_string(),
+            "zip archive nested more than 1 levels deep: not expanded".to_string()
+        )]
+    );
+    fx.write(".keyfence.toml", "[archives]\nmax_depth = 2\n");
+    let (code, doc) = scan_json(fx.path(), &[]);
+    assert_eq!(code, Some(1), "{doc}");
+    assert_eq!(
+        places(&doc),
+        vec![(
+            "release.zip!lib/inner.jar!config.properties".to_string(),
+            2,
+            id
+        )]
+    );
+    fx.write(".keyfence.toml", "[archives]\nenabled = false\n");
+    let (code, doc) = scan_json(fx.path(), &[]);
+    assert_eq!(code, Some(0), "{doc}");
+    fx.write(".keyfence.toml", "[archives]\nmax_ratio = 0\n");
+    let out = fx.keyfence().args(["scan", "."]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("archives.max_ratio must be between 1"),
+        "{stderr}"
+    );
+}

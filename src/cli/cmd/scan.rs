@@ -30,7 +30,7 @@ pub(crate) fn run(args: ScanArgs) -> Result<ExitCode> {
         archives: if args.no_archives {
             ArchiveOptions::disabled()
         } else {
-            ArchiveOptions::default()
+            loaded.archives
         },
     };
     let mut report = scan_paths(&args.paths, &loaded.engine, &loaded.suppressor, &opts);
