@@ -587,3 +587,34 @@ fn the_archives_table_of_the_configuration_sets_the_limits() {
         "{stderr}"
     );
 }
+
+/// A range and a staged change report only what they added inside an archive: a credential the
+/// base version of the same archive already held is not reported again.
+#[test]
+fn ranges_and_staged_changes_report_only_what_an_archive_gained() {
+    let repo = Repo::new();
+    let (old, _, _) = credentials_file(41);
+    let (new, new_id, _) = credentials_file(42);
+    repo.write("app.jar", zip_of(&[("old.properties", old.as_bytes())]));
+    let base = repo.commit("jar");
+    let both = zip_of(&[
+        ("old.properties", old.as_bytes()),
+        ("new.properties", new.as_bytes()),
+    ]);
+    repo.write("app.jar", &both);
+    repo.git(&["add", "app.jar"]);
+    let (code, doc, _) = repo.keyfence_json(&["staged"]);
+    assert_eq!(code, Some(1), "{doc}");
+    assert_eq!(
+        places(&doc),
+        vec![("app.jar!new.properties".to_string(), 2, new_id.clone())]
+    );
+    assert_eq!(doc["stats"]["preexisting"], 1, "{doc}");
+    repo.commit_staged("more");
+    let (code, doc, _) = repo.keyfence_json(&["history", &format!("{base}..HEAD")]);
+    assert_eq!(code, Some(1), "{doc}");
+    assert_eq!(
+        places(&doc),
+        vec![("app.jar!new.properties".to_string(), 2, new_id)]
+    );
+}
