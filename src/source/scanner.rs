@@ -94,6 +94,8 @@ impl<'a> BlobScanner<'a> {
     /// Scans a whole blob. Blobs that are part of what is scanned are counted (binary skips
     /// included); a base version and a packed blob are not: the first only tells what was there
     /// before, the second is counted by [`BlobScanner::attribute`] once its path is known.
+    /// An archive is expanded first, before the binary check: its entries are scanned as blobs
+    /// of their own, and their findings carry `archive!entry` paths.
     pub(crate) fn scan(&mut self, blob: Blob<'_>) -> Scanned {
         if let Some(entries) = archive_sink::scan_entries(self, blob) {
             return entries;
@@ -172,7 +174,8 @@ impl<'a> BlobScanner<'a> {
     }
 
     /// The path step for findings of a stream scanned in chunks, or of a packed blob now met
-    /// at `path`.
+    /// at `path`. Findings of archive entries (their `path` holds `!entry` until now) are
+    /// matched and shown at `path!entry`.
     pub(crate) fn keep_at_path(&self, path: &Path, findings: &mut Vec<Finding>) {
         if findings.iter().any(|f| !f.path.is_empty()) {
             return archive_sink::keep_at_path(self, path, findings);
