@@ -90,3 +90,7 @@ pub(crate) fn expand_reader<R: Read + Seek>(
         }
     }
 }
+
+#[cfg(test)]
+#[path = "mod_tests.rs"]
+mod tests;
