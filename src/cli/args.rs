@@ -162,6 +162,10 @@ pub(crate) struct ScanArgs {
     /// Follow symbolic links.
     #[arg(long)]
     pub(crate) follow: bool,
+    /// Do not look inside archives (zip, jar, tar, gzip, bzip2, xz): scan them as the blobs
+    /// they are (binary, so skipped unless `--binary`).
+    #[arg(long)]
+    pub(crate) no_archives: bool,
     /// Configuration options.
     #[command(flatten)]
     pub(crate) config: ConfigArgs,
@@ -182,6 +186,10 @@ pub(crate) struct GitArgs {
     /// Progress (commits walked, blobs, bytes) on stderr.
     #[arg(long, value_enum, default_value_t = ProgressChoice::Auto, value_name = "WHEN")]
     pub(crate) progress: ProgressChoice,
+    /// Do not look inside archives (zip, jar, tar, gzip, bzip2, xz): scan them as the blobs
+    /// they are (binary, so skipped unless `--binary`).
+    #[arg(long)]
+    pub(crate) no_archives: bool,
 }
 
 /// The options every git scanning command takes.

@@ -14,6 +14,7 @@ use super::verify::{check_unused, verify_report};
 use super::ExitCode;
 use crate::report::ScanReport;
 use crate::scan::ScanEngine;
+use crate::source::archive::ArchiveOptions;
 use crate::source::git::{
     open_repository, repository_root, scan_history, GitOptions, RevSelection,
 };
@@ -27,6 +28,7 @@ pub(super) fn git_options(binary: bool, threads: usize) -> GitOptions {
     GitOptions {
         scan_binary: binary,
         threads,
+        archives: ArchiveOptions::default(),
     }
 }
 
@@ -88,7 +90,12 @@ pub(super) fn git_scan_verified(
         ProgressChoice::Never => false,
         ProgressChoice::Auto => std::io::stderr().is_terminal(),
     };
-    let opts = git_options(git.binary, worker_threads(report.threads));
+    let mut opts = git_options(git.binary, worker_threads(report.threads));
+    opts.archives = if git.no_archives {
+        ArchiveOptions::disabled()
+    } else {
+        loaded.archives
+    };
     let mut result = with_progress(progress, |progress| {
         scan(&GitScan {
             repo: &repo,

@@ -7,10 +7,11 @@ use std::path::{Path, PathBuf};
 use anyhow::Result;
 
 use super::args::ConfigArgs;
-use crate::config::EffectiveConfig;
+use crate::config::{ArchiveSettings, EffectiveConfig};
 use crate::report::{sanitize, ScanReport};
 use crate::rules::RuleSet;
 use crate::scan::ScanEngine;
+use crate::source::archive::ArchiveOptions;
 use crate::suppress::{finish_report, Baseline, Suppressor, BASELINE_FILE};
 
 /// The root of a scan of `paths`: the directory when exactly one directory is scanned, else the
@@ -36,6 +37,21 @@ pub(super) struct Loaded {
     pub own_files: Vec<PathBuf>,
     /// `[verify] skip_accounts` of the configuration.
     pub verify_skip_accounts: Vec<String>,
+    /// `[archives]` of the configuration (command-line flags applied by the caller).
+    pub archives: ArchiveOptions,
+}
+
+/// The archive options of `[archives]` (defaults for what it leaves out), off with
+/// `--no-archives`.
+pub(super) fn archive_options(settings: &ArchiveSettings, no_archives: bool) -> ArchiveOptions {
+    let d = ArchiveOptions::default();
+    ArchiveOptions {
+        enabled: !no_archives && settings.enabled.unwrap_or(d.enabled),
+        max_depth: settings.max_depth.unwrap_or(d.max_depth),
+        max_expanded: settings.max_expanded.unwrap_or(d.max_expanded),
+        max_ratio: settings.max_ratio.unwrap_or(d.max_ratio),
+        max_entries: settings.max_entries.unwrap_or(d.max_entries),
+    }
 }
 
 impl Loaded {
@@ -72,6 +88,7 @@ pub(super) fn load(root: &Path, args: &ConfigArgs) -> Result<Loaded> {
     };
     let extra: Vec<&Path> = args.baseline.as_deref().into_iter().collect();
     Ok(Loaded {
+        archives: archive_options(&config.archives, false),
         engine: engine(&config),
         suppressor: suppressor(&config, &extra),
         baseline,

@@ -66,6 +66,23 @@ pub(crate) struct EffectiveConfig {
     pub allowlist: Allowlist,
     /// `[verify] skip_accounts`: accounts whose keys `--verify` never sends.
     pub verify_skip_accounts: Vec<String>,
+    /// `[archives]`, validated; `None` keeps a default.
+    pub archives: ArchiveSettings,
+}
+
+/// The `[archives]` settings, each in its range; `None` keeps keyfence's default.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct ArchiveSettings {
+    /// Expand archives at all.
+    pub enabled: Option<bool>,
+    /// Levels of archives inside archives expanded.
+    pub max_depth: Option<u32>,
+    /// Bytes decompressed per top-level archive.
+    pub max_expanded: Option<u64>,
+    /// Decompressed bytes per byte of the archive.
+    pub max_ratio: Option<u64>,
+    /// Entries per top-level archive.
+    pub max_entries: Option<u64>,
 }
 
 impl EffectiveConfig {
@@ -80,6 +97,7 @@ impl EffectiveConfig {
             aws: AwsSettings::default(),
             allowlist: Allowlist::default(),
             verify_skip_accounts: Vec::new(),
+            archives: ArchiveSettings::default(),
         })
     }
 
@@ -204,6 +222,28 @@ impl EffectiveConfig {
             }
             verify_skip_accounts.push(v.clone());
         }
+        let mut archives = ArchiveSettings::default();
+        if let Some(a) = &syntax.archives {
+            let ranged = |v: &Option<toml::Spanned<i64>>, key: &str, max: i64| match v {
+                None => Ok(None),
+                Some(v) if (1..=max).contains(v.get_ref()) => Ok(Some(*v.get_ref() as u64)),
+                Some(v) => Err(at(
+                    v.span(),
+                    format!(
+                        "archives.{key} must be between 1 and {max}, got {}",
+                        v.get_ref()
+                    ),
+                )),
+            };
+            archives = ArchiveSettings {
+                enabled: a.enabled,
+                max_depth: ranged(&a.max_depth, "max_depth", 16)?.map(|v| v as u32),
+                max_expanded: ranged(&a.max_expanded_mib, "max_expanded_mib", 1 << 20)?
+                    .map(|v| v << 20),
+                max_ratio: ranged(&a.max_ratio, "max_ratio", 1 << 30)?,
+                max_entries: ranged(&a.max_entries, "max_entries", 1 << 40)?,
+            };
+        }
         Ok(EffectiveConfig {
             file: Some(file.to_string()),
             path: None,
@@ -213,6 +253,7 @@ impl EffectiveConfig {
             aws,
             allowlist,
             verify_skip_accounts,
+            archives,
         })
     }
 }
@@ -239,6 +280,24 @@ mod tests {
             "{e}"
         );
         assert!(err("[verify]\nskip = []\n").contains("unknown field"));
+    }
+
+    #[test]
+    fn archives_settings_are_checked_and_kept() {
+        let c = load("[archives]\nmax_depth = 5\nmax_expanded_mib = 1024\n").unwrap();
+        assert_eq!(c.archives.max_depth, Some(5));
+        assert_eq!(c.archives.max_expanded, Some(1 << 30));
+        assert_eq!(c.archives.enabled, None);
+        assert!(
+            load("[archives]\nenabled = false\n")
+                .unwrap()
+                .archives
+                .enabled
+                == Some(false)
+        );
+        assert!(err("[archives]\nmax_depth = 0\n")
+            .starts_with("k.toml:2:13: archives.max_depth must be between 1 and 16"));
+        assert!(err("[archives]\nmax_size = 1\n").contains("max_size"));
     }
 
     #[test]

@@ -7,6 +7,7 @@ mod syntax;
 
 use serde::Serialize;
 
+pub(crate) use load::ArchiveSettings;
 pub(crate) use load::EffectiveConfig;
 use syntax::OverrideSyntax;
 

@@ -30,6 +30,9 @@ pub(crate) struct ConfigSyntax {
     /// `[verify]`: settings of `--verify`.
     #[serde(default, skip_serializing_if = "VerifySyntax::is_empty")]
     pub verify: VerifySyntax,
+    /// `[archives]`: whether and how far archives are expanded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub archives: Option<ArchivesSyntax>,
 }
 
 /// `[verify]`.
@@ -46,6 +49,27 @@ impl VerifySyntax {
     pub(crate) fn is_empty(&self) -> bool {
         self.skip_accounts.is_empty()
     }
+}
+
+/// `[archives]`: each key left out keeps its default.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ArchivesSyntax {
+    /// Expand archives at all.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub enabled: Option<bool>,
+    /// Levels of archives inside archives expanded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_depth: Option<Spanned<i64>>,
+    /// MiB decompressed per top-level archive.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_expanded_mib: Option<Spanned<i64>>,
+    /// Decompressed bytes per byte of the archive.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_ratio: Option<Spanned<i64>>,
+    /// Entries per top-level archive.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_entries: Option<Spanned<i64>>,
 }
 
 /// `[[overrides]]`: a new severity for a rule.

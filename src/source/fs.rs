@@ -33,6 +33,8 @@ pub(crate) struct FsOptions {
     pub follow_symlinks: bool,
     /// Worker threads (0: one per core).
     pub threads: usize,
+    /// Whether and how far archives are expanded.
+    pub archives: super::archive::ArchiveOptions,
 }
 
 /// What one worker thread accumulates; merged into the shared report when the thread ends.
@@ -114,7 +116,15 @@ impl Worker<'_> {
         let mut file = File::open(path)?;
         let len = file.metadata()?.len() as usize;
         if len > CHUNK_LEN {
-            return self.scan_chunked(&mut file, Origin::File(shown));
+            let origin = Origin::File(shown);
+            if let Some(found) = self
+                .scanner
+                .scan_archive_file(&mut file, len as u64, origin)?
+            {
+                self.local.findings.extend(found);
+                return Ok(());
+            }
+            return self.scan_chunked(&mut file, origin);
         }
         self.buf.clear();
         file.read_to_end(&mut self.buf)?;
@@ -194,6 +204,27 @@ fn scan_chunks_as(
             total += n as u64;
         }
         let chunk = &buf[..filled];
+        if first && scanner.expands(chunk) {
+            if eof {
+                // An archive read whole (standard input): its entries are scanned.
+                let blob = Blob {
+                    bytes: chunk,
+                    origin,
+                };
+                return Ok(match scanner.scan(blob) {
+                    Scanned::Text(found) => Some(found),
+                    Scanned::Binary => None,
+                });
+            }
+            let at = origin.path().map_or_else(String::new, show_path);
+            scanner.errors.push(ScanError::path(
+                at,
+                format!(
+                    "an archive larger than {} MiB on a stream: not expanded (scan it as a file)",
+                    CHUNK_LEN >> 20
+                ),
+            ));
+        }
         if first && transcoded.is_none() {
             if let Some(sniffed) = decode::sniff(chunk, looks_binary(chunk)) {
                 let head = io::Cursor::new(chunk.to_vec());
@@ -311,7 +342,8 @@ pub(crate) fn scan_paths(
         roots.iter().partition(|p| p.as_os_str() == "-");
     let display = display_fn(roots);
     let new_worker = || Worker {
-        scanner: BlobScanner::new(engine, suppressor, opts.scan_binary),
+        scanner: BlobScanner::new(engine, suppressor, opts.scan_binary)
+            .with_archives(opts.archives),
         shared: &shared,
         local: ScanReport::default(),
         buf: Vec::new(),

@@ -4,6 +4,7 @@
 //! a [`BlobScanner`] (the one binary check, the one set of counters), on the worker threads
 //! of [`pool`].
 
+pub(crate) mod archive;
 pub(crate) mod decode;
 mod examples;
 pub(crate) mod fs;

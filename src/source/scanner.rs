@@ -6,6 +6,7 @@
 use super::Origin;
 use std::path::Path;
 
+use super::archive::ArchiveOptions;
 use super::decode::{self, Encoding};
 use super::{looks_binary, show_path, Blob};
 use crate::report::{is_keyfence_report, Finding, ScanError, Stats, Subject};
@@ -35,6 +36,9 @@ pub(crate) struct BlobScanner<'a> {
     pub errors: Vec<ScanError>,
     /// Regex rules capped in what was detected since the last [`BlobScanner::take_capped`].
     capped: Vec<String>,
+    /// Whether and how far archives are expanded (on, with the default limits, unless
+    /// [`BlobScanner::with_archives`] says otherwise).
+    archives: ArchiveOptions,
 }
 
 impl<'a> BlobScanner<'a> {
@@ -51,7 +55,31 @@ impl<'a> BlobScanner<'a> {
             stats: Stats::default(),
             errors: Vec::new(),
             capped: Vec::new(),
+            archives: ArchiveOptions::default(),
         }
+    }
+
+    /// The same scanner with these archive options.
+    pub(crate) fn with_archives(mut self, archives: ArchiveOptions) -> BlobScanner<'a> {
+        self.archives = archives;
+        self
+    }
+
+    /// Scans the entries of the archive in `file`, `len` bytes too large to read whole, when it
+    /// is one this scanner expands (`None` otherwise: scan it as usual).
+    pub(crate) fn scan_archive_file(
+        &mut self,
+        file: &mut std::fs::File,
+        len: u64,
+        origin: super::Origin<'_>,
+    ) -> std::io::Result<Option<Vec<Finding>>> {
+        archive_sink::scan_file_entries(self, file, len, origin)
+    }
+
+    /// True when a blob starting with `head` is an archive this scanner expands (a check of
+    /// its magic bytes).
+    pub(crate) fn expands(&self, head: &[u8]) -> bool {
+        archive_sink::expands(self, head)
     }
 
     /// The rules the engine runs.
@@ -68,30 +96,43 @@ impl<'a> BlobScanner<'a> {
     /// Scans a whole blob. Blobs that are part of what is scanned are counted (binary skips
     /// included); a base version and a packed blob are not: the first only tells what was there
     /// before, the second is counted by [`BlobScanner::attribute`] once its path is known.
+    /// An archive is expanded first, before the binary check: its entries are scanned as blobs
+    /// of their own, and their findings carry `archive!entry` paths.
     pub(crate) fn scan(&mut self, blob: Blob<'_>) -> Scanned {
-        let counted = blob.origin.is_counted();
-        let has_nul = looks_binary(blob.bytes);
-        let sniffed = decode::sniff(blob.bytes, has_nul);
-        if has_nul && sniffed.is_none() && !self.scan_binary {
-            if counted {
-                self.stats.binary_skipped += 1;
-            }
+        if let Some(entries) = archive_sink::scan_entries(self, blob) {
+            return entries;
+        }
+        let Some(mut findings) = self.detect_whole(blob.bytes, blob.origin.is_counted()) else {
             return Scanned::Binary;
-        }
-        if counted {
-            self.count_scanned(blob.bytes.len() as u64);
-        }
-        let transcoded = sniffed.map(|s| decode::transcode(blob.bytes, s));
-        let bytes = transcoded.as_deref().unwrap_or(blob.bytes);
-        let encoding = sniffed.map(|s| s.encoding);
-        let mut findings = self.detect_as(bytes, 0..bytes.len(), encoding);
-        self.keep_if_report(bytes, &mut findings);
+        };
         if let Some(path) = blob.origin.path() {
             self.keep_at_path(path, &mut findings);
             let capped = self.take_capped();
             self.report_capped(path, capped);
         }
         Scanned::Text(findings)
+    }
+
+    /// The content step for one whole blob (or archive entry): the binary check (UTF-16/UTF-32
+    /// text is transcoded, not skipped), counting when `counted`, detection and suppression by
+    /// content. `None` when the blob is skipped as binary.
+    pub(crate) fn detect_whole(&mut self, bytes: &[u8], counted: bool) -> Option<Vec<Finding>> {
+        let has_nul = looks_binary(bytes);
+        let sniffed = decode::sniff(bytes, has_nul);
+        if has_nul && sniffed.is_none() && !self.scan_binary {
+            if counted {
+                self.stats.binary_skipped += 1;
+            }
+            return None;
+        }
+        if counted {
+            self.count_scanned(bytes.len() as u64);
+        }
+        let transcoded = sniffed.map(|s| decode::transcode(bytes, s));
+        let text = transcoded.as_deref().unwrap_or(bytes);
+        let mut findings = self.detect_as(text, 0..text.len(), sniffed.map(|s| s.encoding));
+        self.keep_if_report(text, &mut findings);
+        Some(findings)
     }
 
     /// Detects and suppresses (by content) the credentials that start inside `owned` of
@@ -155,8 +196,12 @@ impl<'a> BlobScanner<'a> {
     }
 
     /// The path step for findings of a stream scanned in chunks, or of a packed blob now met
-    /// at `path`.
+    /// at `path`. Findings of archive entries (their `path` holds `!entry` until now) are
+    /// matched and shown at `path!entry`.
     pub(crate) fn keep_at_path(&self, path: &Path, findings: &mut Vec<Finding>) {
+        if findings.iter().any(|f| !f.path.is_empty()) {
+            return archive_sink::keep_at_path(self, path, findings);
+        }
         if !findings.is_empty() {
             let shown = show_path(path);
             self.suppressor
@@ -188,6 +233,9 @@ impl<'a> BlobScanner<'a> {
         }
     }
 }
+
+#[path = "archive/sink.rs"]
+mod archive_sink;
 
 #[cfg(test)]
 #[path = "scanner_tests.rs"]

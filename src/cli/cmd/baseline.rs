@@ -8,13 +8,14 @@ use anyhow::{bail, Result};
 
 use crate::cli::args::{worker_threads, BaselineArgs};
 use crate::cli::git::{discover_repository, git_options};
-use crate::cli::load::{engine, scan_root, suppressor};
+use crate::cli::load::{archive_options, engine, scan_root, suppressor};
 use crate::cli::output::{check_output, sanitize, warn_errors};
 use crate::cli::ExitCode;
 use crate::config::EffectiveConfig;
 use crate::report::ScanReport;
 use crate::rules::RuleSet;
 use crate::scan::ScanEngine;
+use crate::source::archive::ArchiveOptions;
 use crate::source::fs::{scan_paths, FsOptions};
 use crate::source::git::{repository_root, scan_history, RevSelection};
 use crate::source::Progress;
@@ -32,6 +33,7 @@ pub(crate) fn run(args: &BaselineArgs) -> Result<ExitCode> {
     let opts = FsOptions {
         no_ignore: args.no_ignore,
         threads: worker_threads(args.threads),
+        archives: b.archives,
         ..FsOptions::default()
     };
     let mut report = scan_paths(
@@ -49,7 +51,8 @@ fn history(args: &BaselineArgs, rev: &str) -> Result<ExitCode> {
     let repo = discover_repository(&args.path)?;
     let b = prepare(repository_root(&repo), args)?;
     let sel = RevSelection::parse(&repo, &[rev.to_string()])?;
-    let opts = git_options(false, worker_threads(args.threads));
+    let mut opts = git_options(false, worker_threads(args.threads));
+    opts.archives = b.archives;
     let progress = Progress::default();
     let mut report = scan_history(&repo, &sel, &b.engine, &b.suppressor, &opts, &progress)?;
     b.write(&mut report, args)
@@ -61,6 +64,7 @@ struct Baseliner {
     root: PathBuf,
     engine: ScanEngine,
     suppressor: Suppressor,
+    archives: ArchiveOptions,
 }
 
 /// The configuration at `root` (or `--config`) made into a [`Baseliner`]; `-o` must not name
@@ -70,6 +74,7 @@ fn prepare(root: PathBuf, args: &BaselineArgs) -> Result<Baseliner> {
     let own: Vec<_> = config.path.iter().cloned().collect();
     check_output(args.output.as_deref(), &own, &[])?;
     Ok(Baseliner {
+        archives: archive_options(&config.archives, false),
         engine: engine(&config),
         suppressor: baseline_suppressor(&config, args),
         root,

@@ -7,6 +7,7 @@ use crate::cli::load::{finish, load, scan_root};
 use crate::cli::output::{check_output, emit};
 use crate::cli::verify::{check_unused, verify_report};
 use crate::cli::ExitCode;
+use crate::source::archive::ArchiveOptions;
 use crate::source::fs::{scan_paths, FsOptions};
 
 /// Runs `keyfence scan`.
@@ -28,6 +29,11 @@ pub(crate) fn run(args: ScanArgs) -> Result<ExitCode> {
         scan_binary: args.binary,
         follow_symlinks: args.follow,
         threads: worker_threads(args.report.threads),
+        archives: if args.no_archives {
+            ArchiveOptions::disabled()
+        } else {
+            loaded.archives
+        },
     };
     let mut report = scan_paths(&args.paths, &loaded.engine, &loaded.suppressor, &opts);
     finish(&mut report, &loaded, &args.config);

@@ -12,11 +12,6 @@ use crate::source::git::scan_staged;
 pub(crate) fn run(args: StagedArgs) -> Result<ExitCode> {
     refuse("staged", &args.no_verify)?;
     git_scan(&args.scan, |g| {
-        Ok(scan_staged(
-            g.repo,
-            g.engine,
-            g.suppressor,
-            g.opts.scan_binary,
-        )?)
+        Ok(scan_staged(g.repo, g.engine, g.suppressor, g.opts)?)
     })
 }

@@ -9,11 +9,12 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use git2::{Odb, Oid, Repository};
 
-use super::git_path;
 use super::odb::{PackEntries, PackReader};
 use super::oid_set::{raw, OidMap};
+use super::{git_path, GitOptions};
 use crate::report::{Finding, ScanError, Stats, Subject};
 use crate::scan::ScanEngine;
+use crate::source::archive::ArchiveOptions;
 use crate::source::pool::{self, Merged};
 use crate::source::{Blob, BlobScanner, Origin, Progress, Scanned, BINARY_SNIFF_LEN};
 use crate::suppress::Suppressor;
@@ -176,6 +177,7 @@ pub(crate) struct Prescan<'a> {
     suppressor: &'a Suppressor,
     scan_binary: bool,
     progress: &'a Progress,
+    archives: ArchiveOptions,
 }
 
 impl<'a> Prescan<'a> {
@@ -184,7 +186,7 @@ impl<'a> Prescan<'a> {
         packs: &'a [PackEntries],
         engine: &'a ScanEngine,
         suppressor: &'a Suppressor,
-        scan_binary: bool,
+        opts: &GitOptions,
         progress: &'a Progress,
     ) -> Prescan<'a> {
         let mut units: Vec<(usize, Vec<usize>)> = Vec::new();
@@ -204,14 +206,16 @@ impl<'a> Prescan<'a> {
             failed: Merged::new(OidMap::default()),
             engine,
             suppressor,
-            scan_binary,
+            scan_binary: opts.scan_binary,
             progress,
+            archives: opts.archives,
         }
     }
 
     /// Takes runs and scans them until none is left; call from any number of threads.
     pub(crate) fn work(&self) {
-        let mut scanner = BlobScanner::new(self.engine, self.suppressor, self.scan_binary);
+        let mut scanner = BlobScanner::new(self.engine, self.suppressor, self.scan_binary)
+            .with_archives(self.archives);
         let mut readers: HashMap<usize, PackReader<'_>> = HashMap::new();
         let mut local = Vec::new();
         let mut failed = Vec::new();
@@ -231,6 +235,10 @@ impl<'a> Prescan<'a> {
                 if !self.scan_binary && entry.end - entry.offset > PEEK_ABOVE {
                     // A large blob stored whole: its first bytes tell whether it is binary.
                     if let Ok(Some((head, size))) = reader.peek(k, BINARY_SNIFF_LEN) {
+                        if scanner.expands(&head) {
+                            // An archive: scanned once its path is known (see below).
+                            continue;
+                        }
                         if scanner.skips(&head) {
                             self.progress.blob(size as usize);
                             let (scanned, capped) = (Scanned::Binary, Vec::new());
@@ -254,6 +262,11 @@ impl<'a> Prescan<'a> {
                     }
                     Err(_) => continue,
                 };
+                if scanner.expands(&data) {
+                    // An archive is left to be read again once the walk has given its path:
+                    // its problems (a limit hit, a corrupt entry) must name it.
+                    continue;
+                }
                 let blob = Blob {
                     bytes: &data,
                     origin: Origin::Packed,
@@ -296,7 +309,7 @@ pub(crate) fn scan_parallel(
     jobs: Vec<Job>,
     engine: &ScanEngine,
     suppressor: &Suppressor,
-    scan_binary: bool,
+    opts: &GitOptions,
     threads: usize,
     progress: &Progress,
 ) -> Collected {
@@ -304,7 +317,8 @@ pub(crate) fn scan_parallel(
     let jobs = &jobs;
     let total = Merged::new(Collected::default());
     let work = || {
-        let mut scanner = BlobScanner::new(engine, suppressor, scan_binary);
+        let mut scanner =
+            BlobScanner::new(engine, suppressor, opts.scan_binary).with_archives(opts.archives);
         let mut out = Collected::default();
         let opened = Repository::open(git_dir);
         let odb = match &opened {
@@ -340,10 +354,11 @@ pub(crate) fn scan_here(
     jobs: &[Job],
     engine: &ScanEngine,
     suppressor: &Suppressor,
-    scan_binary: bool,
+    opts: &GitOptions,
 ) -> Collected {
     let progress = Progress::default();
-    let mut scanner = BlobScanner::new(engine, suppressor, scan_binary);
+    let mut scanner =
+        BlobScanner::new(engine, suppressor, opts.scan_binary).with_archives(opts.archives);
     let mut out = Collected::default();
     for job in jobs {
         out.read_and_scan(&mut scanner, odb, job, &progress);

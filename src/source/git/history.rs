@@ -109,7 +109,7 @@ fn collect_and_scan(
     let whole = walk.boundary.is_empty() && !walk.commits.is_empty();
     let packs = if whole { order.packs() } else { Vec::new() };
     let (produced, (mut pre, mut failed)) = if whole {
-        let prescan = Prescan::new(&packs, engine, suppressor, opts.scan_binary, progress);
+        let prescan = Prescan::new(&packs, engine, suppressor, opts, progress);
         // Long histories are cut into consecutive stretches walked on threads of their own;
         // each walking thread joins the blob readers when its stretch is done.
         let n = walk.commits.len();
@@ -164,7 +164,8 @@ fn collect_and_scan(
     let mut produced = produced?;
     let t1 = Instant::now();
     let mut collected = Collected::default();
-    let mut attributor = BlobScanner::new(engine, suppressor, opts.scan_binary);
+    let mut attributor =
+        BlobScanner::new(engine, suppressor, opts.scan_binary).with_archives(opts.archives);
     let mut rest: Vec<((usize, u64), Job)> = Vec::new();
     let mut leftover = PackObjects::new(&order, &packs);
     for job in produced.jobs.drain(..) {
@@ -198,13 +199,7 @@ fn collect_and_scan(
     let t2 = Instant::now();
     let left = rest.len();
     collected.merge(scan_parallel(
-        git_dir,
-        rest,
-        engine,
-        suppressor,
-        opts.scan_binary,
-        threads,
-        progress,
+        git_dir, rest, engine, suppressor, opts, threads, progress,
     ));
     log::info!(
         target: TIMING,

@@ -107,6 +107,8 @@ pub(crate) struct GitOptions {
     pub scan_binary: bool,
     /// Worker threads (0: one per core).
     pub threads: usize,
+    /// Whether and how far archives are expanded.
+    pub archives: crate::source::archive::ArchiveOptions,
 }
 
 /// Opens the repository that contains the current directory, honouring `GIT_DIR`,

@@ -14,7 +14,7 @@ use git2::{Delta, DiffOptions, Repository, Tree};
 use super::blobs::{scan_here, Job, Side};
 use super::odb::IndexFile;
 use super::staged_changes::{Change, HeadChanges};
-use super::{git_path, GitError, TIMING};
+use super::{git_path, GitError, GitOptions, TIMING};
 use crate::report::{ScanError, ScanReport};
 use crate::scan::ScanEngine;
 use crate::suppress::Suppressor;
@@ -27,9 +27,9 @@ pub(crate) fn scan_staged(
     repo: &Repository,
     engine: &ScanEngine,
     suppressor: &Suppressor,
-    scan_binary: bool,
+    opts: &GitOptions,
 ) -> Result<ScanReport, GitError> {
-    let result = scan(repo, engine, suppressor, scan_binary);
+    let result = scan(repo, engine, suppressor, opts);
     super::explain_damage(repo, result)
 }
 
@@ -37,7 +37,7 @@ fn scan(
     repo: &Repository,
     engine: &ScanEngine,
     suppressor: &Suppressor,
-    scan_binary: bool,
+    opts: &GitOptions,
 ) -> Result<ScanReport, GitError> {
     let started = Instant::now();
     if repo.is_bare() {
@@ -104,7 +104,7 @@ fn scan(
     let odb = repo
         .odb()
         .map_err(|e| GitError::git("opening the object database", e))?;
-    let mut collected = scan_here(&odb, &jobs, engine, suppressor, scan_binary);
+    let mut collected = scan_here(&odb, &jobs, engine, suppressor, opts);
     log::info!(
         target: TIMING,
         "open and HEAD {:.1} ms, index and changes {:.1} ms, {} blobs read and scanned {:.1} ms",
