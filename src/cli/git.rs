@@ -26,6 +26,7 @@ pub(super) fn git_options(binary: bool, threads: usize) -> GitOptions {
     GitOptions {
         scan_binary: binary,
         threads,
+        ..GitOptions::default()
     }
 }
 

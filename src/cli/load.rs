@@ -34,6 +34,8 @@ pub(super) struct Loaded {
     pub baseline: Option<Baseline>,
     /// The configuration and baseline files in use: a report must not overwrite them.
     pub own_files: Vec<PathBuf>,
+    /// `[server]`: the settings of `keyfence pre-receive`.
+    pub server: crate::config::ServerSettings,
 }
 
 impl Loaded {
@@ -74,6 +76,7 @@ pub(super) fn load(root: &Path, args: &ConfigArgs) -> Result<Loaded> {
         suppressor: suppressor(&config, &extra),
         baseline,
         own_files,
+        server: config.server.clone(),
     })
 }
 

@@ -6,6 +6,7 @@
 use serde::{Deserialize, Serialize};
 use toml::Spanned;
 
+use super::server::ServerSyntax;
 use crate::rules::{AllowlistSyntax, RuleSyntax, Severity};
 
 /// A configuration file.
@@ -27,6 +28,9 @@ pub(crate) struct ConfigSyntax {
     /// Custom rules, in the same syntax as the built-in rule file.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub rules: Vec<Spanned<RuleSyntax>>,
+    /// `[server]`: settings of `keyfence pre-receive`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub server: Option<ServerSyntax>,
 }
 
 /// `[[overrides]]`: a new severity for a rule.

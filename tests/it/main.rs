@@ -12,6 +12,7 @@ mod history;
 mod hostile;
 mod inline_allow;
 mod install;
+mod pre_receive;
 mod scan;
 mod staged;
 mod untrusted;

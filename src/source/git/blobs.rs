@@ -7,7 +7,7 @@ use std::collections::{HashMap, HashSet};
 use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use git2::{Odb, Oid, Repository};
+use git2::{Odb, Oid};
 
 use super::git_path;
 use super::odb::{PackEntries, PackReader};
@@ -290,9 +290,11 @@ impl<'a> Prescan<'a> {
 const JOBS_PER_TAKE: usize = 64;
 
 /// Scans `jobs` in their order on `threads` workers (0: one per core), each with its own handle
-/// on the repository at `git_dir`.
+/// on the repository at `git_dir`, reading `object_dirs` too.
+#[allow(clippy::too_many_arguments)]
 pub(crate) fn scan_parallel(
     git_dir: &Path,
+    object_dirs: &[std::path::PathBuf],
     jobs: Vec<Job>,
     engine: &ScanEngine,
     suppressor: &Suppressor,
@@ -306,7 +308,7 @@ pub(crate) fn scan_parallel(
     let work = || {
         let mut scanner = BlobScanner::new(engine, suppressor, scan_binary);
         let mut out = Collected::default();
-        let opened = Repository::open(git_dir);
+        let opened = super::open_with_objects(git_dir, object_dirs);
         let odb = match &opened {
             Ok(repo) => repo.odb(),
             Err(e) => Err(git2::Error::from_str(e.message())),

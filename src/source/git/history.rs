@@ -16,7 +16,7 @@ use super::blobs::{scan_parallel, Collected, Job, Prescan, Side};
 use super::odb::{PackObjects, PackOrder};
 use super::oid_set::{raw, OidMap};
 use super::walk::{base_versions, walk_commits, CommitWalk, TreeWalker};
-use super::{commit_info, GitError, GitOptions, RevSelection, TIMING};
+use super::{commit_info, open_with_objects, GitError, GitOptions, RevSelection, TIMING};
 use crate::report::{Finding, ScanError, ScanReport, Subject};
 use crate::scan::ScanEngine;
 use crate::source::pool;
@@ -46,6 +46,14 @@ fn scan(
 ) -> Result<ScanReport, GitError> {
     let started = Instant::now();
     let walk = walk_commits(repo, sel)?;
+    if let Some(max) = opts.max_commits {
+        if walk.commits.len() > max {
+            return Err(GitError::TooManyCommits {
+                count: walk.commits.len(),
+                max,
+            });
+        }
+    }
     let mut report = ScanReport::default();
     if let Some(edge) = walk.shallow_edge {
         if !sel.is_full() {
@@ -103,7 +111,9 @@ fn collect_and_scan(
     let t0 = Instant::now();
     let threads = pool::worker_count(opts.threads);
     let git_dir = repo.path();
-    let order = PackOrder::load(&git_dir.join("objects"));
+    let mut object_dirs = vec![git_dir.join("objects")];
+    object_dirs.extend(opts.object_dirs.iter().cloned());
+    let order = PackOrder::load_dirs(&object_dirs);
     // A whole history holds nearly every blob of the packs: read them all in pack order while
     // the commit walk runs on a thread of its own, then give each the path the walk found.
     let whole = walk.boundary.is_empty() && !walk.commits.is_empty();
@@ -120,7 +130,7 @@ fn collect_and_scan(
                 .map(|k| {
                     let (order, packs, prescan) = (&order, &packs, &prescan);
                     s.spawn(move || {
-                        let segment = Repository::open(git_dir)
+                        let segment = open_with_objects(git_dir, &opts.object_dirs)
                             .map_err(|e| GitError::git("opening the repository", e))
                             .map(|repo| {
                                 let range = k * per..((k + 1) * per).min(n);
@@ -199,6 +209,7 @@ fn collect_and_scan(
     let left = rest.len();
     collected.merge(scan_parallel(
         git_dir,
+        &opts.object_dirs,
         rest,
         engine,
         suppressor,
