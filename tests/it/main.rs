@@ -6,6 +6,7 @@ mod ci;
 mod common;
 mod config;
 mod config_errors;
+mod doctor;
 mod formats;
 mod gitrepo;
 mod history;
