@@ -545,3 +545,50 @@ fn malformed_standard_input_is_an_error_naming_the_line() {
         assert!(!err.contains('\x1b'), "{err}");
     }
 }
+
+#[test]
+fn tags_are_checked_and_refs_to_blobs_in_the_repository_do_not_get_in_the_way() {
+    let server = Server::new();
+    let c = client();
+    assert_accepted(&push(&c, &[&server.url(), "main"]));
+    // The server has a tag of a blob (git's own repository has one): hiding every existing ref
+    // must not trip over it.
+    let blob = git_command(&server.dir())
+        .args(["hash-object", "-w", "--stdin"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .and_then(|mut child| {
+            use std::io::Write;
+            child.stdin.take().unwrap().write_all(b"a public key\n")?;
+            child.wait_with_output()
+        })
+        .unwrap();
+    let blob = String::from_utf8_lossy(&blob.stdout).trim().to_string();
+    server.git(&["tag", "key-blob", &blob]);
+
+    c.git(&["checkout", "-q", "-b", "topic"]);
+    let (id, _) = commit_credential(&c, "t.ini", 9);
+    c.git(&["checkout", "-q", "main"]);
+    c.git(&["tag", "-a", "-m", "release", "v1", "topic"]);
+    let err = assert_rejected(&push(&c, &[&server.url(), "refs/tags/v1"]));
+    let line = err
+        .lines()
+        .find(|l| l.contains("t.ini:2"))
+        .unwrap_or_else(|| panic!("{err}"));
+    assert!(line.contains("refs/tags/v1"), "{err}");
+    assert!(line.contains(&format!("key ID {id}")), "{err}");
+
+    // A clean branch passes while the blob tag is there.
+    c.write("x.txt", "x\n");
+    c.commit("x");
+    assert_accepted(&push(&c, &[&server.url(), "main"]));
+
+    // A ref to a blob is not a commit: not checkable, so rejected (fail closed).
+    let pushed_blob = c.git(&["rev-parse", "main:x.txt"]).trim().to_string();
+    let err = assert_rejected(&push(
+        &c,
+        &[&server.url(), &format!("{pushed_blob}:refs/tags/blob")],
+    ));
+    assert!(err.contains("peels to a blob, not a commit"), "{err}");
+}

@@ -187,18 +187,21 @@ pub(crate) fn push_selection(
         let object = repo.find_object(u.new, None).map_err(|e| {
             GitError::git(format!("{} (line {}): object {}", u.name, u.line, u.new), e)
         })?;
-        let commit = object.peel(ObjectType::Commit).map_err(|_| GitError::Git {
-            context: format!("{} (line {})", u.name, u.line),
-            message: format!(
-                "{} peels to a {}, not a commit; keyfence checks commits, so it cannot check \
-                 this ref",
-                u.new,
-                object
-                    .peel(ObjectType::Any)
-                    .ok()
-                    .and_then(|o| o.kind())
-                    .map_or("non-commit object", |k| k.str())
-            ),
+        let commit = object.peel(ObjectType::Commit).map_err(|_| {
+            // What a tag points to in the end, or the object itself.
+            let target = match object.kind() {
+                Some(ObjectType::Tag) => object.peel(ObjectType::Any).ok().and_then(|o| o.kind()),
+                kind => kind,
+            };
+            GitError::Git {
+                context: format!("{} (line {})", u.name, u.line),
+                message: format!(
+                    "{} peels to a {}, not a commit; keyfence checks commits, so it cannot \
+                     check this ref",
+                    u.new,
+                    target.map_or("non-commit object", |k| k.str())
+                ),
+            }
         })?;
         sel.include.push(commit.id());
         tips.push((i, commit.id()));
