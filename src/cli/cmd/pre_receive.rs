@@ -11,7 +11,7 @@
 
 use std::io::{IsTerminal, Read};
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
@@ -24,7 +24,7 @@ use crate::cli::args::{PolicyChoice, PreReceiveArgs};
 use crate::cli::git::discover_repository;
 use crate::cli::load::{finish, load};
 use crate::cli::ExitCode;
-use crate::config::{is_push_option_name, Policy};
+use crate::config::{is_push_option_name, Policy, ServerSettings};
 use crate::report::ScanReport;
 use crate::source::git::{
     add_object_dirs, commits_of, parse_updates, push_selection, quarantine_dirs, refs_containing,
@@ -57,16 +57,49 @@ struct Settings {
     audit_log: Option<PathBuf>,
 }
 
+impl Default for Settings {
+    fn default() -> Settings {
+        Settings {
+            timeout_secs: DEFAULT_TIMEOUT_SECS,
+            max_commits: DEFAULT_MAX_COMMITS,
+            on_timeout: Policy::Reject,
+            on_error: Policy::Reject,
+            allow_skip: false,
+            skip_option: DEFAULT_SKIP_OPTION.to_string(),
+            audit_log: None,
+        }
+    }
+}
+
 /// Who decides the outcome: the main thread when the scan ends (or fails), or the watchdog when
-/// the time budget runs out first. Whoever takes it first decides; the other never prints.
-#[derive(Debug, Clone, Default)]
-struct Gate(Arc<Mutex<Decider>>);
+/// the time budget runs out first. Whoever takes it first decides; the other never prints. It
+/// also holds what the watchdog needs, updated once the configuration is read.
+#[derive(Debug, Clone)]
+struct Gate(Arc<GateInner>);
+
+/// The lock and the watchdog's wake-up call.
+#[derive(Debug)]
+struct GateInner {
+    state: Mutex<GateState>,
+    wake: Condvar,
+}
+
+/// The state behind a [`Gate`].
+#[derive(Debug)]
+struct GateState {
+    decider: Decider,
+    /// When the time budget runs out (counted from the start of the process).
+    deadline: Instant,
+    /// The settings in effect: the command line's until the configuration is read.
+    settings: Settings,
+    /// The audit log, once known.
+    audit: Option<Audit>,
+}
 
 /// Who has taken the [`Gate`].
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Decider {
     /// Nobody yet.
-    #[default]
     Open,
     /// The main thread.
     Main,
@@ -75,28 +108,44 @@ enum Decider {
 }
 
 impl Gate {
+    fn new(started: Instant, settings: Settings) -> Gate {
+        let state = GateState {
+            decider: Decider::Open,
+            deadline: started + Duration::from_secs_f64(settings.timeout_secs),
+            settings,
+            audit: None,
+        };
+        Gate(Arc::new(GateInner {
+            state: Mutex::new(state),
+            wake: Condvar::new(),
+        }))
+    }
+
+    fn lock(&self) -> MutexGuard<'_, GateState> {
+        self.0.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The settings and audit log from the configuration; the deadline follows the timeout.
+    fn configure(&self, started: Instant, settings: &Settings, audit: &Audit) {
+        let mut st = self.lock();
+        st.deadline = started + Duration::from_secs_f64(settings.timeout_secs);
+        st.settings = settings.clone();
+        st.audit = Some(audit.clone());
+        // Wake the watchdog: the deadline may be earlier now.
+        self.0.wake.notify_all();
+    }
+
     /// Takes the gate for the main thread (again, if it has it). If the watchdog took it, this
     /// thread waits for the watchdog to end the process.
     fn main(&self) {
-        let mut d = self.0.lock().unwrap_or_else(|e| e.into_inner());
-        if *d == Decider::Watchdog {
-            drop(d);
+        let mut st = self.lock();
+        if st.decider == Decider::Watchdog {
+            drop(st);
             loop {
                 std::thread::park();
             }
         }
-        *d = Decider::Main;
-    }
-
-    /// Takes the gate for the watchdog: false when the main thread has it. The watchdog keeps
-    /// the lock until it ends the process, so the main thread prints nothing meanwhile.
-    fn watchdog(&self) -> Option<std::sync::MutexGuard<'_, Decider>> {
-        let mut d = self.0.lock().unwrap_or_else(|e| e.into_inner());
-        if *d != Decider::Open {
-            return None;
-        }
-        *d = Decider::Watchdog;
-        Some(d)
+        st.decider = Decider::Main;
     }
 }
 
@@ -112,10 +161,14 @@ pub(crate) fn run(args: PreReceiveArgs) -> Result<ExitCode> {
     let started = Instant::now();
     let env = PushEnv::read(&|k| std::env::var(k).ok());
     let say = Say { gitlab: env.gitlab };
+    // Until the configuration is read: the command line's settings, else the defaults.
+    let early = resolve(&args, &ServerSettings::default()).unwrap_or_else(|_| Settings::default());
+    let gate = Gate::new(started, early);
+    start_watchdog(&gate, say);
     let mut ctx = RunState {
         on_error: args.on_error.map_or(Policy::Reject, policy),
         audit: None,
-        gate: Gate::default(),
+        gate,
     };
     match check(&args, &env, say, started, &mut ctx) {
         Ok(code) => Ok(code),
@@ -177,8 +230,8 @@ fn check(
         .to_string();
     let audit = Audit::new(settings.audit_log.clone(), repository, env, updates.clone());
     ctx.audit = Some(audit.clone());
+    ctx.gate.configure(started, &settings, &audit);
     let deadline = started + Duration::from_secs_f64(settings.timeout_secs);
-    start_watchdog(&ctx.gate, deadline, &settings, say, audit.clone());
 
     let checked: Vec<&RefUpdate> = updates.iter().filter(|u| !u.is_delete()).collect();
     if checked.is_empty() {
@@ -300,7 +353,7 @@ fn read_updates() -> Result<Vec<RefUpdate>> {
 }
 
 /// The settings: the command line over the configuration's `[server]` over the defaults.
-fn resolve(args: &PreReceiveArgs, server: &crate::config::ServerSettings) -> Result<Settings> {
+fn resolve(args: &PreReceiveArgs, server: &ServerSettings) -> Result<Settings> {
     let timeout_secs = args
         .timeout
         .or(server.timeout_secs)
@@ -342,16 +395,30 @@ fn resolve(args: &PreReceiveArgs, server: &crate::config::ServerSettings) -> Res
     })
 }
 
-/// Ends the process when the time budget runs out before the main thread decided.
-fn start_watchdog(gate: &Gate, deadline: Instant, settings: &Settings, say: Say, audit: Audit) {
-    let (gate, settings) = (gate.clone(), settings.clone());
+/// Ends the process when the time budget runs out before the main thread decided. The deadline
+/// may move once the configuration is read; the watchdog sleeps until the current one.
+fn start_watchdog(gate: &Gate, say: Say) {
+    let gate = gate.clone();
     std::thread::spawn(move || {
-        std::thread::sleep(deadline.saturating_duration_since(Instant::now()));
-        let Some(_held) = gate.watchdog() else {
-            return;
-        };
-        let why = format!("the time budget of {} s ran out", settings.timeout_secs);
-        let code = budget_outcome(&settings, say, &audit, &why);
+        let mut st = gate.lock();
+        loop {
+            if st.decider != Decider::Open {
+                return;
+            }
+            let left = st.deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                break;
+            }
+            st = gate
+                .0
+                .wake
+                .wait_timeout(st, left)
+                .unwrap_or_else(|e| e.into_inner())
+                .0;
+        }
+        st.decider = Decider::Watchdog;
+        let why = format!("the time budget of {} s ran out", st.settings.timeout_secs);
+        let code = budget_outcome(&st.settings, say, st.audit.as_ref(), &why);
         std::process::exit(code as i32);
     });
 }
@@ -359,11 +426,11 @@ fn start_watchdog(gate: &Gate, deadline: Instant, settings: &Settings, say: Say,
 /// A budget ran out on the main thread: it decides with the `on_timeout` policy.
 fn out_of_budget(gate: &Gate, settings: &Settings, say: Say, audit: &Audit, why: &str) -> ExitCode {
     gate.main();
-    budget_outcome(settings, say, audit, why)
+    budget_outcome(settings, say, Some(audit), why)
 }
 
 /// What the `on_timeout` policy makes of a push not fully checked; the message says which.
-fn budget_outcome(settings: &Settings, say: Say, audit: &Audit, why: &str) -> ExitCode {
+fn budget_outcome(settings: &Settings, say: Say, audit: Option<&Audit>, why: &str) -> ExitCode {
     let (event, code) = match settings.on_timeout {
         Policy::Reject => {
             say.line(&format!(
@@ -381,7 +448,9 @@ fn budget_outcome(settings: &Settings, say: Say, audit: &Audit, why: &str) -> Ex
             ("timeout-accept", ExitCode::Clean)
         }
     };
-    audit.record_or_warn(&say, event, audit.refs(&[]), json!({ "reason": why }));
+    if let Some(audit) = audit {
+        audit.record_or_warn(&say, event, audit.refs(&[]), json!({ "reason": why }));
+    }
     code
 }
 
