@@ -6,6 +6,7 @@
 //! finding gets its commit and path. A range walks only its commits: its base is marked seen
 //! first, the blobs its commits introduced are read in pack order, and credentials that the base
 //! versions of the files it changed already held are not reported: only what it introduced.
+//! Those base versions are read only when the new blobs hold a credential at all.
 
 use std::collections::HashMap;
 use std::time::Instant;
@@ -172,6 +173,13 @@ fn collect_and_scan(
         (produce(repo, walk, None, progress), none)
     };
     let mut produced = produced?;
+    // A range's base versions are needed only to drop credentials that were there before: the
+    // paths its commits touched are kept until the new blobs show whether anything was found.
+    let touched: Vec<Vec<u8>> = if walk.boundary.is_empty() {
+        Vec::new()
+    } else {
+        produced.jobs.iter().map(|j| j.path.clone()).collect()
+    };
     let t1 = Instant::now();
     let mut collected = Collected::default();
     let mut attributor = BlobScanner::new(engine, suppressor, opts.scan_binary);
@@ -217,13 +225,35 @@ fn collect_and_scan(
         threads,
         progress,
     ));
+    let t3 = Instant::now();
+    let mut before = 0;
+    if !touched.is_empty() && !collected.found.is_empty() {
+        let touched = touched.iter().map(Vec::as_slice).collect();
+        let mut base = Vec::new();
+        base_versions(repo, walk, &touched, &mut |j| {
+            base.push((order.key(j.oid), j))
+        })?;
+        base.sort_unstable_by_key(|(k, _)| *k);
+        before = base.len();
+        collected.merge(scan_parallel(
+            git_dir,
+            &opts.object_dirs,
+            base.into_iter().map(|(_, j)| j).collect(),
+            engine,
+            suppressor,
+            opts.scan_binary,
+            threads,
+            progress,
+        ));
+    }
     log::info!(
         target: TIMING,
         "walk and pack-order scan {:.2}s, attribution {:.2}s, \
-         {left} blobs read after the walk {:.2}s",
+         {left} blobs read after the walk {:.2}s, {before} base versions {:.2}s",
         (t1 - t0).as_secs_f64(),
         (t2 - t1).as_secs_f64(),
-        t2.elapsed().as_secs_f64()
+        (t3 - t2).as_secs_f64(),
+        t3.elapsed().as_secs_f64()
     );
     Ok((collected, produced))
 }
@@ -317,7 +347,7 @@ fn join_segments(segments: Vec<Segment<'_>>) -> Produced {
     }
 }
 
-/// The whole walk on the current thread, then, for a range, the base versions of what changed.
+/// The whole walk on the current thread.
 fn produce(
     repo: &Repository,
     walk: &CommitWalk,
@@ -325,14 +355,7 @@ fn produce(
     progress: &Progress,
 ) -> Result<Produced, GitError> {
     let segment = walk_segment(repo, walk, 0..walk.commits.len(), packs, progress);
-    let mut produced = join_segments(vec![segment]);
-    if !walk.boundary.is_empty() {
-        let touched = produced.jobs.iter().map(|j| j.path.as_slice()).collect();
-        let mut base = Vec::new();
-        base_versions(repo, walk, &touched, &mut |j| base.push(j))?;
-        produced.jobs.append(&mut base);
-    }
-    Ok(produced)
+    Ok(join_segments(vec![segment]))
 }
 
 fn blob_error(job: &Job, fault: &str) -> ScanError {
