@@ -72,8 +72,16 @@ fn scan(
         });
     }
     progress.set_total_commits(walk.commits.len());
-    let (mut collected, produced) =
-        collect_and_scan(repo, &walk, engine, suppressor, opts, progress)?;
+    // A range first marks only what its base shares with its tips at the same paths; if that
+    // finds anything, the range is scanned again with the whole base marked, so that a blob
+    // the base holds anywhere (a copied file) counts as there before, as it always has.
+    let along = !walk.boundary.is_empty();
+    let (mut collected, mut produced) =
+        collect_and_scan(repo, &walk, engine, suppressor, opts, progress, along)?;
+    if along && !collected.found.is_empty() {
+        (collected, produced) =
+            collect_and_scan(repo, &walk, engine, suppressor, opts, progress, false)?;
+    }
     let stats = &mut report.stats;
     stats.merge(&collected.stats);
     stats.commits_scanned = walk.commits.len() as u64;
@@ -101,6 +109,7 @@ fn scan(
 
 /// Walks the trees, then scans every new blob (and, for a range, the base versions) in pack
 /// order on the workers.
+#[allow(clippy::too_many_arguments)]
 fn collect_and_scan(
     repo: &Repository,
     walk: &CommitWalk,
@@ -108,6 +117,7 @@ fn collect_and_scan(
     suppressor: &Suppressor,
     opts: &GitOptions,
     progress: &Progress,
+    along: bool,
 ) -> Result<(Collected, Produced), GitError> {
     let t0 = Instant::now();
     let threads = pool::worker_count(opts.threads);
@@ -136,7 +146,7 @@ fn collect_and_scan(
                             .map(|repo| {
                                 let range = k * per..((k + 1) * per).min(n);
                                 let objects = PackObjects::new(order, packs);
-                                walk_segment(&repo, walk, range, Some(objects), progress)
+                                walk_segment(&repo, walk, range, Some(objects), progress, false)
                             });
                         log::info!(
                             target: TIMING,
@@ -170,7 +180,7 @@ fn collect_and_scan(
     } else {
         // A range reads few trees: libgit2 reads them without listing the packs first.
         let none = (OidMap::default(), OidMap::default());
-        (produce(repo, walk, None, progress), none)
+        (produce(repo, walk, None, progress, along), none)
     };
     let mut produced = produced?;
     // A range's base versions are needed only to drop credentials that were there before: the
@@ -279,14 +289,16 @@ struct Segment<'a> {
 }
 
 /// Walks the commits `range` of the walk (the first stretch marks the trees of the base, a
-/// range's boundary, seen first) and lists each new blob. A commit that cannot be read fully is
-/// an error in the report; the walk goes on.
+/// range's boundary, seen first: whole, or with `along` only what they share with the tips at
+/// the same paths) and lists each new blob. A commit that cannot be read fully is an error in
+/// the report; the walk goes on.
 fn walk_segment<'a>(
     repo: &Repository,
     walk: &CommitWalk,
     range: std::ops::Range<usize>,
     packs: Option<PackObjects<'a>>,
     progress: &Progress,
+    along: bool,
 ) -> Segment<'a> {
     let mut errors = Vec::new();
     let mut jobs = Vec::new();
@@ -296,11 +308,25 @@ fn walk_segment<'a>(
     } else {
         &[]
     };
+    let tree_of = |c: git2::Oid| {
+        repo.find_commit(c)
+            .map(|c| c.tree_id())
+            .map_err(|e| GitError::git(format!("commit {c}"), e))
+    };
+    let tips: Vec<git2::Oid> = if along {
+        walk.tips.iter().filter_map(|&t| tree_of(t).ok()).collect()
+    } else {
+        Vec::new()
+    };
     for &b in base {
-        let seen = repo
-            .find_commit(b)
-            .map_err(|e| GitError::git(format!("commit {b}"), e))
-            .and_then(|c| walker.mark_seen(repo, c.tree_id()));
+        let seen = tree_of(b).and_then(|tree| {
+            if along {
+                tips.iter()
+                    .try_for_each(|&tip| walker.mark_seen_along(repo, tree, tip))
+            } else {
+                walker.mark_seen(repo, tree)
+            }
+        });
         if let Err(e) = seen {
             errors.push(commit_error(b, &e));
         }
@@ -353,8 +379,9 @@ fn produce(
     walk: &CommitWalk,
     packs: Option<PackObjects<'_>>,
     progress: &Progress,
+    along: bool,
 ) -> Result<Produced, GitError> {
-    let segment = walk_segment(repo, walk, 0..walk.commits.len(), packs, progress);
+    let segment = walk_segment(repo, walk, 0..walk.commits.len(), packs, progress, along);
     Ok(join_segments(vec![segment]))
 }
 
