@@ -1,5 +1,6 @@
-//! keyfence's git hooks (pre-commit, pre-push): their text, where git looks for them, and how
-//! one is written into a repository's hooks directory (`keyfence install`).
+//! keyfence's git hooks (pre-commit, pre-push, and pre-receive on a server): their text, where
+//! git looks for them, and how one is written into a repository's hooks directory (`keyfence
+//! install`).
 //!
 //! The hooks directory is found as git finds it: `core.hooksPath` when set (relative to the
 //! directory hooks run in, `~/` expanded), else `hooks/` in the common git directory, so linked

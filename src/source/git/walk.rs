@@ -288,11 +288,12 @@ impl<'a> TreeWalker<'a> {
         read_tree(repo, tree).map_err(|e| GitError::git(context(), e))
     }
 
-    /// Marks as seen what the tree `base` shares with the tree `tip` at the same paths, reading
-    /// only the directories where they differ: an identical subtree is marked without being
-    /// read. A cheaper stand-in for [`TreeWalker::mark_seen`] when the walked commits change
-    /// little of a large base; unlike it, a blob that the base holds only at another path (a
-    /// copied file) is not marked.
+    /// Marks as seen what the tree `base` shares with the tree `tip` at the same paths, and
+    /// every file of the base's directories where they differ, reading only those directories:
+    /// an identical subtree is marked without being read. A cheaper stand-in for
+    /// [`TreeWalker::mark_seen`] when the walked commits change little of a large base; unlike
+    /// it, a blob that the base holds only in a directory the tip does not change or no longer
+    /// has (a copied file, a moved directory) is not marked.
     pub(crate) fn mark_seen_along(
         &mut self,
         repo: &Repository,
@@ -314,21 +315,23 @@ impl<'a> TreeWalker<'a> {
                 .map(|(m, n, i)| (n, (m, i)))
                 .collect();
             for (mode, name, id) in TreeEntries(&base_data) {
-                let Some(&(tip_mode, tip_id)) = tip_entries.get(name) else {
-                    continue;
-                };
-                match (mode, tip_mode) {
-                    (MODE_TREE, MODE_TREE) if tip_id == id => {
-                        self.trees.insert(*id);
-                    }
-                    (MODE_TREE, MODE_TREE) => {
-                        todo.push((oid(id), oid(tip_id), join_path(&path, name)))
-                    }
-                    (MODE_TREE | MODE_GITLINK, _) | (_, MODE_TREE | MODE_GITLINK) => {}
-                    _ if tip_id == id => {
+                let tip = tip_entries.get(name);
+                match mode {
+                    MODE_TREE => match tip {
+                        Some(&(MODE_TREE, tip_id)) if tip_id == id => {
+                            self.trees.insert(*id);
+                        }
+                        Some(&(MODE_TREE, tip_id)) => {
+                            todo.push((oid(id), oid(tip_id), join_path(&path, name)))
+                        }
+                        // Gone or no longer a directory at the tip: left unread.
+                        _ => {}
+                    },
+                    MODE_GITLINK => {}
+                    // Every file of a directory read here is the base's, changed or not.
+                    _ => {
                         self.blobs.insert(*id);
                     }
-                    _ => {}
                 }
             }
         }
