@@ -544,6 +544,11 @@ fn malformed_standard_input_is_an_error_naming_the_line() {
         assert!(err.contains("fails closed"), "{err}");
         assert!(!err.contains('\x1b'), "{err}");
     }
+    // More than any pre-receive input: refused before it is parsed.
+    let huge = vec![b'a'; (16 << 20) + 1];
+    let out = run_hook(&server.dir(), &huge);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("larger than 16 MiB"));
 }
 
 #[test]
