@@ -54,6 +54,16 @@ pub(crate) enum Command {
     /// Verify the findings of a JSON or JSONL report written with `--show-secrets` (FILE, or
     /// `-` for standard input) with AWS STS, without scanning again.
     Verify(VerifyCommandArgs),
+    /// Check a push on the server (the pre-receive hook): reject commits that add credentials.
+    ///
+    /// Reads every `<old> <new> <ref>` line git passes on standard input, reads the pushed
+    /// objects from the quarantine, and checks only what the push introduces, within a time
+    /// and a commit budget. Settings: `[server]` in the configuration (see docs/SERVER.md).
+    PreReceive(PreReceiveArgs),
+    /// Check that a clone is protected: hooks installed, not shadowed, current, configured.
+    ///
+    /// Exit 0 when protected, 1 with one line per problem and the command that fixes it.
+    Doctor(DoctorArgs),
 }
 
 /// `keyfence rules …`.
@@ -255,6 +265,64 @@ pub(crate) struct InstallArgs {
     /// Replace an existing hook that is not keyfence's.
     #[arg(long)]
     pub(crate) force: bool,
+    /// Install the server-side pre-receive hook (into a bare repository).
+    #[arg(long, conflicts_with = "pre_push")]
+    pub(crate) pre_receive: bool,
+    /// The bare repository to install the pre-receive hook into (default: the current one).
+    #[arg(long, value_name = "REPO", requires = "pre_receive")]
+    pub(crate) bare: Option<PathBuf>,
+}
+
+/// `--on-timeout` and `--on-error`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum PolicyChoice {
+    /// Reject the push.
+    Reject,
+    /// Accept the push, and say so.
+    Accept,
+}
+
+/// `keyfence pre-receive`. Each option overrides the `[server]` setting of the same name.
+#[derive(Debug, Args)]
+pub(crate) struct PreReceiveArgs {
+    /// Time budget in seconds (default 4.5, under GitHub Enterprise Server's 5 s limit).
+    #[arg(long, value_name = "SECONDS")]
+    pub(crate) timeout: Option<f64>,
+    /// The most commits one push may bring to be checked (default 10000).
+    #[arg(long, value_name = "N")]
+    pub(crate) max_commits: Option<usize>,
+    /// What to do with a push when a budget runs out (default: reject).
+    #[arg(long, value_enum, value_name = "POLICY")]
+    pub(crate) on_timeout: Option<PolicyChoice>,
+    /// What to do with a push when keyfence fails (default: reject, fail closed).
+    #[arg(long, value_enum, value_name = "POLICY")]
+    pub(crate) on_error: Option<PolicyChoice>,
+    /// Honour the skip push option (`git push -o keyfence.skip`); every skip is logged.
+    #[arg(long)]
+    pub(crate) allow_skip: bool,
+    /// The push option that skips the check (default `keyfence.skip`).
+    #[arg(long, value_name = "NAME")]
+    pub(crate) skip_option: Option<String>,
+    /// Append skips, rejections and accepted failures to FILE as JSON lines.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) audit_log: Option<PathBuf>,
+    /// Scan blobs that look binary instead of skipping them.
+    #[arg(long)]
+    pub(crate) binary: bool,
+    /// Worker threads (default: one per core).
+    #[arg(long, default_value_t = 0, value_name = "N")]
+    pub(crate) threads: usize,
+    /// Configuration options.
+    #[command(flatten)]
+    pub(crate) config: ConfigArgs,
+}
+
+/// `keyfence doctor`.
+#[derive(Debug, Args)]
+pub(crate) struct DoctorArgs {
+    /// Configuration file to check (default: `.keyfence.toml` at the work tree's root).
+    #[arg(long, value_name = "FILE")]
+    pub(crate) config: Option<PathBuf>,
 }
 
 /// `keyfence pre-push`.

@@ -29,6 +29,7 @@ pub(super) fn git_options(binary: bool, threads: usize) -> GitOptions {
         scan_binary: binary,
         threads,
         archives: ArchiveOptions::default(),
+        ..GitOptions::default()
     }
 }
 

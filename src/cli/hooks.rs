@@ -1,5 +1,6 @@
-//! keyfence's git hooks (pre-commit, pre-push): their text, where git looks for them, and how
-//! one is written into a repository's hooks directory (`keyfence install`).
+//! keyfence's git hooks (pre-commit, pre-push, and pre-receive on a server): their text, where
+//! git looks for them, and how one is written into a repository's hooks directory (`keyfence
+//! install`).
 //!
 //! The hooks directory is found as git finds it: `core.hooksPath` when set (relative to the
 //! directory hooks run in, `~/` expanded), else `hooks/` in the common git directory, so linked
@@ -29,11 +30,14 @@ pub(crate) const BACKUP_SUFFIX: &str = ".keyfence-backup";
 
 /// Which git hook to install.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[allow(clippy::enum_variant_names)] // git's own hook names
 pub(crate) enum HookKind {
     /// `pre-commit`: runs `keyfence staged`.
     PreCommit,
     /// `pre-push`: runs `keyfence pre-push` with git's arguments and standard input.
     PrePush,
+    /// `pre-receive` (on a server): runs `keyfence pre-receive` with git's standard input.
+    PreReceive,
 }
 
 impl HookKind {
@@ -42,6 +46,16 @@ impl HookKind {
         match self {
             HookKind::PreCommit => "pre-commit",
             HookKind::PrePush => "pre-push",
+            HookKind::PreReceive => "pre-receive",
+        }
+    }
+
+    /// The `keyfence install` flag that installs this hook.
+    pub(crate) fn flag(self) -> &'static str {
+        match self {
+            HookKind::PreCommit => "",
+            HookKind::PrePush => " --pre-push",
+            HookKind::PreReceive => " --pre-receive",
         }
     }
 
@@ -49,6 +63,7 @@ impl HookKind {
         match self {
             HookKind::PreCommit => include_str!("../../hooks/pre-commit"),
             HookKind::PrePush => include_str!("../../hooks/pre-push"),
+            HookKind::PreReceive => include_str!("../../hooks/pre-receive"),
         }
     }
 }
@@ -273,10 +288,7 @@ pub(crate) fn install_hook(
             return Err(InstallError::ForeignHook {
                 path,
                 name: kind.file_name(),
-                flag: match kind {
-                    HookKind::PreCommit => "",
-                    HookKind::PrePush => " --pre-push",
-                },
+                flag: kind.flag(),
                 hint: foreign_hint(&old),
             })
         }
@@ -359,7 +371,7 @@ mod tests {
 
     #[test]
     fn hook_text_substitutes_the_quoted_binary_path_once() {
-        for kind in [HookKind::PreCommit, HookKind::PrePush] {
+        for kind in [HookKind::PreCommit, HookKind::PrePush, HookKind::PreReceive] {
             let t = text(kind, "/opt/kf/bin/keyfence");
             assert!(t.starts_with("#!/bin/sh\n"), "{kind:?}");
             assert!(
@@ -371,6 +383,7 @@ mod tests {
         }
         assert!(text(HookKind::PreCommit, "/k").contains("\"$keyfence\" staged\n"));
         assert!(text(HookKind::PrePush, "/k").contains("\"$keyfence\" pre-push \"$@\"\n"));
+        assert!(text(HookKind::PreReceive, "/k").contains("exec \"$keyfence\" pre-receive\n"));
     }
 
     #[test]

@@ -39,6 +39,8 @@ pub(super) struct Loaded {
     pub verify_skip_accounts: Vec<String>,
     /// `[archives]` of the configuration (command-line flags applied by the caller).
     pub archives: ArchiveOptions,
+    /// `[server]`: the settings of `keyfence pre-receive`.
+    pub server: crate::config::ServerSettings,
 }
 
 /// The archive options of `[archives]` (defaults for what it leaves out), off with
@@ -94,6 +96,7 @@ pub(super) fn load(root: &Path, args: &ConfigArgs) -> Result<Loaded> {
         baseline,
         own_files,
         verify_skip_accounts: config.verify_skip_accounts.clone(),
+        server: config.server.clone(),
     })
 }
 

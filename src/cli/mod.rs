@@ -68,5 +68,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Ci(args) => cmd::ci::run(args),
         Command::PrePush(args) => cmd::pre_push::run(args),
         Command::Verify(args) => cmd::verify::run(&args),
+        Command::PreReceive(args) => cmd::pre_receive::run(args),
+        Command::Doctor(args) => cmd::doctor::run(&args),
     }
 }

@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 
 use thiserror::Error;
 
+use super::server::ServerSettings;
 use super::syntax::ConfigSyntax;
 use crate::rules::{compile_rule, syntax_error, Allowlist, Location, RuleError, RuleSet};
 use crate::validate::AwsSettings;
@@ -68,6 +69,8 @@ pub(crate) struct EffectiveConfig {
     pub verify_skip_accounts: Vec<String>,
     /// `[archives]`, validated; `None` keeps a default.
     pub archives: ArchiveSettings,
+    /// `[server]`: settings of `keyfence pre-receive`.
+    pub server: ServerSettings,
 }
 
 /// The `[archives]` settings, each in its range; `None` keeps keyfence's default.
@@ -98,6 +101,7 @@ impl EffectiveConfig {
             allowlist: Allowlist::default(),
             verify_skip_accounts: Vec::new(),
             archives: ArchiveSettings::default(),
+            server: ServerSettings::default(),
         })
     }
 
@@ -244,6 +248,10 @@ impl EffectiveConfig {
                 max_entries: ranged(&a.max_entries, "max_entries", 1 << 40)?,
             };
         }
+        let server = match &syntax.server {
+            Some(s) => s.validate(root).map_err(|(span, m)| at(span, m))?,
+            None => ServerSettings::default(),
+        };
         Ok(EffectiveConfig {
             file: Some(file.to_string()),
             path: None,
@@ -254,6 +262,7 @@ impl EffectiveConfig {
             allowlist,
             verify_skip_accounts,
             archives,
+            server,
         })
     }
 }
@@ -318,6 +327,26 @@ mod tests {
     }
 
     #[test]
+    fn server_table() {
+        let c = load(
+            "[server]\ntimeout = 2.5\nmax_commits = 7\non_timeout = 'accept'\n\
+             on_error = 'reject'\nallow_skip = true\nskip_option = 'ci.skip-secrets'\n\
+             audit_log = 'audit.jsonl'\n",
+        )
+        .unwrap();
+        assert_eq!(c.server.timeout_secs, Some(2.5));
+        assert_eq!(c.server.max_commits, Some(7));
+        assert_eq!(c.server.on_timeout, Some(super::super::Policy::Accept));
+        assert_eq!(c.server.allow_skip, Some(true));
+        assert_eq!(c.server.skip_option.as_deref(), Some("ci.skip-secrets"));
+        assert_eq!(
+            c.server.audit_log,
+            Some(Path::new("./audit.jsonl").to_path_buf())
+        );
+        assert!(c.to_toml().contains("[server]"));
+    }
+
+    #[test]
     fn errors_point_at_the_value() {
         assert!(err("pairing_window_lines = 101").starts_with("k.toml:1:24: pairing_window_lines"));
         assert!(err("\ndisabled_rules = ['aws', 'nope']")
@@ -338,5 +367,10 @@ mod tests {
         assert!(err("[allowlist]\nregex_target = 'file'")
             .starts_with("k.toml:2:16: unknown variant `file`"));
         assert!(err("colour = 1").starts_with("k.toml:1:1: unknown field `colour`"));
+        assert!(err("[server]\ntimeout = -1.0").starts_with("k.toml:2:11: server.timeout"));
+        assert!(err("[server]\nmax_commits = 0").starts_with("k.toml:2:15: server.max_commits"));
+        assert!(err("[server]\nskip_option = 'a b'").starts_with("k.toml:2:15: server.skip_option"));
+        assert!(err("[server]\non_timeout = 'maybe'").starts_with("k.toml:2:14: unknown variant"));
+        assert!(err("[server]\ntimeouts = 1").starts_with("k.toml:2:1: unknown field `timeouts`"));
     }
 }

@@ -3,12 +3,14 @@
 //! `[[overrides]]` applied, the global `[allowlist]` and `pairing_window_lines`.
 
 mod load;
+mod server;
 mod syntax;
 
 use serde::Serialize;
 
 pub(crate) use load::ArchiveSettings;
 pub(crate) use load::EffectiveConfig;
+pub(crate) use server::{is_push_option_name, Policy, ServerSettings, MAX_TIMEOUT_SECS};
 use syntax::OverrideSyntax;
 
 use crate::rules::{AllowlistSyntax, RuleSyntax};
@@ -23,6 +25,8 @@ struct Printed<'a> {
     overrides: &'a [OverrideSyntax],
     #[serde(skip_serializing_if = "Vec::is_empty")]
     rules: Vec<&'a RuleSyntax>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    server: Option<&'a server::ServerSyntax>,
 }
 
 impl EffectiveConfig {
@@ -40,6 +44,7 @@ impl EffectiveConfig {
             allowlist: &self.syntax.allowlist,
             overrides: &self.syntax.overrides,
             rules: self.syntax.rules.iter().map(|r| r.get_ref()).collect(),
+            server: self.syntax.server.as_ref(),
         };
         let source = self.file.as_deref().map_or(
             "built-in defaults (no configuration file)".to_string(),

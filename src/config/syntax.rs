@@ -6,6 +6,7 @@
 use serde::{Deserialize, Serialize};
 use toml::Spanned;
 
+use super::server::ServerSyntax;
 use crate::rules::{AllowlistSyntax, RuleSyntax, Severity};
 
 /// A configuration file.
@@ -33,6 +34,9 @@ pub(crate) struct ConfigSyntax {
     /// `[archives]`: whether and how far archives are expanded.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub archives: Option<ArchivesSyntax>,
+    /// `[server]`: settings of `keyfence pre-receive`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub server: Option<ServerSyntax>,
 }
 
 /// `[verify]`.

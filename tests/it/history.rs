@@ -519,3 +519,33 @@ fn long_histories_walked_in_stretches_attribute_the_first_commit() {
     // Every counter version, plus the three credential files.
     assert_eq!(doc["stats"]["files_scanned"], 2400 + 3);
 }
+
+/// A range first marks only what its base shares with its tip at the same paths; a copy of a
+/// file the base already had (same blob, new path) must still count as there before, and a
+/// new credential beside it must still be found.
+#[test]
+fn a_range_that_copies_a_file_with_a_credential_introduces_nothing() {
+    let r = Repo::new();
+    let (text, id) = pair(21);
+    r.write("deep/dir/old.ini", &text);
+    r.write("other/file.txt", "x\n");
+    let base = r.commit("base with a credential");
+    r.write("elsewhere/copy.ini", &text);
+    r.write("other/file.txt", "y\n");
+    r.commit("copy it");
+    let (code, doc, err) = r.keyfence_json(&["history", &format!("{base}..HEAD")]);
+    assert_eq!(code, Some(0), "{doc} {err}");
+    assert!(findings(&doc).is_empty(), "{doc}");
+
+    let (text2, id2) = pair(22);
+    r.write("other/new.ini", &text2);
+    r.commit("a new one");
+    let (code, doc, _) = r.keyfence_json(&["history", &format!("{base}..HEAD")]);
+    assert_eq!(code, Some(1), "{doc}");
+    let found: Vec<String> = findings(&doc)
+        .iter()
+        .filter_map(|f| f["key_id"].as_str().map(str::to_string))
+        .collect();
+    assert_eq!(found, vec![id2], "{doc}");
+    assert!(!found.contains(&id));
+}

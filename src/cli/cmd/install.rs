@@ -15,12 +15,24 @@ use crate::cli::ExitCode;
 pub(crate) fn run(args: &InstallArgs) -> anyhow::Result<ExitCode> {
     let kind = if args.pre_push {
         HookKind::PrePush
+    } else if args.pre_receive {
+        HookKind::PreReceive
     } else {
         HookKind::PreCommit
     };
     let cwd = std::env::current_dir()
         .map_err(|e| anyhow::anyhow!(e).context("cannot read the current directory"))?;
-    let repo = Repository::open_from_env().map_err(|source| {
+    let opened = match &args.bare {
+        // The repository itself, not one found above it.
+        Some(dir) => Repository::open_ext(
+            dir,
+            git2::RepositoryOpenFlags::NO_SEARCH,
+            std::iter::empty::<&std::ffi::OsStr>(),
+        ),
+        None => Repository::open_from_env(),
+    };
+    let cwd = args.bare.as_ref().map_or(cwd, |d| d.clone());
+    let repo = opened.map_err(|source| {
         if source.code() == ErrorCode::NotFound {
             InstallError::NotARepository { dir: cwd }
         } else {
@@ -39,6 +51,7 @@ pub(crate) fn run(args: &InstallArgs) -> anyhow::Result<ExitCode> {
     let runs = match kind {
         HookKind::PreCommit => "staged",
         HookKind::PrePush => "pre-push",
+        HookKind::PreReceive => "pre-receive",
     };
     let name = kind.file_name();
     match outcome {
@@ -55,6 +68,21 @@ pub(crate) fn run(args: &InstallArgs) -> anyhow::Result<ExitCode> {
             println!("Moved the existing {name} hook to {}.", shown(&backup));
             println!("Installed the keyfence {name} hook at {path}.");
         }
+    }
+    if kind == HookKind::PreReceive {
+        if !repo.is_bare() {
+            println!(
+                "Note: {} is not a bare repository; pushes to it are checked all the same.",
+                shown(repo.path())
+            );
+        }
+        println!(
+            "It runs `{} {runs}` (keyfence on PATH is used if that file goes away); settings: \
+             [server] in {}.",
+            shown(&bin),
+            shown(&crate::source::git::repository_root(&repo).join(".keyfence.toml"))
+        );
+        return Ok(ExitCode::Clean);
     }
     println!(
         "It runs `{} {runs}` ($KEYFENCE overrides the binary; keyfence on PATH is used if that \

@@ -7,7 +7,7 @@ use std::collections::{HashMap, HashSet};
 use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use git2::{Odb, Oid, Repository};
+use git2::{Odb, Oid};
 
 use super::odb::{PackEntries, PackReader};
 use super::oid_set::{raw, OidMap};
@@ -303,7 +303,7 @@ impl<'a> Prescan<'a> {
 const JOBS_PER_TAKE: usize = 64;
 
 /// Scans `jobs` in their order on `threads` workers (0: one per core), each with its own handle
-/// on the repository at `git_dir`.
+/// on the repository at `git_dir`, reading `opts.object_dirs` too.
 pub(crate) fn scan_parallel(
     git_dir: &Path,
     jobs: Vec<Job>,
@@ -320,7 +320,7 @@ pub(crate) fn scan_parallel(
         let mut scanner =
             BlobScanner::new(engine, suppressor, opts.scan_binary).with_archives(opts.archives);
         let mut out = Collected::default();
-        let opened = Repository::open(git_dir);
+        let opened = super::open_with_objects(git_dir, &opts.object_dirs);
         let odb = match &opened {
             Ok(repo) => repo.odb(),
             Err(e) => Err(git2::Error::from_str(e.message())),

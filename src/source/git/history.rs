@@ -6,6 +6,7 @@
 //! finding gets its commit and path. A range walks only its commits: its base is marked seen
 //! first, the blobs its commits introduced are read in pack order, and credentials that the base
 //! versions of the files it changed already held are not reported: only what it introduced.
+//! Those base versions are read only when the new blobs hold a credential at all.
 
 use std::collections::HashMap;
 use std::time::Instant;
@@ -16,7 +17,7 @@ use super::blobs::{scan_parallel, Collected, Job, Prescan, Side};
 use super::odb::{PackObjects, PackOrder};
 use super::oid_set::{raw, OidMap};
 use super::walk::{base_versions, walk_commits, CommitWalk, TreeWalker};
-use super::{commit_info, GitError, GitOptions, RevSelection, TIMING};
+use super::{commit_info, open_with_objects, GitError, GitOptions, RevSelection, TIMING};
 use crate::report::{Finding, ScanError, ScanReport, Subject};
 use crate::scan::ScanEngine;
 use crate::source::pool;
@@ -46,6 +47,14 @@ fn scan(
 ) -> Result<ScanReport, GitError> {
     let started = Instant::now();
     let walk = walk_commits(repo, sel)?;
+    if let Some(max) = opts.max_commits {
+        if walk.commits.len() > max {
+            return Err(GitError::TooManyCommits {
+                count: walk.commits.len(),
+                max,
+            });
+        }
+    }
     let mut report = ScanReport::default();
     if let Some(edge) = walk.shallow_edge {
         if !sel.is_full() {
@@ -63,8 +72,16 @@ fn scan(
         });
     }
     progress.set_total_commits(walk.commits.len());
-    let (mut collected, produced) =
-        collect_and_scan(repo, &walk, engine, suppressor, opts, progress)?;
+    // A range first marks only what its base shares with its tips at the same paths; if that
+    // finds anything, the range is scanned again with the whole base marked, so that a blob
+    // the base holds anywhere (a copied file) counts as there before, as it always has.
+    let along = !walk.boundary.is_empty();
+    let (mut collected, mut produced) =
+        collect_and_scan(repo, &walk, engine, suppressor, opts, progress, along)?;
+    if along && !collected.found.is_empty() {
+        (collected, produced) =
+            collect_and_scan(repo, &walk, engine, suppressor, opts, progress, false)?;
+    }
     let stats = &mut report.stats;
     stats.merge(&collected.stats);
     stats.commits_scanned = walk.commits.len() as u64;
@@ -92,6 +109,7 @@ fn scan(
 
 /// Walks the trees, then scans every new blob (and, for a range, the base versions) in pack
 /// order on the workers.
+#[allow(clippy::too_many_arguments)]
 fn collect_and_scan(
     repo: &Repository,
     walk: &CommitWalk,
@@ -99,11 +117,14 @@ fn collect_and_scan(
     suppressor: &Suppressor,
     opts: &GitOptions,
     progress: &Progress,
+    along: bool,
 ) -> Result<(Collected, Produced), GitError> {
     let t0 = Instant::now();
     let threads = pool::worker_count(opts.threads);
     let git_dir = repo.path();
-    let order = PackOrder::load(&git_dir.join("objects"));
+    let mut object_dirs = vec![git_dir.join("objects")];
+    object_dirs.extend(opts.object_dirs.iter().cloned());
+    let order = PackOrder::load_dirs(&object_dirs);
     // A whole history holds nearly every blob of the packs: read them all in pack order while
     // the commit walk runs on a thread of its own, then give each the path the walk found.
     let whole = walk.boundary.is_empty() && !walk.commits.is_empty();
@@ -120,12 +141,12 @@ fn collect_and_scan(
                 .map(|k| {
                     let (order, packs, prescan) = (&order, &packs, &prescan);
                     s.spawn(move || {
-                        let segment = Repository::open(git_dir)
+                        let segment = open_with_objects(git_dir, &opts.object_dirs)
                             .map_err(|e| GitError::git("opening the repository", e))
                             .map(|repo| {
                                 let range = k * per..((k + 1) * per).min(n);
                                 let objects = PackObjects::new(order, packs);
-                                walk_segment(&repo, walk, range, Some(objects), progress)
+                                walk_segment(&repo, walk, range, Some(objects), progress, false)
                             });
                         log::info!(
                             target: TIMING,
@@ -159,9 +180,16 @@ fn collect_and_scan(
     } else {
         // A range reads few trees: libgit2 reads them without listing the packs first.
         let none = (OidMap::default(), OidMap::default());
-        (produce(repo, walk, None, progress), none)
+        (produce(repo, walk, None, progress, along), none)
     };
     let mut produced = produced?;
+    // A range's base versions are needed only to drop credentials that were there before: the
+    // paths its commits touched are kept until the new blobs show whether anything was found.
+    let touched: Vec<Vec<u8>> = if walk.boundary.is_empty() {
+        Vec::new()
+    } else {
+        produced.jobs.iter().map(|j| j.path.clone()).collect()
+    };
     let t1 = Instant::now();
     let mut collected = Collected::default();
     let mut attributor =
@@ -201,13 +229,34 @@ fn collect_and_scan(
     collected.merge(scan_parallel(
         git_dir, rest, engine, suppressor, opts, threads, progress,
     ));
+    let t3 = Instant::now();
+    let mut before = 0;
+    if !touched.is_empty() && !collected.found.is_empty() {
+        let touched = touched.iter().map(Vec::as_slice).collect();
+        let mut base = Vec::new();
+        base_versions(repo, walk, &touched, &mut |j| {
+            base.push((order.key(j.oid), j))
+        })?;
+        base.sort_unstable_by_key(|(k, _)| *k);
+        before = base.len();
+        collected.merge(scan_parallel(
+            git_dir,
+            base.into_iter().map(|(_, j)| j).collect(),
+            engine,
+            suppressor,
+            opts,
+            threads,
+            progress,
+        ));
+    }
     log::info!(
         target: TIMING,
         "walk and pack-order scan {:.2}s, attribution {:.2}s, \
-         {left} blobs read after the walk {:.2}s",
+         {left} blobs read after the walk {:.2}s, {before} base versions {:.2}s",
         (t1 - t0).as_secs_f64(),
         (t2 - t1).as_secs_f64(),
-        t2.elapsed().as_secs_f64()
+        (t3 - t2).as_secs_f64(),
+        t3.elapsed().as_secs_f64()
     );
     Ok((collected, produced))
 }
@@ -233,14 +282,16 @@ struct Segment<'a> {
 }
 
 /// Walks the commits `range` of the walk (the first stretch marks the trees of the base, a
-/// range's boundary, seen first) and lists each new blob. A commit that cannot be read fully is
-/// an error in the report; the walk goes on.
+/// range's boundary, seen first: whole, or with `along` only what they share with the tips at
+/// the same paths) and lists each new blob. A commit that cannot be read fully is an error in
+/// the report; the walk goes on.
 fn walk_segment<'a>(
     repo: &Repository,
     walk: &CommitWalk,
     range: std::ops::Range<usize>,
     packs: Option<PackObjects<'a>>,
     progress: &Progress,
+    along: bool,
 ) -> Segment<'a> {
     let mut errors = Vec::new();
     let mut jobs = Vec::new();
@@ -250,11 +301,25 @@ fn walk_segment<'a>(
     } else {
         &[]
     };
+    let tree_of = |c: git2::Oid| {
+        repo.find_commit(c)
+            .map(|c| c.tree_id())
+            .map_err(|e| GitError::git(format!("commit {c}"), e))
+    };
+    let tips: Vec<git2::Oid> = if along {
+        walk.tips.iter().filter_map(|&t| tree_of(t).ok()).collect()
+    } else {
+        Vec::new()
+    };
     for &b in base {
-        let seen = repo
-            .find_commit(b)
-            .map_err(|e| GitError::git(format!("commit {b}"), e))
-            .and_then(|c| walker.mark_seen(repo, c.tree_id()));
+        let seen = tree_of(b).and_then(|tree| {
+            if along {
+                tips.iter()
+                    .try_for_each(|&tip| walker.mark_seen_along(repo, tree, tip))
+            } else {
+                walker.mark_seen(repo, tree)
+            }
+        });
         if let Err(e) = seen {
             errors.push(commit_error(b, &e));
         }
@@ -301,22 +366,16 @@ fn join_segments(segments: Vec<Segment<'_>>) -> Produced {
     }
 }
 
-/// The whole walk on the current thread, then, for a range, the base versions of what changed.
+/// The whole walk on the current thread.
 fn produce(
     repo: &Repository,
     walk: &CommitWalk,
     packs: Option<PackObjects<'_>>,
     progress: &Progress,
+    along: bool,
 ) -> Result<Produced, GitError> {
-    let segment = walk_segment(repo, walk, 0..walk.commits.len(), packs, progress);
-    let mut produced = join_segments(vec![segment]);
-    if !walk.boundary.is_empty() {
-        let touched = produced.jobs.iter().map(|j| j.path.as_slice()).collect();
-        let mut base = Vec::new();
-        base_versions(repo, walk, &touched, &mut |j| base.push(j))?;
-        produced.jobs.append(&mut base);
-    }
-    Ok(produced)
+    let segment = walk_segment(repo, walk, 0..walk.commits.len(), packs, progress, along);
+    Ok(join_segments(vec![segment]))
 }
 
 fn blob_error(job: &Job, fault: &str) -> ScanError {

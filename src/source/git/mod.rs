@@ -8,6 +8,7 @@ mod date;
 mod history;
 mod odb;
 mod oid_set;
+mod push;
 mod revs;
 mod staged;
 mod staged_changes;
@@ -21,6 +22,9 @@ use thiserror::Error;
 pub(crate) use history::scan_history;
 #[cfg(feature = "fuzzing")]
 pub(crate) use odb::fuzzing as odb_fuzzing;
+pub(crate) use push::{
+    commits_of, parse_updates, push_selection, quarantine_dirs, refs_containing, RefUpdate,
+};
 pub(crate) use revs::{resolve, RevSelection};
 pub(crate) use staged::scan_staged;
 
@@ -80,6 +84,22 @@ pub(crate) enum GitError {
         /// The damaged packs, each with what is wrong.
         packs: String,
     },
+    /// The walk holds more commits than the commit budget allows (`GitOptions::max_commits`).
+    #[error("{count} commits to check, more than the commit budget of {max}")]
+    TooManyCommits {
+        /// Commits the walk holds.
+        count: usize,
+        /// The budget.
+        max: usize,
+    },
+    /// A line of a hook's standard input that is not what git sends.
+    #[error("standard input line {line}: {message}")]
+    HookInput {
+        /// The line, 1-based.
+        line: usize,
+        /// What is wrong with it.
+        message: String,
+    },
     /// Reading the repository failed.
     #[error("{context}: {message}")]
     Git {
@@ -109,6 +129,43 @@ pub(crate) struct GitOptions {
     pub threads: usize,
     /// Whether and how far archives are expanded.
     pub archives: crate::source::archive::ArchiveOptions,
+    /// Object directories read besides the repository's own (a push's quarantine).
+    pub object_dirs: Vec<PathBuf>,
+    /// The most commits a walk may hold; more is [`GitError::TooManyCommits`].
+    pub max_commits: Option<usize>,
+}
+
+/// Opens the repository at `git_dir` and adds `object_dirs` to the directories its objects are
+/// read from (a push's quarantine, where git keeps what a push sends until the pre-receive hook
+/// accepts it).
+pub(crate) fn open_with_objects(
+    git_dir: &Path,
+    object_dirs: &[PathBuf],
+) -> Result<Repository, git2::Error> {
+    let repo = Repository::open(git_dir)?;
+    add_object_dirs(&repo, object_dirs)?;
+    Ok(repo)
+}
+
+/// Adds `object_dirs` to the directories `repo`'s objects are read from.
+pub(crate) fn add_object_dirs(
+    repo: &Repository,
+    object_dirs: &[PathBuf],
+) -> Result<(), git2::Error> {
+    if object_dirs.is_empty() {
+        return Ok(());
+    }
+    let odb = repo.odb()?;
+    for dir in object_dirs {
+        let text = dir.to_str().ok_or_else(|| {
+            git2::Error::from_str(&format!(
+                "object directory {} is not valid UTF-8",
+                dir.display()
+            ))
+        })?;
+        odb.add_disk_alternate(text)?;
+    }
+    Ok(())
 }
 
 /// Opens the repository that contains the current directory, honouring `GIT_DIR`,
@@ -178,6 +235,11 @@ pub(crate) fn explain_damage(
                 .join("; "),
         }),
     }
+}
+
+/// A time in seconds since the Unix epoch as RFC 3339, in UTC.
+pub(crate) fn rfc3339_utc(unix_secs: i64) -> String {
+    date::rfc3339(git2::Time::new(unix_secs, 0))
 }
 
 /// The commit details a finding carries.

@@ -2,7 +2,7 @@
 //! walked once, skipping every subtree already seen, so each unique blob is met once, at the
 //! first commit and path where it appears. File contents are never diffed.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use std::sync::Arc;
 
@@ -262,6 +262,11 @@ impl<'a> TreeWalker<'a> {
         if !self.trees.insert(raw(tree)) {
             return Ok(None);
         }
+        self.load(repo, tree, path).map(Some)
+    }
+
+    /// The entries of `tree` (at `path`), from the packs when there are some, else libgit2.
+    fn load(&mut self, repo: &Repository, tree: Oid, path: &[u8]) -> Result<Arc<[u8]>, GitError> {
         let context = || {
             let at = if path.is_empty() {
                 "/".into()
@@ -271,7 +276,7 @@ impl<'a> TreeWalker<'a> {
             format!("tree {tree} at {at}")
         };
         match self.packs.as_mut().map(|p| p.read(tree)) {
-            Some(Ok(Some(data))) => return Ok(Some(data)),
+            Some(Ok(Some(data))) => return Ok(data),
             Some(Err(e)) if e.is_final() => {
                 return Err(GitError::Git {
                     context: context(),
@@ -280,10 +285,57 @@ impl<'a> TreeWalker<'a> {
             }
             _ => {}
         }
-        let t = repo
-            .find_tree(tree)
-            .map_err(|e| GitError::git(context(), e))?;
-        Ok(Some(raw_tree(&t)))
+        read_tree(repo, tree).map_err(|e| GitError::git(context(), e))
+    }
+
+    /// Marks as seen what the tree `base` shares with the tree `tip` at the same paths, and
+    /// every file of the base's directories where they differ, reading only those directories:
+    /// an identical subtree is marked without being read. A cheaper stand-in for
+    /// [`TreeWalker::mark_seen`] when the walked commits change little of a large base; unlike
+    /// it, a blob that the base holds only in a directory the tip does not change or no longer
+    /// has (a copied file, a moved directory) is not marked.
+    pub(crate) fn mark_seen_along(
+        &mut self,
+        repo: &Repository,
+        base: Oid,
+        tip: Oid,
+    ) -> Result<(), GitError> {
+        let mut todo: Vec<(Oid, Oid, Vec<u8>)> = vec![(base, tip, Vec::new())];
+        while let Some((b, t, path)) = todo.pop() {
+            if b == t {
+                self.trees.insert(raw(b));
+                continue;
+            }
+            if !self.trees.insert(raw(b)) {
+                continue; // marked whole, or compared already
+            }
+            let base_data = self.load(repo, b, &path)?;
+            let tip_data = self.load(repo, t, &path)?;
+            let tip_entries: HashMap<&[u8], (i32, &RawOid)> = TreeEntries(&tip_data)
+                .map(|(m, n, i)| (n, (m, i)))
+                .collect();
+            for (mode, name, id) in TreeEntries(&base_data) {
+                let tip = tip_entries.get(name);
+                match mode {
+                    MODE_TREE => match tip {
+                        Some(&(MODE_TREE, tip_id)) if tip_id == id => {
+                            self.trees.insert(*id);
+                        }
+                        Some(&(MODE_TREE, tip_id)) => {
+                            todo.push((oid(id), oid(tip_id), join_path(&path, name)))
+                        }
+                        // Gone or no longer a directory at the tip: left unread.
+                        _ => {}
+                    },
+                    MODE_GITLINK => {}
+                    // Every file of a directory read here is the base's, changed or not.
+                    _ => {
+                        self.blobs.insert(*id);
+                    }
+                }
+            }
+        }
+        Ok(())
     }
 }
 
@@ -291,16 +343,18 @@ fn oid(id: &RawOid) -> Oid {
     Oid::from_bytes(id).unwrap_or_else(|_| Oid::zero())
 }
 
-/// A tree read by libgit2, in git's own tree format.
-fn raw_tree(t: &git2::Tree<'_>) -> Arc<[u8]> {
-    let mut raw = Vec::new();
-    for e in t.iter() {
-        raw.extend_from_slice(format!("{:o} ", e.filemode()).as_bytes());
-        raw.extend_from_slice(e.name_bytes());
-        raw.push(0);
-        raw.extend_from_slice(e.id().as_bytes());
+/// A tree as git stores it (`MODE SP NAME NUL OID`, repeated), read with libgit2's object
+/// database: the stored bytes as they are, without building an entry per file.
+fn read_tree(repo: &Repository, tree: Oid) -> Result<Arc<[u8]>, git2::Error> {
+    let odb = repo.odb()?;
+    let object = odb.read(tree)?;
+    if object.kind() != ObjectType::Tree {
+        return Err(git2::Error::from_str(&format!(
+            "object {tree} is a {}, not a tree",
+            object.kind().str()
+        )));
     }
-    raw.into()
+    Ok(object.data().into())
 }
 
 /// The entries of a tree in git's format: `MODE SP NAME NUL OID(20)`, repeated. Parsing stops at
@@ -364,17 +418,115 @@ pub(crate) fn base_versions(
             }
         }
         for tip in &tips {
-            let diff = repo
-                .diff_tree_to_tree(Some(&base), Some(tip), None)
+            old_sides(repo, base.id(), tip.id(), &mut send)
                 .map_err(|e| GitError::git(format!("comparing {b} with the range"), e))?;
-            for delta in diff.deltas() {
-                let old = delta.old_file();
-                let mode = i32::from(old.mode());
-                if mode != MODE_LINK && mode != MODE_GITLINK && mode != MODE_TREE {
-                    send(old.id(), old.path_bytes().unwrap_or_default().to_vec());
+        }
+    }
+    Ok(())
+}
+
+/// The old side of every file changed or deleted between the trees `old` and `new` (a file
+/// replaced by a directory counts as deleted; symbolic links and submodules are not files).
+/// Subtrees with the same id on both sides are skipped without being read, so the cost follows
+/// the size of the change, not of the tree.
+fn old_sides(
+    repo: &Repository,
+    old: Oid,
+    new: Oid,
+    send: &mut dyn FnMut(Oid, Vec<u8>),
+) -> Result<(), git2::Error> {
+    // Pairs of directories to compare: old tree, new tree (if the path is still a directory),
+    // and the path.
+    let mut todo: Vec<(Oid, Option<Oid>, Vec<u8>)> = vec![(old, Some(new), Vec::new())];
+    while let Some((old, new, path)) = todo.pop() {
+        if Some(old) == new {
+            continue;
+        }
+        let old_data = read_tree(repo, old)?;
+        let new_data = match new {
+            Some(n) => Some(read_tree(repo, n)?),
+            None => None,
+        };
+        let new_entries: HashMap<&[u8], (i32, &RawOid)> = match &new_data {
+            Some(d) => TreeEntries(d).map(|(m, n, i)| (n, (m, i))).collect(),
+            None => HashMap::new(),
+        };
+        for (mode, name, id) in TreeEntries(&old_data) {
+            let now = new_entries.get(name);
+            let child = join_path(&path, name);
+            match mode {
+                MODE_TREE => {
+                    let next = now.filter(|(m, _)| *m == MODE_TREE).map(|(_, i)| oid(i));
+                    todo.push((oid(id), next, child));
+                }
+                MODE_LINK | MODE_GITLINK => {}
+                _ => {
+                    if now.is_none_or(|(_, i)| *i != id) {
+                        send(oid(id), child);
+                    }
                 }
             }
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::odb::testing::git;
+    use super::*;
+
+    /// The old sides between two commits: changed and deleted files, a file replaced by a
+    /// directory, a deleted directory; not added files, unchanged ones, or symbolic links.
+    #[test]
+    fn old_sides_are_the_changed_and_deleted_files() {
+        let tmp = tempfile::tempdir().unwrap();
+        let d = tmp.path();
+        git(d, &["init", "-q", "-b", "main"]);
+        let w = |p: &str, t: &str| {
+            let p = d.join(p);
+            std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+            std::fs::write(p, t).unwrap();
+        };
+        w("same/a.txt", "same\n");
+        w("dir/changed.txt", "old\n");
+        w("dir/deleted.txt", "gone\n");
+        w("becomes_dir", "file\n");
+        w("gone_dir/x.txt", "x\n");
+        std::os::unix::fs::symlink("same/a.txt", d.join("link")).unwrap();
+        git(d, &["add", "-A"]);
+        git(d, &["commit", "-qm", "one"]);
+        let blob = |spec: &str| git(d, &["rev-parse", spec]).trim().to_string();
+        let expected: HashSet<(String, String)> = [
+            ("dir/changed.txt", blob("HEAD:dir/changed.txt")),
+            ("dir/deleted.txt", blob("HEAD:dir/deleted.txt")),
+            ("becomes_dir", blob("HEAD:becomes_dir")),
+            ("gone_dir/x.txt", blob("HEAD:gone_dir/x.txt")),
+        ]
+        .into_iter()
+        .map(|(p, o)| (p.to_string(), o))
+        .collect();
+        w("dir/changed.txt", "new\n");
+        std::fs::remove_file(d.join("dir/deleted.txt")).unwrap();
+        std::fs::remove_file(d.join("becomes_dir")).unwrap();
+        w("becomes_dir/inside.txt", "in\n");
+        std::fs::remove_dir_all(d.join("gone_dir")).unwrap();
+        std::fs::remove_file(d.join("link")).unwrap();
+        w("added.txt", "added\n");
+        git(d, &["add", "-A"]);
+        git(d, &["commit", "-qm", "two"]);
+        let repo = Repository::open(d).unwrap();
+        let tree = |spec: &str| Oid::from_str(&blob(spec)).unwrap();
+        let mut got = HashSet::new();
+        old_sides(
+            &repo,
+            tree("HEAD~1^{tree}"),
+            tree("HEAD^{tree}"),
+            &mut |o, p| {
+                got.insert((String::from_utf8(p).unwrap(), o.to_string()));
+            },
+        )
+        .unwrap();
+        assert_eq!(got, expected);
+    }
 }

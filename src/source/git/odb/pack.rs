@@ -48,15 +48,24 @@ pub(crate) struct PackOrder {
 impl PackOrder {
     /// Reads the pack indexes of the object directory `objects`. Unreadable or unknown indexes
     /// are left out: their objects are read last, in the order met, which is slower, not wrong.
+    #[cfg(any(test, feature = "fuzzing"))]
     pub(crate) fn load(objects: &Path) -> PackOrder {
+        PackOrder::load_dirs(&[objects.to_path_buf()])
+    }
+
+    /// Reads the pack indexes of several object directories (a repository's own, then a push's
+    /// quarantine), in that order.
+    pub(crate) fn load_dirs(dirs: &[PathBuf]) -> PackOrder {
         let mut indexes = Vec::new();
-        if let Ok(dir) = std::fs::read_dir(objects.join("pack")) {
-            let mut paths: Vec<_> = dir
-                .filter_map(|e| e.ok().map(|e| e.path()))
-                .filter(|p| p.extension().is_some_and(|x| x == "idx"))
-                .collect();
-            paths.sort();
-            indexes.extend(paths.iter().filter_map(|p| PackIndex::open(p).ok()));
+        for objects in dirs {
+            if let Ok(dir) = std::fs::read_dir(objects.join("pack")) {
+                let mut paths: Vec<_> = dir
+                    .filter_map(|e| e.ok().map(|e| e.path()))
+                    .filter(|p| p.extension().is_some_and(|x| x == "idx"))
+                    .collect();
+                paths.sort();
+                indexes.extend(paths.iter().filter_map(|p| PackIndex::open(p).ok()));
+            }
         }
         PackOrder { indexes }
     }
