@@ -250,7 +250,7 @@ mod tests {
         );
         assert_eq!(
             parse(concat!("AKIA", "IOSFODNN7EAXMPLE")),
-            Ok(KeyKind::LongTerm)
+            Err(KeyIdRejection::DocumentationExample)
         );
         assert_eq!(
             parse(concat!("AKIA", "XXXXXXXXXXXXXXXX")),
