@@ -104,6 +104,9 @@ pub(crate) struct Finding {
     pub commit: Option<CommitInfo>,
     /// How many times the same credential appears in this blob.
     pub occurrences: usize,
+    /// History: the commit where the key ID appeared alone, before the commit that added its
+    /// secret (this finding's `commit`); the key ID alone is then not a finding of its own.
+    pub key_id_commit: Option<String>,
     /// When the credential stops working, RFC 3339 in UTC, when it says so itself (presigned
     /// URLs, Bedrock short-term keys, temporary credentials written with their `Expiration`).
     pub expires: Option<String>,

@@ -29,6 +29,7 @@ pub(crate) fn finding_json(f: &Finding, show_secrets: bool) -> Value {
         "author": commit.map(|c| c.author.clone()),
         "date": commit.map(|c| c.date.clone()),
         "occurrences": f.occurrences,
+        "key_id_commit": f.key_id_commit,
         "expires": f.expires,
         "region": f.region,
         "service": f.service,

@@ -71,6 +71,8 @@ struct Record {
     #[serde(default)]
     occurrences: usize,
     #[serde(default)]
+    key_id_commit: Option<String>,
+    #[serde(default)]
     expires: Option<String>,
     #[serde(default)]
     region: Option<String>,
@@ -159,6 +161,7 @@ pub(crate) fn read_report(text: &str, file: &str) -> Result<ScanReport, ReadErro
             fingerprint: r.fingerprint,
             commit,
             occurrences: r.occurrences.max(1),
+            key_id_commit: r.key_id_commit,
             expires: r.expires,
             region: r.region,
             service: r.service,
@@ -204,6 +207,7 @@ mod tests {
                 date: "2026-01-01T00:00:00Z".into(),
             }),
             occurrences: 2,
+            key_id_commit: Some("d".repeat(40)),
             expires: Some("2026-12-31T00:00:00Z".into()),
             region: Some("us-east-1".into()),
             service: None,

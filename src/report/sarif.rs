@@ -103,6 +103,7 @@ fn result_json(f: &Finding, rules: &RuleSet, opts: ReportOptions) -> Value {
     });
     for (name, value) in [
         ("expires", &f.expires),
+        ("keyIdCommit", &f.key_id_commit),
         ("region", &f.region),
         ("service", &f.service),
     ] {

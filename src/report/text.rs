@@ -55,6 +55,9 @@ fn write_finding(f: &Finding, opts: ReportOptions, out: &mut dyn Write) -> io::R
     if let Some(t) = &f.session_token {
         writeln!(out, "  token    {}", sanitize(&t.render(opts.show_secrets)))?;
     }
+    if let Some(c) = &f.key_id_commit {
+        writeln!(out, "  key ID   first committed alone in {}", sanitize(c))?;
+    }
     if let Some(e) = &f.expires {
         writeln!(out, "  expires  {}", sanitize(e))?;
     }

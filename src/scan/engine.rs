@@ -266,6 +266,7 @@ impl ScanEngine {
                         fingerprint: fp,
                         commit: None,
                         occurrences: 1,
+                        key_id_commit: None,
                         expires: d.details.expires.map(format_rfc3339),
                         region: d.details.region,
                         service: d.details.service,

@@ -5,6 +5,7 @@ use std::collections::HashSet;
 use std::ops::Range;
 
 use super::bedrock::short_term_key;
+use super::block::same_block;
 use super::key_id::{parse_encoded_key_id, parse_key_id, KeyKind, KEY_ID_LEN};
 use super::keyword::secret_after_keyword;
 use super::presigned::{self, url_around};
@@ -340,7 +341,9 @@ pub(crate) fn analyse(data: &[u8], hits: &AwsHits, settings: &AwsSettings) -> Ve
             }
         }
     }
-    let key_secret = pair_up(&keys, &secrets, candidates);
+    let mut key_secret = pair_up(&keys, &secrets, candidates);
+    let mut secrets = secrets;
+    pair_in_blocks(data, hits, &keys, &mut secrets, &mut key_secret);
 
     // Session tokens near temporary key IDs, found the same way.
     let temporary = keys
@@ -379,6 +382,10 @@ pub(crate) fn analyse(data: &[u8], hits: &AwsHits, settings: &AwsSettings) -> Ve
             .filter(|&ti| within_window(data, settings, &key.span, &tokens[ti].span))
             .min_by_key(|&ti| gap(&key.span, &tokens[ti].span))
             .map(|ti| tokens[ti].clone())
+            .or_else(|| {
+                let secret = secret.as_ref()?;
+                token_in_block(data, hits, &key.span, &secret.span)
+            })
         } else {
             None
         };
@@ -649,6 +656,98 @@ fn lone_tokens(
             details: Details::default(),
         });
     }
+}
+
+/// Key IDs left without a secret pair with secrets named by a keyword in the same structural
+/// block (see [`same_block`]) within the byte window, even when more lines than the line window
+/// separate them: a sorted environment dump, a long JSON object, an ini section. The pairing
+/// rules are `pair_up`'s.
+fn pair_in_blocks(
+    data: &[u8],
+    hits: &AwsHits,
+    keys: &[(Part, KeyKind)],
+    secrets: &mut Vec<Part>,
+    key_secret: &mut [Option<usize>],
+) {
+    let lonely: Vec<usize> = (0..keys.len())
+        .filter(|&ki| key_secret[ki].is_none())
+        .collect();
+    if lonely.is_empty() || hits.secret_keywords.is_empty() {
+        return;
+    }
+    let taken: HashSet<usize> = key_secret
+        .iter()
+        .flatten()
+        .map(|&si| secrets[si].span.start)
+        .collect();
+    let mut named: Vec<Part> = hits
+        .secret_keywords
+        .iter()
+        .filter_map(|&hit| secret_after_keyword(data, hit))
+        .filter(|(run, _)| !taken.contains(&run.span.start))
+        .map(|(run, text)| Part {
+            decoded: text != run.text,
+            span: run.span,
+            text,
+        })
+        .collect();
+    named.sort_by_key(|p| p.span.start);
+    named.dedup_by_key(|p| p.span.start);
+    let mut candidates = Vec::new();
+    for &ki in &lonely {
+        let key = &keys[ki].0.span;
+        for ni in near(
+            &named,
+            key,
+            PAIRING_WINDOW_BYTES + ESCAPED_RUN_FACTOR * MAX_SECRET_RUN,
+        ) {
+            let g = gap(key, &named[ni].span);
+            if g <= PAIRING_WINDOW_BYTES && same_block(data, key, &named[ni].span) {
+                candidates.push((g, ki, ni));
+            }
+        }
+    }
+    if candidates.is_empty() {
+        return;
+    }
+    for (ki, ni) in pair_up(keys, &named, candidates).into_iter().enumerate() {
+        if let Some(ni) = ni {
+            secrets.push(named[ni].clone());
+            key_secret[ki] = Some(secrets.len() - 1);
+        }
+    }
+}
+
+/// The session token of a temporary key ID and secret paired by block: a token named by a
+/// keyword or of an observed shape, in the same block as the key ID and within the byte window
+/// of the key ID or the secret, the nearest.
+fn token_in_block(
+    data: &[u8],
+    hits: &AwsHits,
+    key: &Range<usize>,
+    secret: &Range<usize>,
+) -> Option<Part> {
+    let reach = PAIRING_WINDOW_BYTES + SESSION_TOKEN_MAX_LEN;
+    let close = |&hit: &usize| {
+        hit + reach >= key.start.min(secret.start) && hit <= key.end.max(secret.end) + reach
+    };
+    hits.token_keywords
+        .iter()
+        .filter(|h| close(h))
+        .filter_map(|&h| token_after_keyword(data, h))
+        .chain(
+            hits.token_starts
+                .iter()
+                .filter(|h| close(h))
+                .filter_map(|&h| token_at(data, h)),
+        )
+        .filter(|run| same_block(data, key, &run.span))
+        .min_by_key(|run| gap(key, &run.span).min(gap(secret, &run.span)))
+        .map(|run| Part {
+            span: run.span.start..run.span.end + run.padding,
+            text: run.text + &"=".repeat(run.padding),
+            decoded: false,
+        })
 }
 
 /// Pairs key IDs with secrets from `candidates` (gap, key, secret: the pairs within the window)

@@ -4,6 +4,7 @@
 
 mod aws;
 mod bedrock;
+mod block;
 mod clock;
 mod entropy;
 mod key_id;

@@ -27,6 +27,7 @@ fn finding(rule: &str, key: Option<String>, sk: Option<String>, tok: Option<Stri
         fingerprint: String::new(),
         commit: None,
         occurrences: 1,
+        key_id_commit: None,
         expires: None,
         region: None,
         service: None,

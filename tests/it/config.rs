@@ -327,7 +327,9 @@ fn pairing_window_lines_changes_the_key_secret_window() {
     let (id, sk) = (key_id("AKIA", 11), secret(11));
     fx.write(
         "creds.ini",
-        format!("aws_access_key_id = {id}\n#\n#\n#\naws_secret_access_key = {sk}\n"),
+        // Blank lines end the block: only the line window can pair these (parts in one block
+        // pair whatever the window, see the validator's tests).
+        format!("aws_access_key_id = {id}\n\n\n\naws_secret_access_key = {sk}\n"),
     );
     let (_, report, _) = scan_json(&fx, &["."]);
     assert_eq!(rule_ids(&report), vec!["aws-access-key"]);

@@ -549,3 +549,47 @@ fn a_range_that_copies_a_file_with_a_credential_introduces_nothing() {
     assert_eq!(found, vec![id2], "{doc}");
     assert!(!found.contains(&id));
 }
+
+#[test]
+fn a_key_id_committed_before_its_secret_is_one_finding_at_the_commit_that_completed_it() {
+    let r = Repo::new();
+    let (id, sk) = (
+        keyfence::synthetic::key_id("AKIA", 71),
+        keyfence::synthetic::secret(71),
+    );
+    r.write("app.env", format!("AWS_ACCESS_KEY_ID={id}\n"));
+    let first = r.commit("the key ID alone");
+    r.write("notes.txt", "unrelated\n");
+    r.commit("something else");
+    r.write(
+        "app.env",
+        format!("AWS_ACCESS_KEY_ID={id}\nAWS_SECRET_ACCESS_KEY={sk}\n"),
+    );
+    let completed = r.commit("and its secret");
+    // A key ID that stays alone keeps its own finding.
+    let other = keyfence::synthetic::key_id("AKIA", 72);
+    r.write("other.env", format!("AWS_ACCESS_KEY_ID={other}\n"));
+    r.commit("another key ID alone");
+    let (code, doc, stderr) = r.keyfence_json(&["history"]);
+    assert_eq!(code, Some(1), "{stderr}");
+    let fs = findings(&doc);
+    let mine: Vec<_> = fs.iter().filter(|f| f["key_id"] == id.as_str()).collect();
+    assert_eq!(mine.len(), 1, "{doc:#}");
+    assert_eq!(mine[0]["rule_id"], "aws-access-key");
+    assert_eq!(mine[0]["commit"], completed.as_str());
+    assert_eq!(mine[0]["key_id_commit"], first.as_str());
+    let theirs: Vec<_> = fs
+        .iter()
+        .filter(|f| f["key_id"] == other.as_str())
+        .collect();
+    assert_eq!(theirs.len(), 1);
+    assert_eq!(theirs[0]["rule_id"], "aws-access-key-id");
+    assert!(theirs[0]["key_id_commit"].is_null());
+    // The text report says where the key ID came from.
+    let out = r.keyfence(&["history"], &[]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains(&format!("first committed alone in {first}")),
+        "{text}"
+    );
+}

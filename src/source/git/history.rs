@@ -89,8 +89,9 @@ fn scan(
     stats.symlinks_skipped = produced.symlinks;
     report.errors.extend(produced.errors);
     report.errors.append(&mut collected.errors);
-    let (findings, preexisting) = introduced(collected);
+    let (mut findings, preexisting) = introduced(collected);
     report.stats.preexisting = preexisting;
+    join_key_ids(&mut findings, &walk.commits);
     let mut infos = HashMap::new();
     for (c, mut f) in findings {
         let oid = walk.commits[c as usize];
@@ -392,6 +393,48 @@ fn commit_error(commit: git2::Oid, e: &GitError) -> ScanError {
     ScanError {
         subject: Subject::Commit(commit.to_string()),
         message: format!("not fully scanned: {e}"),
+    }
+}
+
+/// A key ID committed alone and its secret committed later are one credential: the pair's
+/// finding, at the commit that completed it, names the commit where the key ID appeared
+/// (`key_id_commit`), and the key ID's own finding is dropped. A key ID that stays alone, or
+/// whose pair came first, keeps its finding.
+fn join_key_ids(findings: &mut Vec<(u32, Finding)>, commits: &[git2::Oid]) {
+    let is_lone_key = |f: &Finding| f.secret.is_none() && f.session_token.is_none();
+    // The latest commit that paired each key ID with a secret.
+    let mut paired: HashMap<&str, u32> = HashMap::new();
+    for (c, f) in findings.iter() {
+        if let (Some(k), Some(_)) = (&f.key_id, &f.secret) {
+            let e = paired.entry(k.as_str()).or_insert(*c);
+            *e = (*e).max(*c);
+        }
+    }
+    if paired.is_empty() {
+        return;
+    }
+    // The earliest commit where each paired key ID was found alone, before its pair.
+    let mut alone: HashMap<String, u32> = HashMap::new();
+    for (c, f) in findings.iter() {
+        if let Some(k) = f.key_id.as_deref().filter(|_| is_lone_key(f)) {
+            if paired.get(k).is_some_and(|&p| p >= *c) {
+                let e = alone.entry(k.to_string()).or_insert(*c);
+                *e = (*e).min(*c);
+            }
+        }
+    }
+    if alone.is_empty() {
+        return;
+    }
+    findings.retain(|(_, f)| {
+        !(is_lone_key(f) && f.key_id.as_deref().is_some_and(|k| alone.contains_key(k)))
+    });
+    for (c, f) in findings.iter_mut() {
+        if let (Some(k), Some(_)) = (&f.key_id, &f.secret) {
+            if let Some(&first) = alone.get(k.as_str()).filter(|&&a| a < *c) {
+                f.key_id_commit = commits.get(first as usize).map(|o| o.to_string());
+            }
+        }
     }
 }
 

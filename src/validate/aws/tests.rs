@@ -444,3 +444,52 @@ fn instance_metadata_dumps_carry_their_expiry() {
     let (at, _) = super::clock::parse_iso8601(b"2026-11-01T18:00:00Z").unwrap();
     assert_eq!(m[0].details.expires, Some(at));
 }
+
+/// Parts of one credential in one structural block pair beyond the line window: a sorted
+/// environment dump (token between key ID and secret), a long JSON object, an ini section; parts
+/// in different blocks do not.
+#[test]
+fn parts_in_one_block_pair_beyond_the_line_window() {
+    let (id, sk, tok) = (key_id("ASIA", 61), secret(61), session_token(61, 400));
+    let mut env = format!("AWS_ACCESS_KEY_ID={id}\n");
+    for name in [
+        "CA_BUNDLE",
+        "CONFIG_FILE",
+        "DEFAULT_OUTPUT",
+        "DEFAULT_REGION",
+        "PAGER",
+    ] {
+        env.push_str(&format!("AWS_{name}=x\n"));
+    }
+    env.push_str(&format!("AWS_PROFILE=dev\nAWS_REGION=eu-west-1\nAWS_RETRY_MODE=standard\nAWS_SDK_LOAD_CONFIG=1\nAWS_SECRET_ACCESS_KEY={sk}\nAWS_SESSION_TOKEN={tok}\nAWS_SHARED_CREDENTIALS_FILE=/x\n"));
+    let m = run(&env);
+    assert_eq!(m.len(), 1, "{m:?}");
+    assert_eq!(m[0].kind, AwsKind::TemporaryCredentials);
+    assert_eq!(m[0].secret.as_ref().unwrap().text, sk);
+    assert_eq!(m[0].session_token.as_ref().unwrap().text, tok);
+
+    let (id, sk) = (key_id("AKIA", 62), secret(62));
+    let filler: String = (0..10).map(|i| format!("  \"field{i}\": {i},\n")).collect();
+    let json =
+        format!("{{\n  \"AccessKeyId\": \"{id}\",\n{filler}  \"SecretAccessKey\": \"{sk}\"\n}}\n");
+    let m = run(&json);
+    assert_eq!(m.len(), 1, "{m:?}");
+    assert_eq!(m[0].kind, AwsKind::AccessKey);
+
+    let ini = format!(
+        "[prod]\naws_access_key_id = {id}\n{}aws_secret_access_key = {sk}\n",
+        "region = x\n".repeat(8)
+    );
+    assert_eq!(run(&ini)[0].kind, AwsKind::AccessKey);
+    let two = format!(
+        "[a]\naws_access_key_id = {id}\n{}[b]\naws_secret_access_key = {sk}\n",
+        "region = x\n".repeat(8)
+    );
+    let kinds: Vec<AwsKind> = run(&two).iter().map(|m| m.kind).collect();
+    assert_eq!(kinds, [AwsKind::KeyIdOnly, AwsKind::SecretOnly]);
+    let objects = format!(
+        "[{{\"AccessKeyId\": \"{id}\",\n{filler}\"n\": 1}},\n{{\"SecretAccessKey\": \"{sk}\"}}]"
+    );
+    let kinds: Vec<AwsKind> = run(&objects).iter().map(|m| m.kind).collect();
+    assert_eq!(kinds, [AwsKind::KeyIdOnly, AwsKind::SecretOnly]);
+}
