@@ -38,6 +38,18 @@ class Synthetic:
     def b64(self, n):
         return "".join(self.rng.choice(B64) for _ in range(n))
 
+    def hex(self, n):
+        return "".join(self.rng.choice("0123456789abcdef") for _ in range(n))
+
+    def uuid(self):
+        h = self.hex(32)
+        return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+
+    def ses_password(self):
+        """An SES SMTP password: base64 of version byte 0x04 and 32 random bytes (44 characters)."""
+        raw = bytes([4]) + bytes(self.rng.getrandbits(8) for _ in range(32))
+        return base64.b64encode(raw).decode()
+
 
 def b64encode(text):
     return base64.b64encode(text.encode()).decode()

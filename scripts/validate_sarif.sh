@@ -52,7 +52,8 @@ schema = json.load(open(sys.argv[1]))
 validator = jsonschema.Draft7Validator(schema)
 expected = {"aws-access-key", "aws-temporary-credentials", "aws-temporary-key-missing-token",
             "aws-secret-access-key", "aws-access-key-id", "aws-bedrock-api-key",
-            "aws-bedrock-short-term-key"}
+            "aws-bedrock-short-term-key", "aws-presigned-url", "aws-ses-smtp-credentials",
+            "aws-session-token", "amazon-mws-auth-token"}
 for i, path in enumerate(sys.argv[2:]):
     log = json.load(open(path))
     errors = sorted(validator.iter_errors(log), key=lambda e: list(e.path))
@@ -71,6 +72,10 @@ for i, path in enumerate(sys.argv[2:]):
     if i in (1, 2):
         for r in run["results"]:
             assert len(r["properties"]["commit"]) == 40, r
+    props = [r["properties"] for r in run["results"]]
+    if i <= 2:
+        assert any(p.get("expires") and p.get("region") == "eu-west-1" for p in props), props
+        assert any(p.get("decoded") == ["utf-16le"] for p in props), props
     for r in run["results"]:
         assert r["partialFingerprints"]["keyfence/v1"], r
         assert r["locations"][0]["physicalLocation"]["region"]["startLine"] >= 1, r
