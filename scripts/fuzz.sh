@@ -4,7 +4,7 @@
 # left in fuzz/artifacts/<target>/ (reproduce: cargo +nightly fuzz run <target> <file>).
 #
 #   scripts/fuzz.sh [TARGET...]      all targets when none is named
-#   KEYFENCE_FUZZ_SECONDS=300 scripts/fuzz.sh pack
+#   KEYFENCE_FUZZ_SECONDS=300 scripts/fuzz.sh pack   (default: 20 s each)
 #
 # Installs the nightly toolchain and cargo-fuzz when missing. Each target starts from its seeds
 # in fuzz/corpus/<target>/ (committed) and the corpus it grew before in
@@ -12,7 +12,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-seconds="${KEYFENCE_FUZZ_SECONDS:-30}"
+seconds="${KEYFENCE_FUZZ_SECONDS:-20}"
 all=(scan scan_planted config baseline index_file pack)
 targets=("$@")
 [ "${#targets[@]}" -gt 0 ] || targets=("${all[@]}")

@@ -80,8 +80,12 @@ pub(crate) fn sniff(data: &[u8], has_nul: bool) -> Option<Sniffed> {
     ];
     for (bom, encoding) in boms {
         if data.starts_with(bom) {
+            // A byte-order mark alone proves little (text in any encoding may start with those
+            // bytes): the head must also read as text holding an ASCII character, which any
+            // UTF-16 or UTF-32 file with a line break, a space or a digit in its head does.
             let head = &data[bom.len()..data.len().min(SNIFF_LEN)];
-            return looks_like_text(head, encoding, 0).then_some(Sniffed {
+            let ascii = text_profile(head, encoding).is_some_and(|(_, ascii)| ascii > 0);
+            return ascii.then_some(Sniffed {
                 encoding,
                 bom: bom.len(),
             });
@@ -98,14 +102,16 @@ pub(crate) fn sniff(data: &[u8], has_nul: bool) -> Option<Sniffed> {
         Encoding::Utf16Be,
     ]
     .into_iter()
-    .find(|&e| looks_like_text(head, e, MIN_ASCII_PERCENT))
+    .find(|&e| {
+        text_profile(head, e).is_some_and(|(chars, ascii)| ascii * 100 >= chars * MIN_ASCII_PERCENT)
+    })
     .map(|encoding| Sniffed { encoding, bom: 0 })
 }
 
-/// True when `head` read as `encoding` is text: whole code units (a cut at the end aside), no
-/// NUL or other control character but tab, newline, carriage return and form feed, no
-/// unpaired surrogate, and at least `min_ascii` percent of the characters ASCII.
-fn looks_like_text(head: &[u8], encoding: Encoding, min_ascii: usize) -> bool {
+/// When `head` read as `encoding` is text (whole code units, a cut at the end aside; no NUL or
+/// other control character but tab, newline, carriage return and form feed; no unpaired
+/// surrogate; at least one character), how many characters it holds and how many are ASCII.
+fn text_profile(head: &[u8], encoding: Encoding) -> Option<(usize, usize)> {
     let unit = encoding.unit();
     let units = head.chunks_exact(unit).map(|u| encoding.unit_at(u));
     let (mut chars, mut ascii) = (0usize, 0usize);
@@ -115,22 +121,22 @@ fn looks_like_text(head: &[u8], encoding: Encoding, min_ascii: usize) -> bool {
         if encoding.unit() == 2 && surrogate {
             let high = u < 0xDC00;
             if high == pending_high {
-                return false;
+                return None;
             }
             pending_high = high;
             if high {
                 continue;
             }
         } else if pending_high || surrogate || u > 0x10FFFF {
-            return false;
+            return None;
         }
         if u < 0x20 && !matches!(u, 0x09 | 0x0A | 0x0C | 0x0D) || u == 0x7F {
-            return false;
+            return None;
         }
         chars += 1;
         ascii += usize::from(u < 0x80);
     }
-    chars > 0 && ascii * 100 >= chars * min_ascii
+    (chars > 0).then_some((chars, ascii))
 }
 
 /// Transcodes `data` (after its byte-order mark) to UTF-8, appending to `out`. A trailing
@@ -329,6 +335,13 @@ mod tests {
         assert_eq!(sniff_all(b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\x01\0"), None);
         // NUL characters are not text, nor is UTF-16 of mostly non-ASCII without a BOM.
         assert_eq!(sniff_all(&utf16le("ab\0c")), None);
+        // A byte-order mark before text that is not UTF-16 (the code units read as CJK
+        // characters, none ASCII): the fuzz target scan_planted found a credential hidden so.
+        assert_eq!(
+            sniff_all(b"\xfe\xff\xff\xff\naws_access_key_id = x\n"),
+            None
+        );
+        assert_eq!(sniff_all(b"\xff\xfekey = value\n"), None);
         let mut elf = b"\x7fELF\x02\x01\x01\0".to_vec();
         elf.extend(std::iter::repeat_n(0u8, 64));
         assert_eq!(sniff_all(&elf), None);
