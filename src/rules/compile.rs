@@ -67,8 +67,10 @@ pub(crate) struct Rule {
     pub severity: Severity,
     /// What to do about a finding.
     pub remediation: String,
-    /// Prefilter keywords (matched ignoring ASCII case).
+    /// Prefilter keywords (matched in common spellings, or as written with `exact_keywords`).
     pub keywords: Vec<String>,
+    /// True when the keywords are matched only as written.
+    pub exact_keywords: bool,
     /// How it matches.
     pub matcher: Matcher,
     /// Texts it must find.
@@ -242,6 +244,7 @@ pub(crate) fn compile_rule(
         description: raw.description,
         severity: raw.severity,
         keywords: raw.keywords,
+        exact_keywords: raw.exact_keywords,
         matcher,
         examples: raw.examples,
         negative_examples: raw.negative_examples,

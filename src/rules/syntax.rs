@@ -25,8 +25,13 @@ pub(crate) struct RuleSyntax {
     /// Severity of its findings.
     pub severity: Severity,
     /// Literal keywords for the prefilter, matched as written and in lower, UPPER and Capitalised
-    /// spellings.
+    /// spellings (only as written with `exact_keywords`).
     pub keywords: Vec<String>,
+    /// Match the keywords only as written: for literal tokens (`ABSK`, `amzn.mws.`) whose other
+    /// spellings the rule cannot match anyway. Fewer literals keep the prefilter on its SIMD
+    /// searcher, which takes at most 64.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub exact_keywords: bool,
     /// The regex run in a window around keyword hits (regex rules only); a capture group named
     /// `secret` marks the secret part, otherwise the whole match is the secret.
     /// Spanned so that an invalid regex is reported at its line and column.
