@@ -3,10 +3,13 @@
 //! the hits; lines and columns only for blobs that hold something (`lines`).
 //! Nothing here suppresses, reads files or knows where a blob came from.
 
+mod buckets;
+mod byte_frequencies;
 mod encodings;
 mod engine;
 mod lines;
 mod prefilter;
+mod stems;
 pub(crate) mod work;
 
 pub(crate) use encodings::{EncodedHit, Form};
