@@ -276,4 +276,31 @@ mod tests {
         let p = Prefilter::new(&rules);
         assert_eq!(p.hits(b"password Password PASSWORD pAssword").len(), 3);
     }
+
+    proptest::proptest! {
+        /// Random keywords over a small alphabet (so that they share pieces and contain each
+        /// other) and random text: the hits are every occurrence of every keyword spelling.
+        #[test]
+        fn hits_are_every_occurrence(
+            words in proptest::collection::btree_set("[abAB_]{4,9}", 1..60),
+            text in "[abAB_x]{0,400}",
+        ) {
+            let mut toml = String::new();
+            for (i, w) in words.iter().enumerate() {
+                toml.push_str(&format!(
+                    "[[rules]]\nid='r{i}'\ndescription='d'\nseverity='low'\nregex='x'\nkeywords=[{w:?}]\nexact_keywords=true\n"
+                ));
+            }
+            let rules = RuleSet::from_toml(&toml, "t").unwrap();
+            let p = Prefilter::new(&rules);
+            let bytes = text.as_bytes();
+            let mut expected: Vec<usize> = words
+                .iter()
+                .flat_map(|w| (0..bytes.len()).filter(move |&i| bytes[i..].starts_with(w.as_bytes())))
+                .collect();
+            expected.sort_unstable();
+            let got: Vec<usize> = p.hits(bytes).iter().map(|h| h.offset).collect();
+            proptest::prop_assert_eq!(got, expected);
+        }
+    }
 }
