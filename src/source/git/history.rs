@@ -302,18 +302,16 @@ fn walk_segment<'a>(
     } else {
         &[]
     };
-    let tree_of = |c: git2::Oid| {
-        repo.find_commit(c)
-            .map(|c| c.tree_id())
-            .map_err(|e| GitError::git(format!("commit {c}"), e))
-    };
     let tips: Vec<git2::Oid> = if along {
-        walk.tips.iter().filter_map(|&t| tree_of(t).ok()).collect()
+        walk.tips
+            .iter()
+            .filter_map(|&t| walker.commit_tree(repo, t).ok())
+            .collect()
     } else {
         Vec::new()
     };
     for &b in base {
-        let seen = tree_of(b).and_then(|tree| {
+        let seen = walker.commit_tree(repo, b).and_then(|tree| {
             if along {
                 tips.iter()
                     .try_for_each(|&tip| walker.mark_seen_along(repo, tree, tip))
@@ -327,10 +325,9 @@ fn walk_segment<'a>(
     }
     for i in range {
         let oid = walk.commits[i];
-        let walked = repo
-            .find_commit(oid)
-            .map_err(|e| GitError::git(format!("commit {oid}"), e))
-            .and_then(|c| walker.walk_commit(repo, c.tree_id(), i as u32, &mut |j| jobs.push(j)));
+        let walked = walker
+            .commit_tree(repo, oid)
+            .and_then(|tree| walker.walk_commit(repo, tree, i as u32, &mut |j| jobs.push(j)));
         if let Err(e) = walked {
             errors.push(commit_error(oid, &e));
         }

@@ -167,6 +167,17 @@ impl<'a> TreeWalker<'a> {
         kept
     }
 
+    /// The tree of `commit`: from the packs when they hold it (reading only the commit's first
+    /// line), else with libgit2.
+    pub(crate) fn commit_tree(&mut self, repo: &Repository, commit: Oid) -> Result<Oid, GitError> {
+        if let Some(Ok(Some(tree))) = self.packs.as_mut().map(|p| p.commit_tree(commit)) {
+            return Ok(tree);
+        }
+        repo.find_commit(commit)
+            .map(|c| c.tree_id())
+            .map_err(|e| GitError::git(format!("commit {commit}"), e))
+    }
+
     /// Marks everything in `tree` as seen without reporting it: the base of a range.
     pub(crate) fn mark_seen(&mut self, repo: &Repository, tree: Oid) -> Result<(), GitError> {
         self.walk(repo, tree, b"", None, &mut |_| {})

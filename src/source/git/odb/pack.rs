@@ -490,6 +490,30 @@ impl<'a> PackObjects<'a> {
 
     /// The object `oid`; `None` when no listed pack holds it.
     pub(crate) fn read(&mut self, oid: Oid) -> Result<Option<Arc<[u8]>>, OdbError> {
+        match self.locate(oid)? {
+            Some((reader, k)) => reader.read(k).map(Some),
+            None => Ok(None),
+        }
+    }
+
+    /// The tree the commit `oid` names on its first line, inflating no more of the commit than
+    /// that line when it is stored whole. `None` when no listed pack holds it, or when its
+    /// first line is not a tree line (then libgit2 reads it and says what is wrong).
+    pub(crate) fn commit_tree(&mut self, oid: Oid) -> Result<Option<Oid>, OdbError> {
+        // `tree ` + 40 hex digits + a line feed.
+        const HEAD: usize = 46;
+        let Some((reader, k)) = self.locate(oid)? else {
+            return Ok(None);
+        };
+        let head = match reader.peek(k, HEAD)? {
+            Some((head, _)) => head,
+            None => reader.read(k)?.iter().take(HEAD).copied().collect(),
+        };
+        Ok(tree_line(&head))
+    }
+
+    /// The reader of the pack holding `oid` and the object's entry in it.
+    fn locate(&mut self, oid: Oid) -> Result<Option<(&mut PackReader<'a>, usize)>, OdbError> {
         let (p, offset) = self.order.key(oid);
         let Some(pack) = self.packs.get(p) else {
             return Ok(None);
@@ -501,8 +525,17 @@ impl<'a> PackObjects<'a> {
             std::collections::hash_map::Entry::Occupied(o) => o.into_mut(),
             std::collections::hash_map::Entry::Vacant(v) => v.insert(PackReader::open(pack)?),
         };
-        reader.read(k).map(Some)
+        Ok(Some((reader, k)))
     }
+}
+
+/// The tree id of a commit's first line, `tree <40 hex digits>\n`.
+fn tree_line(head: &[u8]) -> Option<Oid> {
+    let hex = head.strip_prefix(b"tree ")?.strip_suffix(b"\n")?;
+    if hex.len() != 40 || !hex.iter().all(u8::is_ascii_hexdigit) {
+        return None;
+    }
+    Oid::from_str(std::str::from_utf8(hex).ok()?).ok()
 }
 
 /// Fills `buf` from `file` (the pack `path`) at `offset`, without moving a shared cursor

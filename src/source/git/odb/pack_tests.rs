@@ -418,3 +418,42 @@ fn a_chain_through_a_later_base_is_typed_and_read() {
         vec![whole.to_vec(), b"hello world\n!".to_vec(), whole.to_vec()]
     );
 }
+
+#[test]
+fn a_commit_tree_line_is_read_strictly() {
+    let hex = "4b825dc642cb6eb9a060e54bf8d69288fbee4904";
+    let line = format!("tree {hex}\n");
+    assert_eq!(
+        tree_line(line.as_bytes()),
+        Some(Oid::from_str(hex).unwrap())
+    );
+    for bad in [
+        format!("tree {hex}"),
+        format!("tree {}\n", &hex[..39]),
+        format!("tree {}g\n", &hex[..39]),
+        format!("parent {hex}\n"),
+        String::new(),
+    ] {
+        assert_eq!(tree_line(bad.as_bytes()), None, "{bad:?}");
+    }
+}
+
+#[test]
+fn reads_the_tree_of_a_packed_commit() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = |args: &[&str]| git(dir.path(), args);
+    run(&["init", "-q"]);
+    std::fs::write(dir.path().join("a"), "one\n").unwrap();
+    run(&["add", "."]);
+    run(&["commit", "-qm", "m"]);
+    run(&["repack", "-adq"]);
+    let head = Oid::from_str(run(&["rev-parse", "HEAD"]).trim()).unwrap();
+    let tree = Oid::from_str(run(&["rev-parse", "HEAD^{tree}"]).trim()).unwrap();
+    let order = PackOrder::load(&dir.path().join(".git/objects"));
+    let packs = order.packs();
+    let mut objects = PackObjects::new(&order, &packs);
+    assert_eq!(objects.commit_tree(head).unwrap(), Some(tree));
+    // A tree is no commit: its first bytes are no tree line.
+    assert_eq!(objects.commit_tree(tree).unwrap(), None);
+    assert_eq!(objects.commit_tree(Oid::zero()).unwrap(), None);
+}
