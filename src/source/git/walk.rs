@@ -25,7 +25,8 @@ pub(crate) struct CommitWalk {
     pub commits: Vec<Oid>,
     /// Parents of walked commits that are not walked: the base a range is compared with.
     pub boundary: Vec<Oid>,
-    /// Walked commits that no walked commit has as a parent.
+    /// Walked commits that no walked commit has as a parent; listed only for a range (when
+    /// something is hidden), the one case that has a boundary to compare them with.
     pub tips: Vec<Oid>,
     /// A walked commit at the edge of a shallow clone (its parents are not in the clone).
     pub shallow_edge: Option<Oid>,
@@ -58,12 +59,19 @@ pub(crate) fn walk_commits(repo: &Repository, sel: &RevSelection) -> Result<Comm
         walk.hide_glob(glob).map_err(ctx)?;
     }
     let commits = walk.collect::<Result<Vec<Oid>, _>>().map_err(ctx)?;
-    let walked: HashSet<Oid> = commits.iter().copied().collect();
     let shallow = shallow_commits(repo);
     let mut out = CommitWalk {
         shallow_edge: commits.iter().copied().find(|c| shallow.contains(c)),
         ..CommitWalk::default()
     };
+    if sel.is_full() {
+        // Nothing hidden: the walk holds every ancestor of its start points (a shallow clone's
+        // edge aside, whose parents are not in the clone), so there is no boundary, and no
+        // commit need be read again for its parents.
+        out.commits = commits;
+        return Ok(out);
+    }
+    let walked: HashSet<Oid> = commits.iter().copied().collect();
     let mut boundary = HashSet::new();
     let mut parents_of_walked = HashSet::new();
     for &oid in &commits {
@@ -131,6 +139,11 @@ pub(crate) struct TreeWalker<'a> {
     gitlinks: OidSet,
     symlinks: OidSet,
     packs: Option<PackObjects<'a>>,
+    /// Per directory path, the last version of it this walker walked to the end. Every entry
+    /// of it was seen, so the entries a new version shares with it are skipped without a look
+    /// at the sets: a commit that changes one file of a directory of 500 costs one entry's
+    /// work there, not 500 set lookups.
+    last: HashMap<Vec<u8>, Arc<[u8]>>,
 }
 
 impl<'a> TreeWalker<'a> {
@@ -207,19 +220,33 @@ impl<'a> TreeWalker<'a> {
         emit: &mut dyn FnMut(Job),
     ) -> Result<(), GitError> {
         let mut path = prefix.to_vec();
-        // Per directory being walked: its tree, where its next entry starts, and the length of
-        // its path in `path`.
-        let mut stack: Vec<(Arc<[u8]>, usize, usize)> = Vec::new();
+        // Per directory being walked: its tree, where its next entry starts, the length of its
+        // path in `path`, and the last version of the directory walked before with where the
+        // comparison with it stands (see `last`). Only walks that report remember versions:
+        // marking a base seen does not count submodules.
+        let remember = commit.is_some();
+        let mut stack: Vec<Dir> = Vec::new();
         if let Some(data) = self.enter(repo, tree, &path)? {
-            stack.push((data, 0, path.len()));
+            let old = self.last_version(remember, &path);
+            stack.push(Dir::new(data, path.len(), old));
         }
         // A directory's entries are read until a subtree is entered: then the directory goes
         // back on the stack (where its next entry starts) under the subtree. No per-entry cost
         // beyond the entry itself.
-        while let Some((data, at, dir_len)) = stack.pop() {
-            let mut entries = TreeEntries(&data[at..]);
+        while let Some(mut dir) = stack.pop() {
+            let dir_len = dir.path_len;
+            let data = Arc::clone(&dir.data);
+            let mut entries = TreeEntries(&data[dir.at..]);
             let mut descend = None;
-            for (mode, name, id) in entries.by_ref() {
+            loop {
+                let before = entries.0;
+                let Some((mode, name, id)) = entries.next() else {
+                    break;
+                };
+                let raw = &before[..before.len() - entries.0.len()];
+                if dir.unchanged(raw, mode, name, id) {
+                    continue;
+                }
                 path.truncate(dir_len);
                 match mode {
                     MODE_TREE => {
@@ -228,7 +255,8 @@ impl<'a> TreeWalker<'a> {
                         }
                         path.extend_from_slice(name);
                         if let Some(sub) = self.enter(repo, oid(id), &path)? {
-                            descend = Some(sub);
+                            let old = self.last_version(remember, &path);
+                            descend = Some(Dir::new(sub, path.len(), old));
                             break;
                         }
                     }
@@ -254,13 +282,28 @@ impl<'a> TreeWalker<'a> {
                     }
                 }
             }
+            dir.at = data.len() - entries.0.len();
             if let Some(sub) = descend {
-                let next = data.len() - entries.0.len();
-                stack.push((data, next, dir_len));
-                stack.push((sub, 0, path.len()));
+                stack.push(dir);
+                stack.push(sub);
+            } else if remember {
+                // Walked to the end: every entry of this version is now seen.
+                path.truncate(dir_len);
+                match self.last.get_mut(path.as_slice()) {
+                    Some(slot) => *slot = dir.data,
+                    None => {
+                        self.last.insert(path.clone(), dir.data);
+                    }
+                }
             }
         }
         Ok(())
+    }
+
+    /// The last version of the directory at `path` walked to the end, when versions are
+    /// remembered.
+    fn last_version(&self, remember: bool, path: &[u8]) -> Option<Arc<[u8]>> {
+        remember.then(|| self.last.get(path).cloned()).flatten()
     }
 
     /// The entries of `tree` (at `path`), or `None` when it was walked before.
@@ -348,6 +391,71 @@ impl<'a> TreeWalker<'a> {
         }
         Ok(())
     }
+}
+
+/// A directory being walked (see [`TreeWalker::walk`]).
+struct Dir {
+    data: Arc<[u8]>,
+    /// Where its next entry starts.
+    at: usize,
+    /// Length of its path.
+    path_len: usize,
+    /// The last version of the same directory walked before, and where its next entry starts.
+    old: Option<(Arc<[u8]>, usize)>,
+}
+
+impl Dir {
+    fn new(data: Arc<[u8]>, path_len: usize, old: Option<Arc<[u8]>>) -> Dir {
+        Dir {
+            data,
+            at: 0,
+            path_len,
+            old: old.map(|o| (o, 0)),
+        }
+    }
+
+    /// True when the old version holds this very entry (`raw`: same mode, name and id). Both
+    /// versions are in git's tree order, so the old one is read once, alongside. A tree out
+    /// of order (hostile) only makes entries look changed: an entry is skipped only when found.
+    fn unchanged(&mut self, raw: &[u8], mode: i32, name: &[u8], id: &RawOid) -> bool {
+        let Some((old, at)) = &mut self.old else {
+            return false;
+        };
+        // Usually the old version's next entry is this very one, byte for byte: an entry read
+        // from an entry's start is its bytes alone, so equal bytes are the same entry.
+        if old[*at..].starts_with(raw) {
+            *at += raw.len();
+            return true;
+        }
+        let mut entries = TreeEntries(&old[*at..]);
+        loop {
+            let rest = entries.0;
+            let Some((old_mode, old_name, old_id)) = entries.next() else {
+                *at = old.len();
+                return false;
+            };
+            match tree_order(old_name, old_mode == MODE_TREE, name, mode == MODE_TREE) {
+                std::cmp::Ordering::Less => {}
+                std::cmp::Ordering::Equal => {
+                    *at = old.len() - entries.0.len();
+                    return old_mode == mode && old_id == id;
+                }
+                std::cmp::Ordering::Greater => {
+                    *at = old.len() - rest.len();
+                    return false;
+                }
+            }
+        }
+    }
+}
+
+/// git's order of tree entries: by name, a tree's name followed by `/`.
+fn tree_order(a: &[u8], a_tree: bool, b: &[u8], b_tree: bool) -> std::cmp::Ordering {
+    let n = a.len().min(b.len());
+    a[..n].cmp(&b[..n]).then_with(|| {
+        let next = |name: &[u8], tree: bool| name.get(n).copied().or(tree.then_some(b'/'));
+        next(a, a_tree).cmp(&next(b, b_tree))
+    })
 }
 
 fn oid(id: &RawOid) -> Oid {
@@ -486,6 +594,89 @@ fn old_sides(
 mod tests {
     use super::super::odb::testing::git;
     use super::*;
+
+    fn entry(mode: &str, name: &str, id: u8) -> Vec<u8> {
+        let mut e = format!("{mode} {name}\0").into_bytes();
+        e.extend_from_slice(&[id; 20]);
+        e
+    }
+
+    fn tree(entries: &[Vec<u8>]) -> Arc<[u8]> {
+        entries.concat().into()
+    }
+
+    /// Which entries of `new` the walk skips given `old` (name and id byte).
+    fn skipped(old: &Arc<[u8]>, new: &Arc<[u8]>) -> Vec<String> {
+        let mut dir = Dir::new(Arc::clone(new), 0, Some(Arc::clone(old)));
+        let mut out = Vec::new();
+        let mut entries = TreeEntries(new);
+        loop {
+            let before = entries.0;
+            let Some((mode, name, id)) = entries.next() else {
+                break;
+            };
+            let raw = &before[..before.len() - entries.0.len()];
+            if dir.unchanged(raw, mode, name, id) {
+                out.push(format!("{}{}", String::from_utf8_lossy(name), id[0]));
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn git_orders_a_tree_as_its_name_and_a_slash() {
+        use std::cmp::Ordering::*;
+        assert_eq!(tree_order(b"foo", false, b"foo.c", false), Less);
+        assert_eq!(tree_order(b"foo.c", false, b"foo", true), Less);
+        assert_eq!(tree_order(b"foo", true, b"foo0", false), Less);
+        assert_eq!(tree_order(b"foo", false, b"foo", true), Less);
+        assert_eq!(tree_order(b"foo", true, b"foo", true), Equal);
+        assert_eq!(tree_order(b"b", false, b"a", false), Greater);
+    }
+
+    /// Only entries the old version holds with the same mode, name and id are skipped, whether
+    /// entries were added, removed or changed around them.
+    #[test]
+    fn a_new_version_skips_only_the_entries_it_shares() {
+        let old = tree(&[
+            entry("100644", "a", 1),
+            entry("100644", "b", 2),
+            entry("40000", "d", 3),
+            entry("100644", "e", 4),
+            entry("100644", "g", 6),
+        ]);
+        let new = tree(&[
+            entry("100644", "a", 1), // same
+            entry("100755", "b", 2), // mode changed
+            entry("100644", "c", 9), // added
+            entry("40000", "d", 7),  // subtree changed
+            entry("100644", "e", 4), // same, after an addition
+            entry("100644", "f", 5), // added
+            entry("100644", "g", 6), // same, last
+        ]);
+        assert_eq!(skipped(&old, &new), ["a1", "e4", "g6"]);
+        // Nothing shared: nothing skipped.
+        let other = tree(&[entry("100644", "a", 8), entry("100644", "z", 8)]);
+        assert!(skipped(&old, &other).is_empty());
+    }
+
+    /// A hostile tree out of git's order only makes entries look changed: an entry is never
+    /// skipped unless the old version holds it.
+    #[test]
+    fn a_tree_out_of_order_never_hides_an_entry() {
+        let old = tree(&[entry("100644", "m", 1), entry("100644", "a", 2)]);
+        let new = tree(&[
+            entry("100644", "z", 3),
+            entry("100644", "a", 2),
+            entry("100644", "m", 1),
+            entry("100644", "a", 4),
+        ]);
+        for name in skipped(&old, &new) {
+            assert!(["a2", "m1"].contains(&name.as_str()), "{name}");
+        }
+        let hidden = tree(&[entry("100644", "a", 4)]);
+        assert!(skipped(&old, &hidden).is_empty());
+    }
 
     /// The old sides between two commits: changed and deleted files, a file replaced by a
     /// directory, a deleted directory; not added files, unchanged ones, or symbolic links.
