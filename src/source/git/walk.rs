@@ -143,7 +143,7 @@ pub(crate) struct TreeWalker<'a> {
     /// of it was seen, so the entries a new version shares with it are skipped without a look
     /// at the sets: a commit that changes one file of a directory of 500 costs one entry's
     /// work there, not 500 set lookups.
-    last: HashMap<Vec<u8>, Arc<[u8]>>,
+    last: HashMap<Vec<u8>, Arc<Vec<u8>>>,
 }
 
 impl<'a> TreeWalker<'a> {
@@ -302,7 +302,7 @@ impl<'a> TreeWalker<'a> {
 
     /// The last version of the directory at `path` walked to the end, when versions are
     /// remembered.
-    fn last_version(&self, remember: bool, path: &[u8]) -> Option<Arc<[u8]>> {
+    fn last_version(&self, remember: bool, path: &[u8]) -> Option<Arc<Vec<u8>>> {
         remember.then(|| self.last.get(path).cloned()).flatten()
     }
 
@@ -312,7 +312,7 @@ impl<'a> TreeWalker<'a> {
         repo: &Repository,
         tree: Oid,
         path: &[u8],
-    ) -> Result<Option<Arc<[u8]>>, GitError> {
+    ) -> Result<Option<Arc<Vec<u8>>>, GitError> {
         if !self.trees.insert(raw(tree)) {
             return Ok(None);
         }
@@ -320,7 +320,12 @@ impl<'a> TreeWalker<'a> {
     }
 
     /// The entries of `tree` (at `path`), from the packs when there are some, else libgit2.
-    fn load(&mut self, repo: &Repository, tree: Oid, path: &[u8]) -> Result<Arc<[u8]>, GitError> {
+    fn load(
+        &mut self,
+        repo: &Repository,
+        tree: Oid,
+        path: &[u8],
+    ) -> Result<Arc<Vec<u8>>, GitError> {
         let context = || {
             let at = if path.is_empty() {
                 "/".into()
@@ -395,17 +400,17 @@ impl<'a> TreeWalker<'a> {
 
 /// A directory being walked (see [`TreeWalker::walk`]).
 struct Dir {
-    data: Arc<[u8]>,
+    data: Arc<Vec<u8>>,
     /// Where its next entry starts.
     at: usize,
     /// Length of its path.
     path_len: usize,
     /// The last version of the same directory walked before, and where its next entry starts.
-    old: Option<(Arc<[u8]>, usize)>,
+    old: Option<(Arc<Vec<u8>>, usize)>,
 }
 
 impl Dir {
-    fn new(data: Arc<[u8]>, path_len: usize, old: Option<Arc<[u8]>>) -> Dir {
+    fn new(data: Arc<Vec<u8>>, path_len: usize, old: Option<Arc<Vec<u8>>>) -> Dir {
         Dir {
             data,
             at: 0,
@@ -464,7 +469,7 @@ fn oid(id: &RawOid) -> Oid {
 
 /// A tree as git stores it (`MODE SP NAME NUL OID`, repeated), read with libgit2's object
 /// database: the stored bytes as they are, without building an entry per file.
-fn read_tree(repo: &Repository, tree: Oid) -> Result<Arc<[u8]>, git2::Error> {
+fn read_tree(repo: &Repository, tree: Oid) -> Result<Arc<Vec<u8>>, git2::Error> {
     let odb = repo.odb()?;
     let object = odb.read(tree)?;
     if object.kind() != ObjectType::Tree {
@@ -473,7 +478,7 @@ fn read_tree(repo: &Repository, tree: Oid) -> Result<Arc<[u8]>, git2::Error> {
             object.kind().str()
         )));
     }
-    Ok(object.data().into())
+    Ok(Arc::new(object.data().to_vec()))
 }
 
 /// The entries of a tree in git's format: `MODE SP NAME NUL OID(20)`, repeated. Parsing stops at
@@ -601,12 +606,12 @@ mod tests {
         e
     }
 
-    fn tree(entries: &[Vec<u8>]) -> Arc<[u8]> {
-        entries.concat().into()
+    fn tree(entries: &[Vec<u8>]) -> Arc<Vec<u8>> {
+        Arc::new(entries.concat())
     }
 
     /// Which entries of `new` the walk skips given `old` (name and id byte).
-    fn skipped(old: &Arc<[u8]>, new: &Arc<[u8]>) -> Vec<String> {
+    fn skipped(old: &Arc<Vec<u8>>, new: &Arc<Vec<u8>>) -> Vec<String> {
         let mut dir = Dir::new(Arc::clone(new), 0, Some(Arc::clone(old)));
         let mut out = Vec::new();
         let mut entries = TreeEntries(new);

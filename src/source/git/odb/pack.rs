@@ -261,7 +261,7 @@ fn type_chains(entries: &mut [PackEntry]) {
 pub(crate) struct PackReader<'a> {
     pack: &'a PackEntries,
     file: File,
-    cache: IntMap<Arc<[u8]>>,
+    cache: IntMap<Arc<Vec<u8>>>,
     order: VecDeque<usize>,
     cached: usize,
     raw: Vec<u8>,
@@ -291,7 +291,7 @@ impl<'a> PackReader<'a> {
     }
 
     /// The object at position `k` of the pack's entries, its delta chain resolved.
-    pub(crate) fn read(&mut self, k: usize) -> Result<Arc<[u8]>, OdbError> {
+    pub(crate) fn read(&mut self, k: usize) -> Result<Arc<Vec<u8>>, OdbError> {
         // Walk down the chain to a cached object or a whole one, then apply deltas upwards.
         let mut chain = Vec::new();
         // Entries reached by a step forward in the pack (a reference delta whose base comes
@@ -305,7 +305,7 @@ impl<'a> PackReader<'a> {
             }
             let (kind, payload) = self.inflate(at)?;
             if kind.object_type().is_some() {
-                break payload.into();
+                break Arc::new(payload);
             }
             chain.push((at, payload));
             // A delta left untyped by the listing has no chain down to a whole object: its base
@@ -345,7 +345,7 @@ impl<'a> PackReader<'a> {
         }
         while let Some((pos, delta)) = chain.pop() {
             base = match apply_delta(&base, &delta) {
-                Ok(data) => data.into(),
+                Ok(data) => Arc::new(data),
                 Err(fault) => {
                     return Err(self.fault(pos, |file, offset| OdbError::Delta {
                         file,
@@ -359,7 +359,7 @@ impl<'a> PackReader<'a> {
         Ok(base)
     }
 
-    fn keep(&mut self, k: usize, data: &Arc<[u8]>) {
+    fn keep(&mut self, k: usize, data: &Arc<Vec<u8>>) {
         if data.len() > CACHE_MAX_OBJECT || self.cache.contains_key(&k) {
             return;
         }
@@ -489,7 +489,7 @@ impl<'a> PackObjects<'a> {
     }
 
     /// The object `oid`; `None` when no listed pack holds it.
-    pub(crate) fn read(&mut self, oid: Oid) -> Result<Option<Arc<[u8]>>, OdbError> {
+    pub(crate) fn read(&mut self, oid: Oid) -> Result<Option<Arc<Vec<u8>>>, OdbError> {
         match self.locate(oid)? {
             Some((reader, k)) => reader.read(k).map(Some),
             None => Ok(None),

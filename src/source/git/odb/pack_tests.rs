@@ -180,7 +180,7 @@ fn a_truncated_pack_names_the_pack_and_offset() {
     let objects = dir.path().join(".git/objects");
     let intact = PackOrder::load(&objects).packs().remove(0);
     let mut reader = PackReader::open(&intact).unwrap();
-    let before: Vec<Arc<[u8]>> = (0..intact.entries.len())
+    let before: Vec<Arc<Vec<u8>>> = (0..intact.entries.len())
         .map(|k| reader.read(k).unwrap())
         .collect();
     let len = std::fs::metadata(&intact.pack).unwrap().len();
