@@ -237,6 +237,24 @@ mod tests {
         );
     }
 
+    /// The prefilter's hit offsets in `text` for one exact-keyword rule per word, and every
+    /// offset where a word occurs.
+    fn hits_and_occurrences(words: &[&str], text: &[u8]) -> (Vec<usize>, Vec<usize>) {
+        let mut toml = String::new();
+        for (i, w) in words.iter().enumerate() {
+            toml.push_str(&format!(
+                "[[rules]]\nid='r{i}'\ndescription='d'\nseverity='low'\nregex='x'\nkeywords=[{w:?}]\nexact_keywords=true\n"
+            ));
+        }
+        let p = Prefilter::new(&RuleSet::from_toml(&toml, "t").unwrap());
+        let mut expected: Vec<usize> = words
+            .iter()
+            .flat_map(|w| (0..text.len()).filter(move |&i| text[i..].starts_with(w.as_bytes())))
+            .collect();
+        expected.sort_unstable();
+        (p.hits(text).iter().map(|h| h.offset).collect(), expected)
+    }
+
     /// Whatever the stems, the hits are every occurrence of every keyword.
     #[test]
     fn stems_find_every_keyword_occurrence() {
@@ -252,21 +270,8 @@ mod tests {
             "x=AKIA",
             "token",
         ];
-        let mut toml = String::new();
-        for (i, w) in words.iter().enumerate() {
-            toml.push_str(&format!(
-                "[[rules]]\nid='r{i}'\ndescription='d'\nseverity='low'\nregex='x'\nkeywords=[{w:?}]\nexact_keywords=true\n"
-            ));
-        }
-        let rules = RuleSet::from_toml(&toml, "t").unwrap();
-        let p = Prefilter::new(&rules);
         let text = b"x=AKIAsession_tokenSessionTokensecurity_tokentokenSECRETsecretsessionToken";
-        let mut expected: Vec<usize> = words
-            .iter()
-            .flat_map(|w| (0..text.len()).filter(move |&i| text[i..].starts_with(w.as_bytes())))
-            .collect();
-        expected.sort_unstable();
-        let got: Vec<usize> = p.hits(text).iter().map(|h| h.offset).collect();
+        let (got, expected) = hits_and_occurrences(&words, text);
         assert_eq!(got, expected);
     }
 
@@ -285,21 +290,8 @@ mod tests {
             words in proptest::collection::btree_set("[abAB_]{4,9}", 1..60),
             text in "[abAB_x]{0,400}",
         ) {
-            let mut toml = String::new();
-            for (i, w) in words.iter().enumerate() {
-                toml.push_str(&format!(
-                    "[[rules]]\nid='r{i}'\ndescription='d'\nseverity='low'\nregex='x'\nkeywords=[{w:?}]\nexact_keywords=true\n"
-                ));
-            }
-            let rules = RuleSet::from_toml(&toml, "t").unwrap();
-            let p = Prefilter::new(&rules);
-            let bytes = text.as_bytes();
-            let mut expected: Vec<usize> = words
-                .iter()
-                .flat_map(|w| (0..bytes.len()).filter(move |&i| bytes[i..].starts_with(w.as_bytes())))
-                .collect();
-            expected.sort_unstable();
-            let got: Vec<usize> = p.hits(bytes).iter().map(|h| h.offset).collect();
+            let words: Vec<&str> = words.iter().map(String::as_str).collect();
+            let (got, expected) = hits_and_occurrences(&words, text.as_bytes());
             proptest::prop_assert_eq!(got, expected);
         }
     }

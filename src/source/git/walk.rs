@@ -238,12 +238,7 @@ impl<'a> TreeWalker<'a> {
             let data = Arc::clone(&dir.data);
             let mut entries = TreeEntries(&data[dir.at..]);
             let mut descend = None;
-            loop {
-                let before = entries.0;
-                let Some((mode, name, id)) = entries.next() else {
-                    break;
-                };
-                let raw = &before[..before.len() - entries.0.len()];
+            while let Some((raw, (mode, name, id))) = entries.next_raw() {
                 if dir.unchanged(raw, mode, name, id) {
                     continue;
                 }
@@ -485,8 +480,20 @@ fn read_tree(repo: &Repository, tree: Oid) -> Result<Arc<Vec<u8>>, git2::Error> 
 /// the first malformed entry.
 struct TreeEntries<'t>(&'t [u8]);
 
+/// A tree entry: mode, name and id.
+type Entry<'t> = (i32, &'t [u8], &'t RawOid);
+
+impl<'t> TreeEntries<'t> {
+    /// The next entry with its bytes as stored.
+    fn next_raw(&mut self) -> Option<(&'t [u8], Entry<'t>)> {
+        let before = self.0;
+        let entry = self.next()?;
+        Some((&before[..before.len() - self.0.len()], entry))
+    }
+}
+
 impl<'t> Iterator for TreeEntries<'t> {
-    type Item = (i32, &'t [u8], &'t RawOid);
+    type Item = Entry<'t>;
 
     fn next(&mut self) -> Option<Self::Item> {
         let d = self.0;
@@ -615,12 +622,7 @@ mod tests {
         let mut dir = Dir::new(Arc::clone(new), 0, Some(Arc::clone(old)));
         let mut out = Vec::new();
         let mut entries = TreeEntries(new);
-        loop {
-            let before = entries.0;
-            let Some((mode, name, id)) = entries.next() else {
-                break;
-            };
-            let raw = &before[..before.len() - entries.0.len()];
+        while let Some((raw, (mode, name, id))) = entries.next_raw() {
             if dir.unchanged(raw, mode, name, id) {
                 out.push(format!("{}{}", String::from_utf8_lossy(name), id[0]));
             }
