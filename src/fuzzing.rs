@@ -108,8 +108,11 @@ pub fn parse_baseline(text: &str) -> Result<(), String> {
 /// Parses `data` as a `.git/index` and visits what it holds (every entry's path, every node of
 /// the cache-tree): the number of entries.
 pub fn parse_index(data: &[u8]) -> Result<usize, String> {
-    let index =
-        odb::IndexFile::parse(data.to_vec(), Path::new(".git/index")).map_err(|e| e.to_string())?;
+    let index = odb::IndexFile::parse(
+        odb::IndexBytes::Owned(data.to_vec()),
+        Path::new(".git/index"),
+    )
+    .map_err(|e| e.to_string())?;
     for e in &index.entries {
         let _path = &index.paths[e.path.clone()];
     }

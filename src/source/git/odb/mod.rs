@@ -52,6 +52,7 @@ pub(crate) mod fuzzing {
     pub(crate) use super::delta::apply_delta;
     pub(crate) use super::entry::EntryHeader;
     pub(crate) use super::idx::{build_idx, PackIndex};
+    pub(crate) use super::index_file::IndexBytes;
     pub(crate) use super::{CacheTree, IndexFile, PackObjects, PackOrder, PackReader};
 }
 
