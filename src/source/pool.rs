@@ -34,8 +34,16 @@ impl<T> Merged<T> {
 
     /// Adds one worker's part (a poisoned lock is taken over: a worker that panicked lost
     /// only its own part).
-    pub(crate) fn add(&self, f: impl FnOnce(&mut T)) {
-        f(&mut self.0.lock().unwrap_or_else(|e| e.into_inner()));
+    pub(crate) fn add<R>(&self, f: impl FnOnce(&mut T) -> R) -> R {
+        f(&mut self.0.lock().unwrap_or_else(|e| e.into_inner()))
+    }
+
+    /// The merged result so far, leaving the default in its place.
+    pub(crate) fn take(&self) -> T
+    where
+        T: Default,
+    {
+        std::mem::take(&mut *self.0.lock().unwrap_or_else(|e| e.into_inner()))
     }
 
     /// The merged result.

@@ -3,9 +3,10 @@
 //! threads); and the [`Prescan`] of every packed blob, read with [`PackReader`]s, for a whole
 //! history.
 
+use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use git2::{Odb, Oid};
 
@@ -171,6 +172,10 @@ pub(crate) struct Prescan<'a> {
     packs: &'a [PackEntries],
     units: Vec<(usize, Vec<usize>)>,
     next: AtomicUsize,
+    /// Set when the scan ends early: workers stop at their next blob.
+    cancelled: AtomicBool,
+    /// Rests of runs that workers stopped early handed back (see [`Prescan::work_until`]).
+    handed_back: Merged<Vec<(usize, Vec<usize>)>>,
     done: Merged<OidMap<Prescanned>>,
     failed: Merged<OidMap<String>>,
     engine: &'a ScanEngine,
@@ -202,6 +207,8 @@ impl<'a> Prescan<'a> {
             packs,
             units,
             next: AtomicUsize::new(0),
+            cancelled: AtomicBool::new(false),
+            handed_back: Merged::default(),
             done: Merged::new(OidMap::with_capacity_and_hasher(count, Default::default())),
             failed: Merged::new(OidMap::default()),
             engine,
@@ -214,12 +221,28 @@ impl<'a> Prescan<'a> {
 
     /// Takes runs and scans them until none is left; call from any number of threads.
     pub(crate) fn work(&self) {
+        self.work_until(&AtomicBool::new(false));
+    }
+
+    /// The next run to scan: one a worker handed back, else the next of the split.
+    fn take(&self) -> Option<(usize, Cow<'_, [usize]>)> {
+        if let Some((p, blobs)) = self.handed_back.add(|back| back.pop()) {
+            return Some((p, Cow::Owned(blobs)));
+        }
+        let (p, blobs) = self.units.get(self.next.fetch_add(1, Ordering::Relaxed))?;
+        Some((*p, Cow::Borrowed(blobs)))
+    }
+
+    /// [`Prescan::work`] until `stop` is set: then the rest of the run at hand is handed back
+    /// for other workers.
+    pub(crate) fn work_until(&self, stop: &AtomicBool) {
         let mut scanner = BlobScanner::new(self.engine, self.suppressor, self.scan_binary)
             .with_archives(self.archives);
         let mut readers: HashMap<usize, PackReader<'_>> = HashMap::new();
         let mut local = Vec::new();
         let mut failed = Vec::new();
-        while let Some((p, blobs)) = self.units.get(self.next.fetch_add(1, Ordering::Relaxed)) {
+        'runs: while let Some((p, blobs)) = self.take() {
+            let p = &p;
             let reader = match readers.entry(*p) {
                 std::collections::hash_map::Entry::Occupied(o) => o.into_mut(),
                 std::collections::hash_map::Entry::Vacant(v) => {
@@ -229,7 +252,15 @@ impl<'a> Prescan<'a> {
                     }
                 }
             };
-            for &k in blobs {
+            for (i, &k) in blobs.iter().enumerate() {
+                if self.cancelled.load(Ordering::Relaxed) {
+                    break;
+                }
+                if stop.load(Ordering::Relaxed) {
+                    let rest = blobs[i..].to_vec();
+                    self.handed_back.add(|back| back.push((*p, rest)));
+                    break 'runs;
+                }
                 let entry = &self.packs[*p].entries[k];
                 let oid = raw(entry.oid);
                 if !self.scan_binary && entry.end - entry.offset > PEEK_ABOVE {
@@ -293,8 +324,14 @@ impl<'a> Prescan<'a> {
 
     /// What every worker scanned, by blob, and the blobs found corrupt beyond a second try with
     /// libgit2, with why.
-    pub(crate) fn finish(self) -> (OidMap<Prescanned>, OidMap<String>) {
-        (self.done.into_inner(), self.failed.into_inner())
+    /// Taken once every worker is done; the reader is left empty.
+    pub(crate) fn finish(&self) -> (OidMap<Prescanned>, OidMap<String>) {
+        (self.done.take(), self.failed.take())
+    }
+
+    /// Stops the workers at their next blob (the scan ended early); what they scanned is lost.
+    pub(crate) fn cancel(&self) {
+        self.cancelled.store(true, Ordering::Relaxed);
     }
 }
 
@@ -366,4 +403,67 @@ pub(crate) fn scan_here(
     out.stats.merge(&scanner.stats);
     out.errors.append(&mut scanner.errors);
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rules::RuleSet;
+    use crate::source::git::odb::testing::git;
+    use crate::source::git::odb::PackOrder;
+    use crate::validate::{synthetic, AwsSettings};
+
+    /// Blobs scanned, by id, with how many findings each gave.
+    fn scanned(pre: &OidMap<Prescanned>) -> Vec<(super::super::oid_set::RawOid, usize)> {
+        let mut out: Vec<_> = pre
+            .iter()
+            .map(|(id, p)| {
+                let found = match &p.scanned {
+                    Scanned::Text(findings) => findings.len(),
+                    _ => 0,
+                };
+                (*id, found)
+            })
+            .collect();
+        out.sort();
+        out
+    }
+
+    /// A worker stopped early hands the rest of its run back, and the workers that come later
+    /// scan it: every blob is scanned once, as by one worker that never stopped.
+    #[test]
+    fn a_stopped_worker_hands_its_run_back() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        git(d, &["init", "-q"]);
+        for i in 0..40u64 {
+            let text = format!(
+                "aws_access_key_id = {}\naws_secret_access_key = {}\nn = {i}\n",
+                synthetic::key_id("AKIA", i),
+                synthetic::secret(i)
+            );
+            std::fs::write(d.join(format!("f{i}.ini")), text).unwrap();
+        }
+        git(d, &["add", "."]);
+        git(d, &["commit", "-qm", "m"]);
+        git(d, &["repack", "-adq"]);
+        let packs = PackOrder::load(&d.join(".git/objects")).packs();
+        let engine = ScanEngine::new(RuleSet::builtin().unwrap(), AwsSettings::default());
+        let suppressor = Suppressor::default();
+        let (opts, progress) = (GitOptions::default(), Progress::default());
+
+        let whole = Prescan::new(&packs, &engine, &suppressor, &opts, &progress);
+        whole.work();
+        let expected = scanned(&whole.finish().0);
+        assert_eq!(expected.len(), 40);
+        assert!(expected.iter().all(|&(_, found)| found == 1));
+
+        let split = Prescan::new(&packs, &engine, &suppressor, &opts, &progress);
+        split.work_until(&AtomicBool::new(true));
+        assert_eq!(split.handed_back.add(|back| back.len()), 1);
+        split.work();
+        let (done, failed) = split.finish();
+        assert!(failed.is_empty());
+        assert_eq!(scanned(&done), expected);
+    }
 }

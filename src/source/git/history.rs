@@ -9,12 +9,13 @@
 //! Those base versions are read only when the new blobs hold a credential at all.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
 use git2::Repository;
 
 use super::blobs::{scan_parallel, Collected, Job, Prescan, Side};
-use super::odb::{PackObjects, PackOrder};
+use super::odb::{PackEntries, PackObjects, PackOrder};
 use super::oid_set::{raw, OidMap};
 use super::walk::{base_versions, walk_commits, CommitWalk, TreeWalker};
 use super::{commit_info, open_with_objects, GitError, GitOptions, RevSelection, TIMING};
@@ -46,7 +47,69 @@ fn scan(
     progress: &Progress,
 ) -> Result<ScanReport, GitError> {
     let started = Instant::now();
-    let walk = walk_commits(repo, sel)?;
+    let threads = pool::worker_count(opts.threads);
+    let mut object_dirs = vec![repo.path().join("objects")];
+    object_dirs.extend(opts.object_dirs.iter().cloned());
+    let order = PackOrder::load_dirs(&object_dirs);
+    // A whole history holds nearly every blob of the packs: with more than one thread, one of
+    // them reads them in pack order while libgit2 lists the commits (a serial second or more
+    // on a long history), instead of waiting for the list; it stops when the list is done.
+    let early = sel.is_full() && threads > 1;
+    let packs = if early { order.packs() } else { Vec::new() };
+    let prescan = Prescan::new(&packs, engine, suppressor, opts, progress);
+    let listed = AtomicBool::new(false);
+    std::thread::scope(|s| {
+        if early {
+            s.spawn(|| prescan.work_until(&listed));
+        }
+        let early = Early {
+            packs: &packs,
+            prescan: &prescan,
+            listed: &listed,
+            used: early,
+        };
+        let scanned = scan_listed(repo, sel, engine, suppressor, opts, progress, &order, early);
+        // An error cut the scan short: the early reader stops at its next blob.
+        prescan.cancel();
+        let mut report = scanned?;
+        report.stats.elapsed_ms = started.elapsed().as_millis() as u64;
+        report.finish();
+        Ok(report)
+    })
+}
+
+/// The pack-order reading of a whole history started before the commits were listed: the
+/// packs, their reader, and the flag that stops the early reader once the list is done.
+struct Early<'p> {
+    packs: &'p [PackEntries],
+    prescan: &'p Prescan<'p>,
+    listed: &'p AtomicBool,
+    /// Whether the early reader runs: else the packs are listed after the walk, if at all.
+    used: bool,
+}
+
+/// [`scan`] from the commit list on.
+#[allow(clippy::too_many_arguments)]
+fn scan_listed(
+    repo: &Repository,
+    sel: &RevSelection,
+    engine: &ScanEngine,
+    suppressor: &Suppressor,
+    opts: &GitOptions,
+    progress: &Progress,
+    order: &PackOrder,
+    early: Early<'_>,
+) -> Result<ScanReport, GitError> {
+    let started = Instant::now();
+    let walk = walk_commits(repo, sel);
+    early.listed.store(true, Ordering::Relaxed);
+    let walk = walk?;
+    log::info!(
+        target: TIMING,
+        "commit list ({} commits) {:.2}s",
+        walk.commits.len(),
+        started.elapsed().as_secs_f64()
+    );
     if let Some(max) = opts.max_commits {
         if walk.commits.len() > max {
             return Err(GitError::TooManyCommits {
@@ -76,11 +139,14 @@ fn scan(
     // finds anything, the range is scanned again with the whole base marked, so that a blob
     // the base holds anywhere (a copied file) counts as there before, as it always has.
     let along = !walk.boundary.is_empty();
-    let (mut collected, mut produced) =
-        collect_and_scan(repo, &walk, engine, suppressor, opts, progress, along)?;
+    let scan_with = |along, early| {
+        collect_and_scan(
+            repo, &walk, engine, suppressor, opts, progress, order, early, along,
+        )
+    };
+    let (mut collected, mut produced) = scan_with(along, Some(early))?;
     if along && !collected.found.is_empty() {
-        (collected, produced) =
-            collect_and_scan(repo, &walk, engine, suppressor, opts, progress, false)?;
+        (collected, produced) = scan_with(false, None)?;
     }
     let stats = &mut report.stats;
     stats.merge(&collected.stats);
@@ -103,8 +169,6 @@ fn scan(
         f.commit = info.clone();
         report.findings.push(f);
     }
-    report.stats.elapsed_ms = started.elapsed().as_millis() as u64;
-    report.finish();
     Ok(report)
 }
 
@@ -118,20 +182,26 @@ fn collect_and_scan(
     suppressor: &Suppressor,
     opts: &GitOptions,
     progress: &Progress,
+    order: &PackOrder,
+    early: Option<Early<'_>>,
     along: bool,
 ) -> Result<(Collected, Produced), GitError> {
     let t0 = Instant::now();
     let threads = pool::worker_count(opts.threads);
     let git_dir = repo.path();
-    let mut object_dirs = vec![git_dir.join("objects")];
-    object_dirs.extend(opts.object_dirs.iter().cloned());
-    let order = PackOrder::load_dirs(&object_dirs);
     // A whole history holds nearly every blob of the packs: read them all in pack order while
     // the commit walk runs on a thread of its own, then give each the path the walk found.
     let whole = walk.boundary.is_empty() && !walk.commits.is_empty();
-    let packs = if whole { order.packs() } else { Vec::new() };
+    let (listed, own_prescan);
+    let (packs, prescan): (&[PackEntries], _) = match early {
+        Some(e) if e.used => (e.packs, e.prescan),
+        _ => {
+            listed = if whole { order.packs() } else { Vec::new() };
+            own_prescan = Prescan::new(&listed, engine, suppressor, opts, progress);
+            (&listed, &own_prescan)
+        }
+    };
     let (produced, (mut pre, mut failed)) = if whole {
-        let prescan = Prescan::new(&packs, engine, suppressor, opts, progress);
         // Long histories are cut into consecutive stretches walked on threads of their own;
         // each walking thread joins the blob readers when its stretch is done.
         let n = walk.commits.len();
@@ -140,7 +210,6 @@ fn collect_and_scan(
         let produced = std::thread::scope(|s| {
             let walkers: Vec<_> = (0..stretches)
                 .map(|k| {
-                    let (order, packs, prescan) = (&order, &packs, &prescan);
                     s.spawn(move || {
                         let segment = open_with_objects(git_dir, &opts.object_dirs)
                             .map_err(|e| GitError::git("opening the repository", e))
@@ -196,7 +265,7 @@ fn collect_and_scan(
     let mut attributor =
         BlobScanner::new(engine, suppressor, opts.scan_binary).with_archives(opts.archives);
     let mut rest: Vec<((usize, u64), Job)> = Vec::new();
-    let mut leftover = PackObjects::new(&order, &packs);
+    let mut leftover = PackObjects::new(order, packs);
     for job in produced.jobs.drain(..) {
         if let Some(fault) = failed.remove(&raw(job.oid)) {
             collected.errors.push(blob_error(&job, &fault));
