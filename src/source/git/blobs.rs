@@ -158,6 +158,12 @@ impl Prescanned {
 /// inflating them whole.
 const PEEK_ABOVE: u64 = 64 << 10;
 
+/// Bytes of delta bases each pack-order reader keeps. Reading in pack order, a delta's base was
+/// mostly read shortly before it, and only bases are kept: half the default of a reader that
+/// follows the commit walk costs no measurable CPU on git/git's history and saves ~50 MB of
+/// peak memory with two readers.
+const PRESCAN_CACHE_BYTES: usize = 24 << 20;
+
 /// Splits of the blobs of a pack handed to workers: few, so that each worker reads long runs
 /// of consecutive entries (their delta bases in its own cache), enough to share the work.
 const PRESCAN_SPLITS: usize = 16;
@@ -246,7 +252,9 @@ impl<'a> Prescan<'a> {
             let reader = match readers.entry(*p) {
                 std::collections::hash_map::Entry::Occupied(o) => o.into_mut(),
                 std::collections::hash_map::Entry::Vacant(v) => {
-                    match PackReader::open(&self.packs[*p]) {
+                    match PackReader::open(&self.packs[*p])
+                        .map(|r| r.with_cache(PRESCAN_CACHE_BYTES))
+                    {
                         Ok(r) => v.insert(r),
                         Err(_) => continue,
                     }

@@ -112,6 +112,9 @@ pub(crate) struct PackEntry {
     pub(crate) kind: Option<ObjectType>,
     /// For a delta, the position of its base in [`PackEntries::entries`].
     pub(crate) base: Option<usize>,
+    /// Whether some delta of the pack has this entry as its base: only those are worth keeping
+    /// once read.
+    pub(crate) is_base: bool,
 }
 
 impl PackEntry {
@@ -167,6 +170,7 @@ impl PackEntries {
                 end,
                 kind: None,
                 base: None,
+                is_base: false,
             };
             // A header that does not parse leaves the entry untyped: it is no blob to prescan,
             // and whoever needs it reads it with libgit2.
@@ -207,6 +211,11 @@ impl PackEntries {
             }
         }
         type_chains(&mut entries);
+        for k in 0..entries.len() {
+            if let Some(b) = entries[k].base {
+                entries[b].is_base = true;
+            }
+        }
         Ok(PackEntries {
             pack: path.to_path_buf(),
             entries,
@@ -267,6 +276,8 @@ pub(crate) struct PackReader<'a> {
     raw: Vec<u8>,
     /// One inflater for every entry, reset between them (see [`zlib_body`]).
     z: Decompress,
+    /// Bytes of objects kept for deltas to come.
+    budget: usize,
 }
 
 impl<'a> PackReader<'a> {
@@ -284,7 +295,14 @@ impl<'a> PackReader<'a> {
             cached: 0,
             raw: Vec::new(),
             z: Decompress::new(false),
+            budget: CACHE_BYTES,
         })
+    }
+
+    /// Keeps at most `bytes` of objects for deltas to come (instead of the default).
+    pub(crate) fn with_cache(mut self, bytes: usize) -> PackReader<'a> {
+        self.budget = bytes;
+        self
     }
 
     /// The error `fault` makes for entry `k`.
@@ -308,7 +326,9 @@ impl<'a> PackReader<'a> {
             }
             let (kind, payload) = self.inflate(at)?;
             if kind.object_type().is_some() {
-                break Arc::new(payload);
+                let whole = Arc::new(payload);
+                self.keep(at, &whole);
+                break whole;
             }
             chain.push((at, payload));
             // A delta left untyped by the listing has no chain down to a whole object: its base
@@ -343,9 +363,6 @@ impl<'a> PackReader<'a> {
                 }));
             }
         };
-        if chain.is_empty() {
-            self.keep(k, &base);
-        }
         while let Some((pos, delta)) = chain.pop() {
             base = match apply_delta(&base, &delta) {
                 Ok(data) => Arc::new(data),
@@ -362,14 +379,19 @@ impl<'a> PackReader<'a> {
         Ok(base)
     }
 
+    /// Keeps entry `k`, read as `data`, for the deltas based on it to come; an object no delta
+    /// is based on is not kept (most blobs: they would only push the bases out).
     fn keep(&mut self, k: usize, data: &Arc<Vec<u8>>) {
-        if data.len() > CACHE_MAX_OBJECT || self.cache.contains_key(&k) {
+        if !self.pack.entries[k].is_base
+            || data.len() > CACHE_MAX_OBJECT
+            || self.cache.contains_key(&k)
+        {
             return;
         }
         self.cache.insert(k, data.clone());
         self.order.push_back(k);
         self.cached += data.len();
-        while self.cached > CACHE_BYTES {
+        while self.cached > self.budget {
             let Some(old) = self.order.pop_front() else {
                 break;
             };

@@ -252,6 +252,7 @@ fn handmade_pack(dir: &Path, entries: &[(Vec<u8>, Option<usize>)]) -> PackEntrie
             end: data.len() as u64,
             kind: Some(ObjectType::Blob),
             base: *base,
+            is_base: entries.iter().any(|(_, b)| *b == Some(listed.len())),
         });
     }
     data.extend([0u8; 20]);
@@ -306,6 +307,9 @@ fn corrupt_entries_name_the_pack_and_offset() {
     let name = pack.pack.display().to_string();
     let mut reader = PackReader::open(&pack).unwrap();
     assert_eq!(&reader.read(1).unwrap()[..], b"hello!!orld");
+    // The base is kept for the next delta on it; the delta, which nothing is based on, is not.
+    assert!(pack.entries[0].is_base && !pack.entries[1].is_base);
+    assert!(reader.cache.contains_key(&0) && !reader.cache.contains_key(&1));
 
     let err = reader.read(2).unwrap_err();
     assert_eq!(
