@@ -3,7 +3,8 @@
 //!
 //! A whole history reads every blob of the packs in pack order, on all cores, while the commit
 //! walk (cut into stretches on long histories) finds where each first appears; then each
-//! finding gets its commit and path. A range walks only its commits: its base is marked seen
+//! finding gets its commit and path. With more than one thread, the reading starts while
+//! libgit2 still lists the commits. A range walks only its commits: its base is marked seen
 //! first, the blobs its commits introduced are read in pack order, and credentials that the base
 //! versions of the files it changed already held are not reported: only what it introduced.
 //! Those base versions are read only when the new blobs hold a credential at all.
