@@ -192,7 +192,8 @@ pub(crate) struct Prescan<'a> {
 }
 
 impl<'a> Prescan<'a> {
-    /// Splits the blobs of `packs` into runs of consecutive entries for the workers.
+    /// Splits the blobs of `packs` into runs for the workers: whole delta families, each base
+    /// followed by its deltas ([`PackEntries::blob_families`]).
     pub(crate) fn new(
         packs: &'a [PackEntries],
         engine: &'a ScanEngine,
@@ -202,11 +203,18 @@ impl<'a> Prescan<'a> {
     ) -> Prescan<'a> {
         let mut units: Vec<(usize, Vec<usize>)> = Vec::new();
         for (p, pack) in packs.iter().enumerate() {
-            let blobs: Vec<usize> = (0..pack.entries.len())
-                .filter(|&k| pack.entries[k].is_blob())
-                .collect();
+            // Runs end between delta families, so that a family is read by one worker.
+            let (blobs, starts) = pack.blob_families();
             let per = blobs.len().div_ceil(PRESCAN_SPLITS).max(1024);
-            units.extend(blobs.chunks(per).map(|c| (p, c.to_vec())));
+            let mut from = 0;
+            for &start in starts.iter().skip(1).chain([&blobs.len()]) {
+                if start - from >= per || start == blobs.len() {
+                    if start > from {
+                        units.push((p, blobs[from..start].to_vec()));
+                    }
+                    from = start;
+                }
+            }
         }
         let count = units.iter().map(|u| u.1.len()).sum();
         Prescan {

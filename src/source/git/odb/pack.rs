@@ -222,6 +222,61 @@ impl PackEntries {
         })
     }
 
+    /// Every blob of the pack, each delta family together: a whole blob, then the deltas based
+    /// on it and on them, depth first (a delta right after its base, so that the base is at
+    /// hand in the reader's cache: each base is inflated once, as `git index-pack` resolves a
+    /// pack, where pack order can leave a base's deltas far apart and the base evicted between
+    /// them). Families are in the pack order of their whole blob; a blob whose chain reaches no
+    /// whole blob of the pack (a crafted pack) comes last, in pack order. Also returns where
+    /// each family starts in the list.
+    pub(crate) fn blob_families(&self) -> (Vec<usize>, Vec<usize>) {
+        let entries = &self.entries;
+        let n = entries.len();
+        // The deltas based on each entry, as one array sliced by `first`.
+        let mut first = vec![0usize; n + 1];
+        let base_of = |k: usize| entries[k].base.filter(|&b| b < n && entries[b].is_blob());
+        for k in (0..n).filter(|&k| entries[k].is_blob()) {
+            if let Some(b) = base_of(k) {
+                first[b + 1] += 1;
+            }
+        }
+        for i in 0..n {
+            first[i + 1] += first[i];
+        }
+        let mut kids = vec![0usize; first[n]];
+        let mut filled = first.clone();
+        for k in (0..n).filter(|&k| entries[k].is_blob()) {
+            if let Some(b) = base_of(k) {
+                kids[filled[b]] = k;
+                filled[b] += 1;
+            }
+        }
+        let mut order = Vec::new();
+        let mut starts = Vec::new();
+        let mut placed = vec![false; n];
+        let mut stack = Vec::new();
+        for root in (0..n).filter(|&k| entries[k].is_blob() && base_of(k).is_none()) {
+            starts.push(order.len());
+            stack.push(root);
+            while let Some(k) = stack.pop() {
+                if std::mem::replace(&mut placed[k], true) {
+                    continue;
+                }
+                order.push(k);
+                // Reversed, so that the deltas of a base are read in pack order.
+                stack.extend(kids[first[k]..first[k + 1]].iter().rev());
+            }
+        }
+        let rest: Vec<usize> = (0..n)
+            .filter(|&k| entries[k].is_blob() && !placed[k])
+            .collect();
+        if !rest.is_empty() {
+            starts.push(order.len());
+            order.extend(rest);
+        }
+        (order, starts)
+    }
+
     /// The position of the entry at `offset`.
     pub(crate) fn position(&self, offset: u64) -> Option<usize> {
         self.entries

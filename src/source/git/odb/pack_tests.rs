@@ -486,3 +486,59 @@ fn a_zlib_header_is_checked_and_skipped() {
     assert_eq!(zlib_body(&[0x78]), None);
     assert_eq!(zlib_body(&[]), None);
 }
+
+/// Delta families of a real, deltified pack: every blob once, each delta after its base and in
+/// its base's family, families starting at whole blobs.
+#[test]
+fn blob_families_put_each_delta_after_its_base() {
+    let dir = tempfile::tempdir().unwrap();
+    deltified_repository(dir.path());
+    let pack = PackOrder::load(&dir.path().join(".git/objects"))
+        .packs()
+        .remove(0);
+    let (order, starts) = pack.blob_families();
+    let blobs: Vec<usize> = (0..pack.entries.len())
+        .filter(|&k| pack.entries[k].is_blob())
+        .collect();
+    let mut sorted = order.clone();
+    sorted.sort_unstable();
+    assert_eq!(sorted, blobs, "every blob once");
+    assert!(
+        order.iter().any(|&k| pack.entries[k].base.is_some()),
+        "the pack has blob deltas"
+    );
+    let family = |i: usize| starts.partition_point(|&s| s <= i);
+    let at = |k: usize| order.iter().position(|&o| o == k).unwrap();
+    for (i, &k) in order.iter().enumerate() {
+        match pack.entries[k].base {
+            Some(b) => {
+                assert!(at(b) < i, "base before delta");
+                assert_eq!(family(at(b)), family(i), "one family");
+            }
+            None => assert!(starts.contains(&i), "a whole blob starts a family"),
+        }
+    }
+}
+
+/// A crafted pack: a delta chain whose bottom is no blob of the pack is still listed, last;
+/// deltas of one base come in pack order, each followed by its own deltas.
+#[test]
+fn blob_families_of_a_handmade_pack() {
+    let dir = tempfile::tempdir().unwrap();
+    let pack = handmade_pack(
+        dir.path(),
+        &[
+            (blob(b"a"), None),
+            (blob(b"b"), Some(0)),
+            (blob(b"c"), None),
+            (blob(b"d"), Some(0)),
+            (blob(b"e"), Some(1)),
+            (blob(b"f"), Some(7)),
+            (blob(b"g"), Some(2)),
+            (blob(b"h"), Some(5)),
+        ],
+    );
+    let (order, starts) = pack.blob_families();
+    assert_eq!(order, [0, 1, 4, 3, 2, 6, 5, 7]);
+    assert_eq!(starts, [0, 4, 6]);
+}
