@@ -117,9 +117,6 @@ pub(crate) enum OdbError {
         offset: u64,
         error: flate2::DecompressError,
     },
-    /// An entry's data does not start with a zlib header for deflate without a dictionary.
-    #[error("{}: offset {offset}: not a zlib stream", file.display())]
-    ZlibHeader { file: PathBuf, offset: u64 },
     /// An entry's zlib stream ends before the object does.
     #[error("{}: offset {offset}: zlib stream truncated", file.display())]
     ZlibTruncated { file: PathBuf, offset: u64 },
