@@ -256,11 +256,10 @@ impl<'a> Prescan<'a> {
         let mut local = Vec::new();
         let mut failed = Vec::new();
         'runs: while let Some((p, blobs)) = self.take() {
-            let p = &p;
-            let reader = match readers.entry(*p) {
+            let reader = match readers.entry(p) {
                 std::collections::hash_map::Entry::Occupied(o) => o.into_mut(),
                 std::collections::hash_map::Entry::Vacant(v) => {
-                    match PackReader::open(&self.packs[*p])
+                    match PackReader::open(&self.packs[p])
                         .map(|r| r.with_cache(PRESCAN_CACHE_BYTES))
                     {
                         Ok(r) => v.insert(r),
@@ -274,10 +273,10 @@ impl<'a> Prescan<'a> {
                 }
                 if stop.load(Ordering::Relaxed) {
                     let rest = blobs[i..].to_vec();
-                    self.handed_back.add(|back| back.push((*p, rest)));
+                    self.handed_back.add(|back| back.push((p, rest)));
                     break 'runs;
                 }
-                let entry = &self.packs[*p].entries[k];
+                let entry = &self.packs[p].entries[k];
                 let oid = raw(entry.oid);
                 if !self.scan_binary && entry.end - entry.offset > PEEK_ABOVE {
                     // A large blob stored whole: its first bytes tell whether it is binary.
@@ -339,8 +338,7 @@ impl<'a> Prescan<'a> {
     }
 
     /// What every worker scanned, by blob, and the blobs found corrupt beyond a second try with
-    /// libgit2, with why.
-    /// Taken once every worker is done; the reader is left empty.
+    /// libgit2, with why: taken once every worker is done, leaving the reader empty.
     pub(crate) fn finish(&self) -> (OidMap<Prescanned>, OidMap<String>) {
         (self.done.take(), self.failed.take())
     }

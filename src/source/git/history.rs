@@ -63,12 +63,11 @@ fn scan(
         if early {
             s.spawn(|| prescan.work_until(&listed));
         }
-        let early = Early {
+        let early = early.then_some(Early {
             packs: &packs,
             prescan: &prescan,
             listed: &listed,
-            used: early,
-        };
+        });
         let scanned = scan_listed(repo, sel, engine, suppressor, opts, progress, &order, early);
         // An error cut the scan short: the early reader stops at its next blob.
         prescan.cancel();
@@ -85,8 +84,6 @@ struct Early<'p> {
     packs: &'p [PackEntries],
     prescan: &'p Prescan<'p>,
     listed: &'p AtomicBool,
-    /// Whether the early reader runs: else the packs are listed after the walk, if at all.
-    used: bool,
 }
 
 /// [`scan`] from the commit list on.
@@ -99,11 +96,13 @@ fn scan_listed(
     opts: &GitOptions,
     progress: &Progress,
     order: &PackOrder,
-    early: Early<'_>,
+    early: Option<Early<'_>>,
 ) -> Result<ScanReport, GitError> {
     let started = Instant::now();
     let walk = walk_commits(repo, sel);
-    early.listed.store(true, Ordering::Relaxed);
+    if let Some(e) = &early {
+        e.listed.store(true, Ordering::Relaxed);
+    }
     let walk = walk?;
     log::info!(
         target: TIMING,
@@ -145,7 +144,7 @@ fn scan_listed(
             repo, &walk, engine, suppressor, opts, progress, order, early, along,
         )
     };
-    let (mut collected, mut produced) = scan_with(along, Some(early))?;
+    let (mut collected, mut produced) = scan_with(along, early)?;
     if along && !collected.found.is_empty() {
         (collected, produced) = scan_with(false, None)?;
     }
@@ -194,9 +193,10 @@ fn collect_and_scan(
     // the commit walk runs on a thread of its own, then give each the path the walk found.
     let whole = walk.boundary.is_empty() && !walk.commits.is_empty();
     let (listed, own_prescan);
+    // Without an early reader, the packs are listed now, if the walk needs them.
     let (packs, prescan): (&[PackEntries], _) = match early {
-        Some(e) if e.used => (e.packs, e.prescan),
-        _ => {
+        Some(e) => (e.packs, e.prescan),
+        None => {
             listed = if whole { order.packs() } else { Vec::new() };
             own_prescan = Prescan::new(&listed, engine, suppressor, opts, progress);
             (&listed, &own_prescan)
