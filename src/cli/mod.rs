@@ -9,6 +9,7 @@ mod git;
 mod hooks;
 mod load;
 mod output;
+mod process;
 mod progress;
 mod timing;
 mod verify;
@@ -50,6 +51,7 @@ pub fn main() -> std::process::ExitCode {
 /// Runs a parsed command line and returns the exit code; an `Err` is exit code 2.
 pub fn run(cli: Cli) -> Result<ExitCode> {
     timing::init();
+    process::configure();
     if let Some(dir) = &cli.chdir {
         std::env::set_current_dir(dir)
             .with_context(|| format!("cannot change to directory {}", dir.display()))?;
