@@ -8,7 +8,7 @@ use thiserror::Error;
 
 use super::server::ServerSettings;
 use super::syntax::ConfigSyntax;
-use crate::rules::{compile_rule, syntax_error, Allowlist, Location, RuleError, RuleSet};
+use crate::rules::{compile_rule, syntax_error, Allowlist, Compile, Location, RuleError, RuleSet};
 use crate::validate::AwsSettings;
 
 /// The configuration file looked for at the root.
@@ -190,7 +190,7 @@ impl EffectiveConfig {
                     )
                     .into());
             }
-            rules.push(compile_rule(raw.clone(), file, text)?)?;
+            rules.push(compile_rule(raw.clone(), file, text, Compile::Now)?)?;
         }
         for o in &syntax.overrides {
             let Some(rule) = rules.get_mut(o.rule.get_ref()) else {

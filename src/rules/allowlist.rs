@@ -13,10 +13,8 @@ use ignore::gitignore::{Gitignore, GitignoreBuilder};
 use ignore::Match;
 use regex::bytes::{Regex, RegexBuilder};
 
+use super::pattern::REGEX_SIZE_LIMIT;
 use super::syntax::{AllowlistSyntax, RegexTarget};
-
-/// Size limit of a compiled allowlist regex, so a pathological pattern fails at load time.
-const REGEX_SIZE_LIMIT: usize = 1 << 22;
 
 /// Shortest commit id prefix an allowlist accepts.
 pub(crate) const MIN_COMMIT_PREFIX: usize = 7;

@@ -2,19 +2,16 @@
 
 use std::ops::Range;
 
-use regex::bytes::Regex;
 use thiserror::Error;
 use toml::Spanned;
 
 use super::allowlist::Allowlist;
 use super::location::Location;
+use super::pattern::RulePattern;
 use super::severity::Severity;
 use super::syntax::{RuleFileSyntax, RuleSyntax};
 use super::{BUILTIN_RULES, BUILTIN_RULES_NAME};
 use crate::validate::AwsKind;
-
-/// Size limit of a compiled rule regex, so a pathological pattern fails at load time.
-const REGEX_SIZE_LIMIT: usize = 1 << 22;
 
 /// A problem in a rule file; every variant names the file and the rule or location at fault.
 #[derive(Debug, Error)]
@@ -47,10 +44,8 @@ pub(crate) enum Matcher {
     Aws(AwsKind),
     /// A regex run around keyword hits.
     Regex {
-        /// The compiled pattern.
-        regex: Regex,
-        /// Index of the `secret` capture group, if any.
-        secret_group: Option<usize>,
+        /// The pattern (compiled, or compiled on first use for a built-in rule).
+        pattern: RulePattern,
         /// Minimum entropy of the secret part.
         entropy: Option<f64>,
     },
@@ -107,16 +102,20 @@ const DEFAULT_REMEDIATION: &str =
 impl RuleSet {
     /// The built-in rules.
     pub fn builtin() -> Result<RuleSet, RuleError> {
-        RuleSet::from_toml(BUILTIN_RULES, BUILTIN_RULES_NAME)
+        RuleSet::parse(BUILTIN_RULES, BUILTIN_RULES_NAME, Compile::OnFirstUse)
     }
 
     /// Parses and validates a rule file's text; `file` names it in errors.
     pub(crate) fn from_toml(text: &str, file: &str) -> Result<RuleSet, RuleError> {
+        RuleSet::parse(text, file, Compile::Now)
+    }
+
+    fn parse(text: &str, file: &str, when: Compile) -> Result<RuleSet, RuleError> {
         let syntax: RuleFileSyntax =
             toml::from_str(text).map_err(|e| syntax_error(text, file, &e))?;
         let mut set = RuleSet::default();
         for rule in syntax.rules {
-            set.push(compile_rule(rule, file, text)?)?;
+            set.push(compile_rule(rule, file, text, when)?)?;
         }
         Ok(set)
     }
@@ -163,12 +162,22 @@ pub(crate) fn syntax_error(text: &str, file: &str, e: &toml::de::Error) -> RuleE
     }
 }
 
+/// When a regex rule's pattern is compiled (see [`RulePattern`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Compile {
+    /// As the rule is loaded: a bad pattern is an error then.
+    Now,
+    /// On first use: only for the built-in rules, whose patterns the unit tests compile.
+    OnFirstUse,
+}
+
 /// Validates one rule read from `text` (the whole file, for locations) of `file`. Errors name
 /// the rule and point at the faulty value (regexes) or at the rule's table.
 pub(crate) fn compile_rule(
     spanned: Spanned<RuleSyntax>,
     file: &str,
     text: &str,
+    when: Compile,
 ) -> Result<Rule, RuleError> {
     let origin = Location::at(file, text, spanned.span());
     let raw = spanned.into_inner();
@@ -206,12 +215,12 @@ pub(crate) fn compile_rule(
                 "a rule needs `regex` (or a built-in `validator`)".into(),
             ))
         }
-        (None, Some(pattern)) => {
-            let regex = regex::bytes::RegexBuilder::new(pattern.get_ref())
-                .size_limit(REGEX_SIZE_LIMIT)
-                .build()
-                .map_err(|e| invalid_at(pattern.span(), format!("invalid regex: {e}")))?;
-            let secret_group = regex.capture_names().position(|n| n == Some("secret"));
+        (None, Some(source)) => {
+            let pattern = match when {
+                Compile::Now => RulePattern::compile(source.get_ref())
+                    .map_err(|e| invalid_at(source.span(), format!("invalid regex: {e}")))?,
+                Compile::OnFirstUse => RulePattern::on_first_use(source.get_ref()),
+            };
             if let Some(e) = raw.entropy {
                 if !(0.0..=8.0).contains(&e) {
                     return Err(invalid(format!(
@@ -220,8 +229,7 @@ pub(crate) fn compile_rule(
                 }
             }
             Matcher::Regex {
-                regex,
-                secret_group,
+                pattern,
                 entropy: raw.entropy,
             }
         }

@@ -5,11 +5,12 @@
 mod allowlist;
 mod compile;
 mod location;
+mod pattern;
 mod severity;
 mod syntax;
 
 pub(crate) use allowlist::{Allowlist, Candidate};
-pub(crate) use compile::{compile_rule, syntax_error, Matcher, Rule};
+pub(crate) use compile::{compile_rule, syntax_error, Compile, Matcher, Rule};
 pub use compile::{RuleError, RuleSet};
 pub use location::Location;
 pub(crate) use severity::Severity;

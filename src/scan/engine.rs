@@ -171,14 +171,11 @@ impl ScanEngine {
         windows: Vec<Range<usize>>,
         out: &mut Vec<Raw>,
     ) -> bool {
-        let Matcher::Regex {
-            regex,
-            secret_group,
-            entropy,
-        } = &self.rules.rules[rule].matcher
-        else {
+        let Matcher::Regex { pattern, entropy } = &self.rules.rules[rule].matcher else {
             return false;
         };
+        let compiled = pattern.get();
+        let (regex, secret_group) = (&compiled.regex, compiled.secret_group);
         let mut capped = false;
         for window in merge_spans(windows) {
             work::add(window.len());
