@@ -66,30 +66,27 @@ impl Worker<'_> {
         });
     }
 
-    fn visit(
-        &mut self,
-        entry: Result<ignore::DirEntry, ignore::Error>,
-        display: &dyn Fn(&Path) -> PathBuf,
-    ) {
+    fn visit(&mut self, entry: Result<ignore::DirEntry, ignore::Error>, display: &Display<'_>) {
         let entry = match entry {
             Ok(e) => e,
             Err(e) => {
                 let subject = error_path(&e)
-                    .map_or(Subject::Walk, |p| Subject::Path(show_path(&display(&p))));
+                    .map_or(Subject::Walk, |p| Subject::Path(show_path(display.rel(&p))));
                 self.error(subject, describe_walk_error(&e));
                 return;
             }
         };
         let path = entry.path();
-        let rel = display(path);
-        let shown = show_path(&rel);
+        // The path as reported, borrowed; its text only made for an error.
+        let rel = display.rel(path);
+        let shown = || show_path(rel);
         let Some(ft) = entry.file_type() else {
             // Standard input: never produced by the walker.
             return;
         };
         if ft.is_symlink() {
             match std::fs::metadata(path) {
-                Err(e) => self.error(Subject::Path(shown), format!("broken symbolic link: {e}")),
+                Err(e) => self.error(Subject::Path(shown()), format!("broken symbolic link: {e}")),
                 Ok(_) => self.local.stats.symlinks_skipped += 1,
             }
             return;
@@ -100,15 +97,15 @@ impl Worker<'_> {
                 self.local.stats.special_skipped += 1;
                 if entry.depth() == 0 {
                     self.error(
-                        Subject::Path(shown),
+                        Subject::Path(shown()),
                         "not a regular file or directory: not scanned",
                     );
                 }
             }
             return;
         }
-        if let Err(e) = self.scan_file(path, &rel) {
-            self.error(Subject::Path(shown), format!("cannot read: {e}"));
+        if let Err(e) = self.scan_file(path, rel) {
+            self.error(Subject::Path(shown()), format!("cannot read: {e}"));
         }
     }
 
@@ -126,10 +123,9 @@ impl Worker<'_> {
             }
             return self.scan_chunked(&mut file, origin);
         }
-        self.buf.clear();
-        file.read_to_end(&mut self.buf)?;
+        let n = read_whole(&mut file, len, &mut self.buf)?;
         let blob = Blob {
-            bytes: &self.buf,
+            bytes: &self.buf[..n],
             origin: Origin::File(shown),
         };
         if let Scanned::Text(found) = self.scanner.scan(blob) {
@@ -315,16 +311,56 @@ fn describe_walk_error(e: &ignore::Error) -> String {
 
 /// The path findings in a file report: relative to the root when one directory is scanned, else
 /// as walked.
-fn display_fn(roots: &[PathBuf]) -> impl Fn(&Path) -> PathBuf + Sync + '_ {
-    move |path: &Path| {
-        let rel = match roots {
-            [root] if root.is_dir() => path.strip_prefix(root).unwrap_or(path),
-            _ => path.strip_prefix(".").unwrap_or(path),
+struct Display<'a> {
+    /// The one directory scanned, if so (asked once: per file it was a stat of the root).
+    single_dir: Option<&'a Path>,
+}
+
+impl<'a> Display<'a> {
+    fn new(roots: &'a [PathBuf]) -> Display<'a> {
+        let single_dir = match roots {
+            [root] if root.is_dir() => Some(root.as_path()),
+            _ => None,
+        };
+        Display { single_dir }
+    }
+
+    /// `path` as reported: a part of it, so nothing is allocated per file.
+    fn rel<'p>(&self, path: &'p Path) -> &'p Path {
+        let rel = match self.single_dir {
+            Some(root) => path.strip_prefix(root).unwrap_or(path),
+            None => path.strip_prefix(".").unwrap_or(path),
         };
         if rel.as_os_str().is_empty() {
-            path.to_path_buf()
+            path
         } else {
-            rel.to_path_buf()
+            rel
+        }
+    }
+}
+
+/// Reads `file`, `len` bytes long when it was opened, into `buf` and returns how many bytes it
+/// holds. `buf` keeps the largest size it took, its bytes initialised once, so that no file
+/// pays to clear it; it grows if the file did. Not `File::read_to_end`: it asks the file for its
+/// size and position again (a statx and an lseek per file, with the root's stat once a tenth of
+/// the system calls of a tree of small files).
+fn read_whole(file: &mut File, len: usize, buf: &mut Vec<u8>) -> io::Result<usize> {
+    // One byte more than the length, so that the read that finds the end has room.
+    let want = len.saturating_add(1);
+    if buf.len() < want {
+        buf.resize(want, 0);
+    }
+    let mut filled = 0;
+    loop {
+        if filled == buf.len() {
+            let grown = buf.len().saturating_mul(2);
+            buf.resize(grown, 0);
+        }
+        match file.read(&mut buf[filled..]) {
+            Ok(0) => return Ok(filled),
+            Ok(n) => filled += n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
         }
     }
 }
@@ -340,7 +376,7 @@ pub(crate) fn scan_paths(
     let shared = Merged::new(ScanReport::default());
     let (stdin, paths): (Vec<&PathBuf>, Vec<&PathBuf>) =
         roots.iter().partition(|p| p.as_os_str() == "-");
-    let display = display_fn(roots);
+    let display = Display::new(roots);
     let new_worker = || Worker {
         scanner: BlobScanner::new(engine, suppressor, opts.scan_binary)
             .with_archives(opts.archives),
@@ -379,4 +415,39 @@ pub(crate) fn scan_paths(
     report.stats.elapsed_ms = started.elapsed().as_millis() as u64;
     report.finish();
     report
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The buffer keeps its size between files: each read returns only the file's bytes, a file
+    /// longer than its opening length said is read to its end, and an empty file is empty.
+    #[test]
+    fn read_whole_returns_each_file_s_bytes_whatever_the_buffer_held() {
+        let dir = tempfile::tempdir().unwrap();
+        let write = |name: &str, data: &[u8]| {
+            let p = dir.path().join(name);
+            std::fs::write(&p, data).unwrap();
+            File::open(p).unwrap()
+        };
+        let mut buf = Vec::new();
+        let big: Vec<u8> = (0..10_000u32).map(|i| (i % 251) as u8).collect();
+        let n = read_whole(&mut write("big", &big), big.len(), &mut buf).unwrap();
+        assert_eq!(&buf[..n], &big[..]);
+        let n = read_whole(&mut write("small", b"abc"), 3, &mut buf).unwrap();
+        assert_eq!(&buf[..n], b"abc");
+        // Grew after its length was taken (told 2 bytes, holds 40,000).
+        let grown: Vec<u8> = big
+            .iter()
+            .chain(&big)
+            .chain(&big)
+            .chain(&big)
+            .copied()
+            .collect();
+        let n = read_whole(&mut write("grown", &grown), 2, &mut buf).unwrap();
+        assert_eq!(&buf[..n], &grown[..]);
+        let n = read_whole(&mut write("empty", b""), 0, &mut buf).unwrap();
+        assert_eq!(n, 0);
+    }
 }
