@@ -193,29 +193,26 @@ impl PackEntries {
                 .max(offset);
             let n = ENTRY_HEADER_MAX.min((end - offset) as usize);
             read_at(&pack, path, &mut header[..n], offset)?;
-            let mut entry = PackEntry::new(index.oid_at(i), offset, None, None);
             // A header that does not parse leaves the entry untyped: it is no blob to prescan,
             // and whoever needs it reads it with libgit2.
-            if let Ok(h) = EntryHeader::parse(&header[..n], path, offset) {
-                match h.kind {
-                    ObjectKind::OfsDelta { base_offset } => {
-                        entry = PackEntry::new(entry.oid, offset, None, position(base_offset));
-                        if let Some(b) = entry.base().filter(|&b| b < k) {
-                            entry.kind = entries[b].kind;
-                        }
-                    }
-                    ObjectKind::RefDelta { base } => {
-                        // Every offset of the index was read above: the lookup cannot fail.
-                        let base = index.lookup(&base).ok().flatten().and_then(position);
-                        entry = PackEntry::new(entry.oid, offset, None, base);
-                        match entry.base() {
-                            Some(b) if b < k => entry.kind = entries[b].kind,
-                            Some(b) => pending.push((k, b)),
-                            None => {}
-                        }
-                    }
-                    whole => entry.kind = whole.object_type(),
+            let kind = EntryHeader::parse(&header[..n], path, offset)
+                .ok()
+                .map(|h| h.kind);
+            let base = match &kind {
+                Some(ObjectKind::OfsDelta { base_offset }) => position(*base_offset),
+                // Every offset of the index was read above: the lookup cannot fail.
+                Some(ObjectKind::RefDelta { base }) => {
+                    index.lookup(base).ok().flatten().and_then(position)
                 }
+                _ => None,
+            };
+            let mut entry = PackEntry::new(index.oid_at(i), offset, None, base);
+            match (&kind, entry.base()) {
+                // A delta has its base's type, known when the base comes earlier.
+                (_, Some(b)) if b < k => entry.kind = entries[b].kind,
+                (Some(ObjectKind::RefDelta { .. }), Some(b)) => pending.push((k, b)),
+                (Some(kind), _) => entry.kind = kind.object_type(),
+                (None, _) => {}
             }
             entries.push(entry);
         }
