@@ -15,26 +15,36 @@
 # that introduced it). Uses hyperfine when it is installed (unless NO_HYPERFINE=1), a timing loop
 # otherwise. The repository and its `.planted` list (`KEY_ID COMMIT PATH` lines) are kept in
 # ${TMPDIR:-/tmp}. Numbers go in docs/PERFORMANCE.md.
+#
+# REPO=PATH times an existing repository instead (bare or not; nothing planted), such as the
+# reference input: a `git clone --bare --no-local --single-branch --branch master` of a
+# github.com/git/git snapshot. SKIP_LOG=1 leaves out `git log -p --all` (minutes on git/git).
 set -euo pipefail
 commits=${1:-30000}
 files=${2:-3000}
 runs=${RUNS:-3}
-repo=${TMPDIR:-/tmp}/keyfence-bench-history-$commits-$files
+repo=${REPO:-${TMPDIR:-/tmp}/keyfence-bench-history-$commits-$files}
 root=$(cd "$(dirname "$0")/.." && pwd)
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
+planted_list=$repo.planted
 
 # shellcheck source=scripts/bench_lib.sh
 . "$root/scripts/bench_lib.sh"
 find_keyfence
 
-if [ ! -f "$repo.planted" ]; then
+if [ -n "${REPO:-}" ]; then
+  git -C "$repo" rev-parse --git-dir >/dev/null || { echo "REPO=$repo: not a git repository" >&2; exit 2; }
+  planted_list=$work/planted # nothing planted
+  : > "$planted_list"
+elif [ ! -f "$repo.planted" ]; then
   rm -rf "$repo"
   echo "building $repo ($commits commits, $files files; a few minutes for the default size)..." >&2
   python3 "$root/scripts/gen_history.py" "$repo" "$commits" "$files" > "$repo.planted.tmp"
   mv "$repo.planted.tmp" "$repo.planted"
 fi
 cd "$repo"
+objects=$(git rev-parse --git-path objects)
 
 
 blobs=$(git cat-file --batch-all-objects --batch-check | grep -c ' blob ' || true)
@@ -44,20 +54,22 @@ trees=$(git cat-file --batch-all-objects --batch-check | grep -c ' tree ' || tru
 ncommits=$(git rev-list --all --count)
 merges=$(git rev-list --all --merges --count)
 refs=$(git for-each-ref | wc -l)
-pack_bytes=$(du -cb .git/objects/pack/*.pack | tail -1 | cut -f1)
-planted=$(wc -l < "$repo.planted")
+pack_bytes=$(du -cb "$objects"/pack/*.pack | tail -1 | cut -f1)
+planted=$(wc -l < "$planted_list")
 echo "repo: $repo"
 echo "  $ncommits commits ($merges merges), $refs refs, $blobs unique blobs ($blob_bytes bytes), $trees trees;" \
   "pack $pack_bytes bytes; $planted planted pairs; $(nproc) cores$([ -z "${NO_HYPERFINE:-}" ] && command -v hyperfine >/dev/null && echo ', hyperfine')"
 
-cat .git/objects/pack/* >/dev/null # warm the page cache, then one unmeasured run of each
+cat "$objects"/pack/* >/dev/null # warm the page cache, then one unmeasured run of each
 git cat-file --batch-all-objects --batch --unordered >/dev/null
 floor=$(median_time "$runs" git cat-file --batch-all-objects --batch --unordered)
 printf 'git cat-file --batch-all-objects --batch --unordered  %7.3f s   (the floor)\n' "$floor"
-git log -p --all >/dev/null
-log_t=$(median_time "$runs" git log -p --all)
-printf 'git log -p --all                                      %7.3f s   (%.2fx the floor)\n' \
-  "$log_t" "$(echo "$log_t / $floor" | bc -l)"
+if [ -z "${SKIP_LOG:-}" ]; then
+  git log -p --all >/dev/null
+  log_t=$(median_time "$runs" git log -p --all)
+  printf 'git log -p --all                                      %7.3f s   (%.2fx the floor)\n' \
+    "$log_t" "$(echo "$log_t / $floor" | bc -l)"
+fi
 
 if ! "$kf" history --help >/dev/null 2>&1; then
   echo "keyfence history: not in this build ($kf)" >&2
@@ -77,7 +89,7 @@ printf '  peak RSS %d KB (%.0f MB), CPU %.2f s user + %.2f s sys in a %.2f s run
 if [ -s "$work/stderr" ]; then
   echo "  stderr: $(head -c 600 "$work/stderr")"
 fi
-python3 - "$work/report.json" "$repo.planted" <<'EOF'
+python3 - "$work/report.json" "$planted_list" <<'EOF'
 import json, sys
 try:
     report = json.load(open(sys.argv[1]))
