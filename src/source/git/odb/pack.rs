@@ -182,7 +182,7 @@ impl PackEntries {
         let position = |offset: u64| sorted.binary_search_by_key(&offset, |e| e.0).ok();
         let mut entries: Vec<PackEntry> = Vec::with_capacity(sorted.len());
         let mut pending: Vec<(usize, usize)> = Vec::new();
-        let mut header = [0u8; ENTRY_HEADER_MAX];
+        let mut headers = HeaderWindow::default();
         for (k, &(offset, i)) in sorted.iter().enumerate() {
             // Clamped to the pack's data, so that no read of the entry (nor a buffer for it) goes
             // past the file whatever a corrupt or mismatched index says.
@@ -192,10 +192,10 @@ impl PackEntries {
                 .min(data_end)
                 .max(offset);
             let n = ENTRY_HEADER_MAX.min((end - offset) as usize);
-            read_at(&pack, path, &mut header[..n], offset)?;
+            let header = headers.get(&pack, path, &sorted[k..], offset, n, data_end)?;
             // A header that does not parse leaves the entry untyped: it is no blob to prescan,
             // and whoever needs it reads it with libgit2.
-            let kind = EntryHeader::parse(&header[..n], path, offset)
+            let kind = EntryHeader::parse(header, path, offset)
                 .ok()
                 .map(|h| h.kind);
             let base = match &kind {
@@ -314,6 +314,54 @@ impl PackEntries {
         self.entries
             .binary_search_by_key(&offset, |e| e.offset)
             .ok()
+    }
+}
+
+/// Entry headers read a stretch of the pack at a time: one positional read for every entry
+/// header that starts within [`HeaderWindow::SPAN`] bytes of the first, instead of a read per
+/// entry (407,000 reads of 32 bytes on git/git's master, ~4 % of a one-thread history scan in
+/// system calls). A large entry between two headers is read past, never into: a stretch ends
+/// where the next header starts too far away.
+#[derive(Default)]
+struct HeaderWindow {
+    /// Where `bytes` starts in the pack.
+    start: u64,
+    bytes: Vec<u8>,
+}
+
+impl HeaderWindow {
+    /// Bytes from the first header of a stretch to the last one's start.
+    const SPAN: u64 = 256 << 10;
+
+    /// The `n` bytes at `offset`, the first entry of `next` (entries by offset, this one first);
+    /// none of them past `data_end`.
+    fn get(
+        &mut self,
+        pack: &File,
+        path: &Path,
+        next: &[(u64, usize)],
+        offset: u64,
+        n: usize,
+        data_end: u64,
+    ) -> Result<&[u8], OdbError> {
+        let held = self.start + self.bytes.len() as u64;
+        if offset < self.start || offset + n as u64 > held {
+            // The headers of the entries starting within SPAN of this one (they are sorted).
+            let last = next
+                .iter()
+                .take_while(|e| e.0 < offset.saturating_add(Self::SPAN))
+                .last()
+                .map_or(offset, |e| e.0.max(offset));
+            let until = last
+                .saturating_add(ENTRY_HEADER_MAX as u64)
+                .min(data_end)
+                .max(offset + n as u64);
+            self.start = offset;
+            self.bytes.resize((until - offset) as usize, 0);
+            read_at(pack, path, &mut self.bytes, offset)?;
+        }
+        let at = (offset - self.start) as usize;
+        Ok(&self.bytes[at..at + n])
     }
 }
 

@@ -69,6 +69,56 @@ fn agrees_with_a_real_pack() {
     assert_eq!(blobs, expected);
 }
 
+/// Headers are read a stretch at a time: a pack where large entries (incompressible, several
+/// times [`HeaderWindow::SPAN`]) sit between runs of small ones, and small ones run on past a
+/// stretch, is typed entry for entry as `git verify-pack` types it.
+#[test]
+fn types_every_entry_across_stretches_and_large_entries() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = |args: &[&str]| git(dir.path(), args);
+    run(&["init", "-q"]);
+    for i in 0..12u64 {
+        let large = noise(i, (HeaderWindow::SPAN as usize * (1 + i as usize % 3)) / 8);
+        std::fs::write(dir.path().join(format!("large{i}.bin")), large).unwrap();
+        for j in 0..400u64 {
+            // Small and incompressible: 400 of them fill more than one stretch.
+            let small = noise(1000 * i + j + 100, 100);
+            std::fs::write(dir.path().join(format!("small{i}-{j}")), small).unwrap();
+        }
+        run(&["add", "."]);
+        run(&["commit", "-qm", "m"]);
+    }
+    run(&["repack", "-adq"]);
+    let idx = std::fs::read_dir(dir.path().join(".git/objects/pack"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.extension().is_some_and(|x| x == "idx"))
+        .unwrap();
+    let expected: HashMap<String, String> = run(&["verify-pack", "-v", idx.to_str().unwrap()])
+        .lines()
+        .filter(|l| l.len() > 41 && l.as_bytes()[40] == b' ')
+        .map(|l| {
+            (
+                l[..40].to_string(),
+                l.split_whitespace().nth(1).unwrap().to_string(),
+            )
+        })
+        .collect();
+    let order = PackOrder::load(&dir.path().join(".git/objects"));
+    let pack = &order.packs()[0];
+    assert!(pack.data_end > 20 * HeaderWindow::SPAN, "{}", pack.data_end);
+    assert_eq!(pack.entries.len(), expected.len());
+    for e in &pack.entries {
+        let kind = match e.kind {
+            Some(ObjectType::Blob) => "blob",
+            Some(ObjectType::Tree) => "tree",
+            Some(ObjectType::Commit) => "commit",
+            other => panic!("{}: {other:?}", e.oid),
+        };
+        assert_eq!(expected[&e.oid.to_string()], kind, "{}", e.oid);
+    }
+}
+
 /// Deltas (offset deltas after `repack -f`) inherit their base's type.
 #[test]
 fn lists_deltified_blobs_as_blobs() {
