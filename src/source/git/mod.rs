@@ -12,6 +12,7 @@ mod push;
 mod revs;
 mod staged;
 mod staged_changes;
+mod tree_entries;
 mod walk;
 
 use std::path::{Path, PathBuf};

@@ -12,9 +12,9 @@ use super::blobs::{Job, Side};
 use super::odb::PackObjects;
 use super::oid_set::{raw, OidSet, RawOid};
 use super::revs::{shallow_commits, RevSelection};
+use super::tree_entries::{Dir, TreeEntries, Version, MODE_TREE};
 use super::{git_path, join_path, GitError};
 
-const MODE_TREE: i32 = 0o040000;
 const MODE_LINK: i32 = 0o120000;
 const MODE_GITLINK: i32 = 0o160000;
 
@@ -143,7 +143,7 @@ pub(crate) struct TreeWalker<'a> {
     /// of it was seen, so the entries a new version shares with it are skipped without a look
     /// at the sets: a commit that changes one file of a directory of 500 costs one entry's
     /// work there, not 500 set lookups.
-    last: HashMap<Vec<u8>, Arc<Vec<u8>>>,
+    last: HashMap<Vec<u8>, Arc<Version>>,
 }
 
 impl<'a> TreeWalker<'a> {
@@ -228,22 +228,19 @@ impl<'a> TreeWalker<'a> {
         let mut stack: Vec<Dir> = Vec::new();
         if let Some(data) = self.enter(repo, tree, &path)? {
             let old = self.last_version(remember, &path);
-            stack.push(Dir::new(data, path.len(), old));
+            stack.push(Dir::new(data, path.len(), old, remember));
         }
         // A directory's entries are read until a subtree is entered: then the directory goes
-        // back on the stack (where its next entry starts) under the subtree. No per-entry cost
-        // beyond the entry itself.
+        // back on the stack (where its next entry starts) under the subtree. Entries the last
+        // version of the directory holds are stepped over (see `tree_entries`).
         while let Some(mut dir) = stack.pop() {
             let dir_len = dir.path_len;
             let data = Arc::clone(&dir.data);
-            let mut entries = TreeEntries(&data[dir.at..]);
             let mut descend = None;
-            while let Some((raw, (mode, name, id))) = entries.next_raw() {
-                if dir.unchanged(raw, mode, name, id) {
-                    continue;
-                }
+            while let Some(entry) = dir.next_changed() {
+                let (name, id) = (entry.name(&data), entry.id(&data));
                 path.truncate(dir_len);
-                match mode {
+                match entry.mode {
                     MODE_TREE => {
                         if dir_len > 0 {
                             path.push(b'/');
@@ -251,7 +248,7 @@ impl<'a> TreeWalker<'a> {
                         path.extend_from_slice(name);
                         if let Some(sub) = self.enter(repo, oid(id), &path)? {
                             let old = self.last_version(remember, &path);
-                            descend = Some(Dir::new(sub, path.len(), old));
+                            descend = Some(Dir::new(sub, path.len(), old, remember));
                             break;
                         }
                     }
@@ -277,17 +274,17 @@ impl<'a> TreeWalker<'a> {
                     }
                 }
             }
-            dir.at = data.len() - entries.0.len();
             if let Some(sub) = descend {
                 stack.push(dir);
                 stack.push(sub);
             } else if remember {
                 // Walked to the end: every entry of this version is now seen.
                 path.truncate(dir_len);
+                let version = Arc::new(dir.finish());
                 match self.last.get_mut(path.as_slice()) {
-                    Some(slot) => *slot = dir.data,
+                    Some(slot) => *slot = version,
                     None => {
-                        self.last.insert(path.clone(), dir.data);
+                        self.last.insert(path.clone(), version);
                     }
                 }
             }
@@ -297,7 +294,7 @@ impl<'a> TreeWalker<'a> {
 
     /// The last version of the directory at `path` walked to the end, when versions are
     /// remembered.
-    fn last_version(&self, remember: bool, path: &[u8]) -> Option<Arc<Vec<u8>>> {
+    fn last_version(&self, remember: bool, path: &[u8]) -> Option<Arc<Version>> {
         remember.then(|| self.last.get(path).cloned()).flatten()
     }
 
@@ -393,71 +390,6 @@ impl<'a> TreeWalker<'a> {
     }
 }
 
-/// A directory being walked (see [`TreeWalker::walk`]).
-struct Dir {
-    data: Arc<Vec<u8>>,
-    /// Where its next entry starts.
-    at: usize,
-    /// Length of its path.
-    path_len: usize,
-    /// The last version of the same directory walked before, and where its next entry starts.
-    old: Option<(Arc<Vec<u8>>, usize)>,
-}
-
-impl Dir {
-    fn new(data: Arc<Vec<u8>>, path_len: usize, old: Option<Arc<Vec<u8>>>) -> Dir {
-        Dir {
-            data,
-            at: 0,
-            path_len,
-            old: old.map(|o| (o, 0)),
-        }
-    }
-
-    /// True when the old version holds this very entry (`raw`: same mode, name and id). Both
-    /// versions are in git's tree order, so the old one is read once, alongside. A tree out
-    /// of order (hostile) only makes entries look changed: an entry is skipped only when found.
-    fn unchanged(&mut self, raw: &[u8], mode: i32, name: &[u8], id: &RawOid) -> bool {
-        let Some((old, at)) = &mut self.old else {
-            return false;
-        };
-        // Usually the old version's next entry is this very one, byte for byte: an entry read
-        // from an entry's start is its bytes alone, so equal bytes are the same entry.
-        if old[*at..].starts_with(raw) {
-            *at += raw.len();
-            return true;
-        }
-        let mut entries = TreeEntries(&old[*at..]);
-        loop {
-            let rest = entries.0;
-            let Some((old_mode, old_name, old_id)) = entries.next() else {
-                *at = old.len();
-                return false;
-            };
-            match tree_order(old_name, old_mode == MODE_TREE, name, mode == MODE_TREE) {
-                std::cmp::Ordering::Less => {}
-                std::cmp::Ordering::Equal => {
-                    *at = old.len() - entries.0.len();
-                    return old_mode == mode && old_id == id;
-                }
-                std::cmp::Ordering::Greater => {
-                    *at = old.len() - rest.len();
-                    return false;
-                }
-            }
-        }
-    }
-}
-
-/// git's order of tree entries: by name, a tree's name followed by `/`.
-fn tree_order(a: &[u8], a_tree: bool, b: &[u8], b_tree: bool) -> std::cmp::Ordering {
-    let n = a.len().min(b.len());
-    a[..n].cmp(&b[..n]).then_with(|| {
-        let next = |name: &[u8], tree: bool| name.get(n).copied().or(tree.then_some(b'/'));
-        next(a, a_tree).cmp(&next(b, b_tree))
-    })
-}
-
 fn oid(id: &RawOid) -> Oid {
     Oid::from_bytes(id).unwrap_or_else(|_| Oid::zero())
 }
@@ -474,40 +406,6 @@ fn read_tree(repo: &Repository, tree: Oid) -> Result<Arc<Vec<u8>>, git2::Error> 
         )));
     }
     Ok(Arc::new(object.data().to_vec()))
-}
-
-/// The entries of a tree in git's format: `MODE SP NAME NUL OID(20)`, repeated. Parsing stops at
-/// the first malformed entry.
-struct TreeEntries<'t>(&'t [u8]);
-
-/// A tree entry: mode, name and id.
-type Entry<'t> = (i32, &'t [u8], &'t RawOid);
-
-impl<'t> TreeEntries<'t> {
-    /// The next entry with its bytes as stored.
-    fn next_raw(&mut self) -> Option<(&'t [u8], Entry<'t>)> {
-        let before = self.0;
-        let entry = self.next()?;
-        Some((&before[..before.len() - self.0.len()], entry))
-    }
-}
-
-impl<'t> Iterator for TreeEntries<'t> {
-    type Item = Entry<'t>;
-
-    fn next(&mut self) -> Option<Self::Item> {
-        let d = self.0;
-        let sp = memchr::memchr(b' ', d)?;
-        let nul = sp + 1 + memchr::memchr(0, &d[sp + 1..])?;
-        let id: &RawOid = d.get(nul + 1..nul + 21)?.try_into().ok()?;
-        let mode = d[..sp].iter().try_fold(0i32, |m, &c| {
-            (b'0'..=b'7')
-                .contains(&c)
-                .then(|| m * 8 + i32::from(c - b'0'))
-        })?;
-        self.0 = &d[nul + 21..];
-        Some((mode, &d[sp + 1..nul], id))
-    }
 }
 
 /// The base versions of what a range changed: for every boundary commit, the blob at each
@@ -606,84 +504,6 @@ fn old_sides(
 mod tests {
     use super::super::odb::testing::git;
     use super::*;
-
-    fn entry(mode: &str, name: &str, id: u8) -> Vec<u8> {
-        let mut e = format!("{mode} {name}\0").into_bytes();
-        e.extend_from_slice(&[id; 20]);
-        e
-    }
-
-    fn tree(entries: &[Vec<u8>]) -> Arc<Vec<u8>> {
-        Arc::new(entries.concat())
-    }
-
-    /// Which entries of `new` the walk skips given `old` (name and id byte).
-    fn skipped(old: &Arc<Vec<u8>>, new: &Arc<Vec<u8>>) -> Vec<String> {
-        let mut dir = Dir::new(Arc::clone(new), 0, Some(Arc::clone(old)));
-        let mut out = Vec::new();
-        let mut entries = TreeEntries(new);
-        while let Some((raw, (mode, name, id))) = entries.next_raw() {
-            if dir.unchanged(raw, mode, name, id) {
-                out.push(format!("{}{}", String::from_utf8_lossy(name), id[0]));
-            }
-        }
-        out
-    }
-
-    #[test]
-    fn git_orders_a_tree_as_its_name_and_a_slash() {
-        use std::cmp::Ordering::*;
-        assert_eq!(tree_order(b"foo", false, b"foo.c", false), Less);
-        assert_eq!(tree_order(b"foo.c", false, b"foo", true), Less);
-        assert_eq!(tree_order(b"foo", true, b"foo0", false), Less);
-        assert_eq!(tree_order(b"foo", false, b"foo", true), Less);
-        assert_eq!(tree_order(b"foo", true, b"foo", true), Equal);
-        assert_eq!(tree_order(b"b", false, b"a", false), Greater);
-    }
-
-    /// Only entries the old version holds with the same mode, name and id are skipped, whether
-    /// entries were added, removed or changed around them.
-    #[test]
-    fn a_new_version_skips_only_the_entries_it_shares() {
-        let old = tree(&[
-            entry("100644", "a", 1),
-            entry("100644", "b", 2),
-            entry("40000", "d", 3),
-            entry("100644", "e", 4),
-            entry("100644", "g", 6),
-        ]);
-        let new = tree(&[
-            entry("100644", "a", 1), // same
-            entry("100755", "b", 2), // mode changed
-            entry("100644", "c", 9), // added
-            entry("40000", "d", 7),  // subtree changed
-            entry("100644", "e", 4), // same, after an addition
-            entry("100644", "f", 5), // added
-            entry("100644", "g", 6), // same, last
-        ]);
-        assert_eq!(skipped(&old, &new), ["a1", "e4", "g6"]);
-        // Nothing shared: nothing skipped.
-        let other = tree(&[entry("100644", "a", 8), entry("100644", "z", 8)]);
-        assert!(skipped(&old, &other).is_empty());
-    }
-
-    /// A hostile tree out of git's order only makes entries look changed: an entry is never
-    /// skipped unless the old version holds it.
-    #[test]
-    fn a_tree_out_of_order_never_hides_an_entry() {
-        let old = tree(&[entry("100644", "m", 1), entry("100644", "a", 2)]);
-        let new = tree(&[
-            entry("100644", "z", 3),
-            entry("100644", "a", 2),
-            entry("100644", "m", 1),
-            entry("100644", "a", 4),
-        ]);
-        for name in skipped(&old, &new) {
-            assert!(["a2", "m1"].contains(&name.as_str()), "{name}");
-        }
-        let hidden = tree(&[entry("100644", "a", 4)]);
-        assert!(skipped(&old, &hidden).is_empty());
-    }
 
     /// The old sides between two commits: changed and deleted files, a file replaced by a
     /// directory, a deleted directory; not added files, unchanged ones, or symbolic links.
