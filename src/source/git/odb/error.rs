@@ -117,6 +117,20 @@ pub(crate) enum OdbError {
         offset: u64,
         error: flate2::DecompressError,
     },
+    /// An entry's zlib stream that does not inflate: bad deflate data, or an Adler-32 checksum
+    /// that does not match what it inflates to.
+    #[error("{}: offset {offset}: zlib stream corrupt: invalid deflate data or checksum", file.display())]
+    Deflate { file: PathBuf, offset: u64 },
+    /// An entry whose zlib stream inflates to more than its header says.
+    #[error(
+        "{}: offset {offset}: inflates to more than the {expected} bytes the entry header says",
+        file.display()
+    )]
+    InflatesPast {
+        file: PathBuf,
+        offset: u64,
+        expected: u64,
+    },
     /// An entry's zlib stream ends before the object does.
     #[error("{}: offset {offset}: zlib stream truncated", file.display())]
     ZlibTruncated { file: PathBuf, offset: u64 },

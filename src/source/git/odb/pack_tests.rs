@@ -338,6 +338,7 @@ fn corrupt_entries_name_the_pack_and_offset() {
     *bad_adler.last_mut().unwrap() ^= 1; // the Adler-32 that ends the zlib stream
     let huge = [entry_header(3, 1 << 40), deflate(b"small")].concat();
     let short = [entry_header(3, 50), deflate(b"fewer than fifty")].concat();
+    let long = [entry_header(3, 5), deflate(b"more than five")].concat();
     let pack = handmade_pack(
         dir.path(),
         &[
@@ -351,6 +352,7 @@ fn corrupt_entries_name_the_pack_and_offset() {
             (ofs_delta(1, &[0]), Some(7)),
             (bad_deflate, None),
             (bad_adler, None),
+            (long, None),
         ],
     );
     let at = |k: usize| pack.entries[k].offset;
@@ -372,17 +374,17 @@ fn corrupt_entries_name_the_pack_and_offset() {
     );
     let err = reader.read(3).unwrap_err();
     assert!(
-        matches!(err, OdbError::Zlib { offset, .. } if offset == at(3)),
+        matches!(err, OdbError::Deflate { offset, .. } if offset == at(3)),
         "{err}"
     );
     let err = reader.read(9).unwrap_err();
     assert!(
-        matches!(err, OdbError::Zlib { offset, .. } if offset == at(9)),
+        matches!(err, OdbError::Deflate { offset, .. } if offset == at(9)),
         "a checksum that does not match is caught: {err}"
     );
     let err = reader.read(8).unwrap_err();
     assert!(
-        matches!(err, OdbError::Zlib { offset, .. } if offset == at(8)),
+        matches!(err, OdbError::Deflate { offset, .. } if offset == at(8)),
         "{err}"
     );
     assert!(
@@ -398,6 +400,11 @@ fn corrupt_entries_name_the_pack_and_offset() {
     let err = reader.read(5).unwrap_err();
     assert!(
         matches!(err, OdbError::InflatedSize { expected: 50, actual: 16, offset, .. } if offset == at(5)),
+        "{err}"
+    );
+    let err = reader.read(10).unwrap_err();
+    assert!(
+        matches!(err, OdbError::InflatesPast { expected: 5, offset, .. } if offset == at(10)),
         "{err}"
     );
     let err = reader.read(6).unwrap_err();
