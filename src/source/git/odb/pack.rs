@@ -193,7 +193,7 @@ impl PackEntries {
                 .min(data_end)
                 .max(offset);
             let n = ENTRY_HEADER_MAX.min((end - offset) as usize);
-            let header = headers.get(&pack, path, &sorted[k..], offset, n, data_end)?;
+            let header = headers.get(&pack, path, &sorted[k..], n, data_end)?;
             // A header that does not parse leaves the entry untyped: it is no blob to prescan,
             // and whoever needs it reads it with libgit2.
             let kind = EntryHeader::parse(header, path, offset)
@@ -334,17 +334,17 @@ impl HeaderWindow {
     /// Bytes from the first header of a stretch to the last one's start.
     const SPAN: u64 = 256 << 10;
 
-    /// The `n` bytes at `offset`, the first entry of `next` (entries by offset, this one first);
-    /// none of them past `data_end`.
+    /// The first `n` bytes of the first entry of `next` (entries by offset, as the index lists
+    /// them), none of them past `data_end`.
     fn get(
         &mut self,
         pack: &File,
         path: &Path,
         next: &[(u64, usize)],
-        offset: u64,
         n: usize,
         data_end: u64,
     ) -> Result<&[u8], OdbError> {
+        let offset = next[0].0;
         let held = self.start + self.bytes.len() as u64;
         if offset < self.start || offset + n as u64 > held {
             // The headers of the entries starting within SPAN of this one (they are sorted).
@@ -602,34 +602,28 @@ impl<'a> PackReader<'a> {
         // entry that still inflates to its declared size (a flipped literal) is caught here, not
         // scanned or walked as it is. Bytes past the stream's end are not read.
         let mut out = vec![0u8; size];
-        match self
+        let inflated = self
             .deflate
-            .zlib_decompress(&self.raw[header.len..], &mut out)
-        {
-            Ok(n) if n == size => {}
-            Ok(n) => {
-                return Err(OdbError::InflatedSize {
-                    file: self.pack.pack.clone(),
-                    offset: e.offset,
-                    expected: header.size,
-                    actual: n as u64,
-                })
-            }
+            .zlib_decompress(&self.raw[header.len..], &mut out);
+        match inflated {
+            Ok(n) if n == size => Ok((header.kind, out)),
+            Ok(n) => Err(self.fault(k, |file, offset| OdbError::InflatedSize {
+                file,
+                offset,
+                expected: header.size,
+                actual: n as u64,
+            })),
             Err(DecompressionError::InsufficientSpace) => {
-                return Err(OdbError::InflatesPast {
-                    file: self.pack.pack.clone(),
-                    offset: e.offset,
+                Err(self.fault(k, |file, offset| OdbError::InflatesPast {
+                    file,
+                    offset,
                     expected: header.size,
-                })
+                }))
             }
             Err(DecompressionError::BadData) => {
-                return Err(OdbError::Deflate {
-                    file: self.pack.pack.clone(),
-                    offset: e.offset,
-                })
+                Err(self.fault(k, |file, offset| OdbError::Deflate { file, offset }))
             }
         }
-        Ok((header.kind, out))
     }
 }
 
