@@ -3,7 +3,7 @@
 //! files larger than [`CHUNK_LEN`] are scanned in overlapping chunks in bounded memory.
 
 use std::fs::File;
-use std::io::{self, Read};
+use std::io::{self, Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -18,6 +18,10 @@ use crate::suppress::Suppressor;
 
 /// Files up to this size are read whole; larger ones are scanned chunk by chunk.
 pub const CHUNK_LEN: usize = 32 << 20;
+
+/// Files up to this size are read without asking for their size; a larger one is asked once its
+/// first `SMALL_LEN + 1` bytes are read.
+const SMALL_LEN: usize = 1 << 20;
 
 /// Bytes each chunk shares with the next: the context the engine needs.
 const CHUNK_OVERLAP: usize = CONTEXT_BYTES;
@@ -111,19 +115,25 @@ impl Worker<'_> {
 
     fn scan_file(&mut self, path: &Path, shown: &Path) -> io::Result<()> {
         let mut file = File::open(path)?;
-        let len = file.metadata()?.len() as usize;
-        if len > CHUNK_LEN {
-            let origin = Origin::File(shown);
-            if let Some(found) = self
-                .scanner
-                .scan_archive_file(&mut file, len as u64, origin)?
-            {
-                self.local.findings.extend(found);
-                return Ok(());
+        // Most files are small: they are read before their size is asked for (a statx per file
+        // was a tenth of the system calls of a tree of small files).
+        let mut n = read_until(&mut file, &mut self.buf, 0, SMALL_LEN + 1)?;
+        if n > SMALL_LEN {
+            let len = file.metadata()?.len() as usize;
+            if len > CHUNK_LEN {
+                file.seek(SeekFrom::Start(0))?;
+                let origin = Origin::File(shown);
+                if let Some(found) = self
+                    .scanner
+                    .scan_archive_file(&mut file, len as u64, origin)?
+                {
+                    self.local.findings.extend(found);
+                    return Ok(());
+                }
+                return self.scan_chunked(&mut file, origin);
             }
-            return self.scan_chunked(&mut file, origin);
+            n = read_whole(&mut file, len, n, &mut self.buf)?;
         }
-        let n = read_whole(&mut file, len, &mut self.buf)?;
         let blob = Blob {
             bytes: &self.buf[..n],
             origin: Origin::File(shown),
@@ -376,29 +386,48 @@ fn is_git_dir(path: &Path) -> bool {
     path.file_name().unwrap_or(path.as_os_str()) == ".git"
 }
 
-/// Reads `file`, `len` bytes long when it was opened, into `buf` and returns how many bytes it
-/// holds. `buf` keeps the largest size it took, its bytes initialised once, so that no file
-/// pays to clear it; it grows if the file did. Not `File::read_to_end`: it asks the file for its
-/// size and position again (a statx and an lseek per file, with the root's stat once a tenth of
-/// the system calls of a tree of small files).
-fn read_whole(file: &mut File, len: usize, buf: &mut Vec<u8>) -> io::Result<usize> {
-    // One byte more than the length, so that the read that finds the end has room.
-    let want = len.saturating_add(1);
-    if buf.len() < want {
-        buf.resize(want, 0);
+/// Reads `file` into `buf` from `filled` on, until the file ends or `limit` bytes are there, and
+/// returns how many bytes `buf` holds. `buf` keeps the largest size it took, its bytes
+/// initialised once, so that no file pays to clear it. A file shorter than `limit` costs two
+/// reads: the one that returns its bytes and the one that finds its end.
+fn read_until(
+    file: &mut File,
+    buf: &mut Vec<u8>,
+    mut filled: usize,
+    limit: usize,
+) -> io::Result<usize> {
+    if buf.len() < limit {
+        buf.resize(limit, 0);
     }
-    let mut filled = 0;
-    loop {
-        if filled == buf.len() {
-            let grown = buf.len().saturating_mul(2);
-            buf.resize(grown, 0);
-        }
-        match file.read(&mut buf[filled..]) {
-            Ok(0) => return Ok(filled),
+    while filled < limit {
+        match file.read(&mut buf[filled..limit]) {
+            Ok(0) => break,
             Ok(n) => filled += n,
             Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
             Err(e) => return Err(e),
         }
+    }
+    Ok(filled)
+}
+
+/// Reads the rest of `file`, `len` bytes long by its size, into `buf`, which holds its first
+/// `filled` bytes, and returns how many bytes `buf` holds: the whole file, also when it grew
+/// after its size was taken. Not `File::read_to_end`: it asks the file for its size and position
+/// again (a statx and an lseek).
+fn read_whole(
+    file: &mut File,
+    len: usize,
+    mut filled: usize,
+    buf: &mut Vec<u8>,
+) -> io::Result<usize> {
+    // One byte more than the length, so that the read that finds the end has room.
+    let mut limit = len.saturating_add(1).max(filled);
+    loop {
+        filled = read_until(file, buf, filled, limit)?;
+        if filled < limit {
+            return Ok(filled);
+        }
+        limit = limit.saturating_mul(2);
     }
 }
 
@@ -470,9 +499,9 @@ mod tests {
         };
         let mut buf = Vec::new();
         let big: Vec<u8> = (0..10_000u32).map(|i| (i % 251) as u8).collect();
-        let n = read_whole(&mut write("big", &big), big.len(), &mut buf).unwrap();
+        let n = read_whole(&mut write("big", &big), big.len(), 0, &mut buf).unwrap();
         assert_eq!(&buf[..n], &big[..]);
-        let n = read_whole(&mut write("small", b"abc"), 3, &mut buf).unwrap();
+        let n = read_whole(&mut write("small", b"abc"), 3, 0, &mut buf).unwrap();
         assert_eq!(&buf[..n], b"abc");
         // Grew after its length was taken (told 2 bytes, holds 40,000).
         let grown: Vec<u8> = big
@@ -482,10 +511,34 @@ mod tests {
             .chain(&big)
             .copied()
             .collect();
-        let n = read_whole(&mut write("grown", &grown), 2, &mut buf).unwrap();
+        let n = read_whole(&mut write("grown", &grown), 2, 0, &mut buf).unwrap();
         assert_eq!(&buf[..n], &grown[..]);
-        let n = read_whole(&mut write("empty", b""), 0, &mut buf).unwrap();
+        let n = read_whole(&mut write("empty", b""), 0, 0, &mut buf).unwrap();
         assert_eq!(n, 0);
+    }
+
+    /// A file read in two steps, as `scan_file` reads one larger than `SMALL_LEN`: its head up to
+    /// a limit, then the rest once its size is known, comes out whole; one shorter than the
+    /// limit is whole after the first step.
+    #[test]
+    fn a_head_then_the_rest_is_the_whole_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let write = |name: &str, data: &[u8]| {
+            let p = dir.path().join(name);
+            std::fs::write(&p, data).unwrap();
+            File::open(p).unwrap()
+        };
+        let data: Vec<u8> = (0..300_000u32).map(|i| (i % 253) as u8).collect();
+        let mut buf = Vec::new();
+        let mut file = write("long", &data);
+        let head = read_until(&mut file, &mut buf, 0, 70_001).unwrap();
+        assert_eq!(head, 70_001);
+        // Told less than it holds: still read to its end.
+        let n = read_whole(&mut file, 100_000, head, &mut buf).unwrap();
+        assert_eq!(&buf[..n], &data[..]);
+        let mut file = write("short", &data[..5_000]);
+        let n = read_until(&mut file, &mut buf, 0, 70_001).unwrap();
+        assert_eq!(&buf[..n], &data[..5_000]);
     }
 
     /// Byte-wise, the root is stripped exactly as `Path::strip_prefix` strips it, for the roots a

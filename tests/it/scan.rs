@@ -246,6 +246,23 @@ fn credential_straddling_a_chunk_border_is_found_once() {
     assert_eq!(f[0]["line"], (lead / 2 + 1) as u64);
 }
 
+/// A file past the size read without asking (1 MiB) but under a chunk: read in two steps, its
+/// head and then the rest; credentials at both ends are found on their lines.
+#[test]
+fn a_file_of_a_few_megabytes_is_read_whole() {
+    let fx = Fixture::new();
+    let (id1, sk1) = (key_id("AKIA", 21), secret(21));
+    let (id2, sk2) = (key_id("AKIA", 22), secret(22));
+    let filler = "let value = compute(input);\n".repeat(100_000); // 2.8 MB
+    fx.write(
+        "medium.txt",
+        format!("id = {id1}\nsecret = {sk1}\n{filler}id = {id2}\nsecret = {sk2}\n"),
+    );
+    let f = findings(&run(&fx, &["scan", ".", "--format", "json"]));
+    let lines: Vec<u64> = f.iter().map(|x| x["line"].as_u64().unwrap()).collect();
+    assert_eq!(lines, [1, 100_003], "{f:?}");
+}
+
 #[test]
 fn occurrences_are_exact_across_chunks() {
     let fx = Fixture::new();
