@@ -13,6 +13,7 @@
 //! change, the order would only cost speed, never a match.
 
 use super::byte_frequencies::BYTE_FREQUENCIES;
+use super::fast_pass::SLIM_LIMIT;
 
 /// The most bytes of each literal the searcher fingerprints.
 const MASK_MAX: usize = 4;
@@ -23,7 +24,8 @@ const PASSES: usize = 4;
 /// Orders `literals` for the searcher (see the module's documentation).
 pub(crate) fn arrange(literals: Vec<Vec<u8>>) -> Vec<Vec<u8>> {
     let n = literals.len();
-    let buckets = if n > 32 { 16 } else { 8 };
+    // Slim Teddy up to `SLIM_LIMIT` literals (`fast_pass`), fat past it.
+    let buckets = if n > SLIM_LIMIT { 16 } else { 8 };
     if n <= buckets {
         return literals;
     }

@@ -7,6 +7,7 @@ mod buckets;
 mod byte_frequencies;
 mod encodings;
 mod engine;
+mod fast_pass;
 mod lines;
 mod prefilter;
 mod stems;

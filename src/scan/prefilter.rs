@@ -5,6 +5,7 @@ use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
 
 use super::buckets;
 use super::encodings::{encoded_keywords, Form};
+use super::fast_pass::FastPass;
 use super::stems::{self, FAST_LITERALS};
 use crate::rules::{Matcher, RuleSet};
 use crate::validate::{AwsAnchor, CREDENTIAL_PREFIXES, ENCODED_CREDENTIAL_PREFIXES};
@@ -32,7 +33,7 @@ pub(crate) enum Anchor {
 /// that costs work only at hits, and finds a keyword whose stem a neighbouring match hid too.
 #[derive(Debug, Clone)]
 pub(crate) struct Prefilter {
-    automaton: Option<(AhoCorasick, AhoCorasick)>,
+    automaton: Option<(FastPass, AhoCorasick)>,
     anchors: Vec<Vec<Anchor>>,
     max_len: usize,
     /// How far before its stem's hit a keyword can start.
@@ -104,22 +105,17 @@ impl Prefilter {
         }
         let literals: Vec<&[u8]> = keywords.iter().map(|k| k.as_bytes()).collect();
         let stems = stems::choose(&literals, FAST_LITERALS);
-        let build = |kind, patterns: &[&[u8]]| {
-            // The contiguous NFA builds in a fraction of a DFA's time (start-up counts for
-            // hooks), and the pass over every byte runs in the SIMD searcher either way.
-            AhoCorasickBuilder::new()
-                .match_kind(kind)
-                .kind(Some(AhoCorasickKind::ContiguousNFA))
-                .build(patterns)
-                .expect("keywords are non-empty literals")
-        };
         let ordered = buckets::arrange(stems.list);
         let stem_list: Vec<&[u8]> = ordered.iter().map(Vec::as_slice).collect();
         let automaton = (!keywords.is_empty()).then(|| {
-            (
-                build(MatchKind::LeftmostFirst, &stem_list),
-                build(MatchKind::Standard, &literals),
-            )
+            // The contiguous NFA builds in a fraction of a DFA's time (start-up counts for
+            // hooks); it only runs around the fast pass's matches.
+            let overlapping = AhoCorasickBuilder::new()
+                .match_kind(MatchKind::Standard)
+                .kind(Some(AhoCorasickKind::ContiguousNFA))
+                .build(&literals)
+                .expect("keywords are non-empty literals");
+            (FastPass::new(&stem_list), overlapping)
         });
         let max_len = keywords.iter().map(String::len).max().unwrap_or(0);
         Prefilter {
@@ -137,21 +133,21 @@ impl Prefilter {
             return Vec::new();
         };
         let mut hits = Vec::new();
-        for m in leftmost.find_iter(data) {
+        leftmost.for_each(data, |m_start, m_end| {
             // Every keyword whose stem starts within this match: a stem the leftmost-first pass
             // did not report lies inside a match it did, so no keyword is missed.
-            let start = m.start().saturating_sub(self.back);
-            let end = (m.end() - 1 + self.max_len).min(data.len());
+            let start = m_start.saturating_sub(self.back);
+            let end = (m_end - 1 + self.max_len).min(data.len());
             hits.extend(
                 overlapping
                     .find_overlapping_iter(&data[start..end])
-                    .filter(|o| start + o.start() < m.end())
+                    .filter(|o| start + o.start() < m_end)
                     .map(|o| Hit {
                         offset: start + o.start(),
                         pattern: o.pattern().as_usize(),
                     }),
             );
-        }
+        });
         hits.sort_unstable_by_key(|h| (h.offset, h.pattern));
         hits.dedup();
         hits
