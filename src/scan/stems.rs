@@ -1,10 +1,12 @@
 //! The literals the prefilter's fast pass searches for: its keywords, or fewer shared pieces of
 //! them (stems) when there are more keywords than the fast searcher takes.
 //!
-//! aho-corasick's SIMD searcher (Teddy) runs in its fast "slim" mode for up to 32 literals; from
-//! 33 to 64 it switches to a "fat" mode that checks half as many bytes per step (the 1 GB
-//! benchmark tree scanned 1.26x slower with 50 literals than with 24), and past 64 it falls back to
-//! the automaton (2.8x slower). So keywords are grouped under stems until at most 32 remain:
+//! aho-corasick's SIMD searcher (Teddy) checks 32 bytes a step in its "slim" mode, with 8 buckets
+//! of literals; the more literals share a bucket, the more places it stops to check. Left to
+//! choose, it switches from 33 literals to a "fat" mode that checks half as many bytes per step
+//! (the 1 GB benchmark tree scanned 1.26x slower with 50 literals than with 24; `fast_pass` holds
+//! it in slim up to 40), and past 64 it falls back to the automaton (2.8x slower). So keywords
+//! are grouped under stems until at most 32 remain, where pieces they share allow it:
 //!
 //! 1. A keyword that contains another keyword is found through it, at no cost: the inner keyword
 //!    is searched anyway (`X-Amz-Credential=AKIA` through `AKIA`).
