@@ -487,16 +487,19 @@ pub(crate) fn scan_paths(
 mod tests {
     use super::*;
 
+    /// Writes `data` to `name` in `dir` and opens it for reading.
+    fn written(dir: &Path, name: &str, data: &[u8]) -> File {
+        let p = dir.join(name);
+        std::fs::write(&p, data).unwrap();
+        File::open(p).unwrap()
+    }
+
     /// The buffer keeps its size between files: each read returns only the file's bytes, a file
     /// longer than its opening length said is read to its end, and an empty file is empty.
     #[test]
     fn read_whole_returns_each_file_s_bytes_whatever_the_buffer_held() {
         let dir = tempfile::tempdir().unwrap();
-        let write = |name: &str, data: &[u8]| {
-            let p = dir.path().join(name);
-            std::fs::write(&p, data).unwrap();
-            File::open(p).unwrap()
-        };
+        let write = |name: &str, data: &[u8]| written(dir.path(), name, data);
         let mut buf = Vec::new();
         let big: Vec<u8> = (0..10_000u32).map(|i| (i % 251) as u8).collect();
         let n = read_whole(&mut write("big", &big), big.len(), 0, &mut buf).unwrap();
@@ -523,11 +526,7 @@ mod tests {
     #[test]
     fn a_head_then_the_rest_is_the_whole_file() {
         let dir = tempfile::tempdir().unwrap();
-        let write = |name: &str, data: &[u8]| {
-            let p = dir.path().join(name);
-            std::fs::write(&p, data).unwrap();
-            File::open(p).unwrap()
-        };
+        let write = |name: &str, data: &[u8]| written(dir.path(), name, data);
         let data: Vec<u8> = (0..300_000u32).map(|i| (i % 253) as u8).collect();
         let mut buf = Vec::new();
         let mut file = write("long", &data);
