@@ -1,5 +1,6 @@
-//! One Aho-Corasick automaton over every enabled rule's keywords: the only pass that touches every
-//! byte of a blob. Everything else runs in windows around its hits.
+//! One pass over every byte of a blob for every enabled rule's keywords (`fast_pass`), confirmed
+//! by an Aho-Corasick automaton around its matches. Everything else runs in windows around the
+//! hits.
 
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
 
@@ -24,16 +25,17 @@ pub(crate) enum Anchor {
     Encoded(Form),
 }
 
-/// The prefilter: an automaton and, per pattern, the anchors it stands for.
+/// The prefilter: its two searchers and, per pattern, the anchors it stands for.
 ///
 /// The scan over every byte looks for the keywords' stems (the keywords themselves, or at most
 /// [`FAST_LITERALS`] shared pieces of them: see `stems`) with leftmost-first semantics, which
-/// lets aho-corasick run its SIMD (Teddy) searcher: about ten times faster than an overlapping
-/// search. Around each stem hit, the keywords are looked for with an overlapping automaton;
+/// lets it run in aho-corasick's SIMD (Teddy) searcher (`fast_pass`): about ten times faster
+/// than an overlapping search. Around each stem hit, the keywords are looked for with an overlapping automaton;
 /// that costs work only at hits, and finds a keyword whose stem a neighbouring match hid too.
 #[derive(Debug, Clone)]
 pub(crate) struct Prefilter {
-    automaton: Option<(FastPass, AhoCorasick)>,
+    /// The pass over every byte and the overlapping automaton around its matches.
+    searchers: Option<(FastPass, AhoCorasick)>,
     anchors: Vec<Vec<Anchor>>,
     max_len: usize,
     /// How far before its stem's hit a keyword can start.
@@ -53,7 +55,7 @@ pub(crate) struct Hit {
 }
 
 impl Prefilter {
-    /// Builds the automaton over the keywords of the enabled `rules`.
+    /// Builds the searchers for the keywords of the enabled `rules`.
     pub(crate) fn new(rules: &RuleSet) -> Prefilter {
         let mut keywords: Vec<String> = Vec::new();
         let mut anchors: Vec<Vec<Anchor>> = Vec::new();
@@ -107,7 +109,7 @@ impl Prefilter {
         let stems = stems::choose(&literals, FAST_LITERALS);
         let ordered = buckets::arrange(stems.list);
         let stem_list: Vec<&[u8]> = ordered.iter().map(Vec::as_slice).collect();
-        let automaton = (!keywords.is_empty()).then(|| {
+        let searchers = (!keywords.is_empty()).then(|| {
             // The contiguous NFA builds in a fraction of a DFA's time (start-up counts for
             // hooks); it only runs around the fast pass's matches.
             let overlapping = AhoCorasickBuilder::new()
@@ -119,7 +121,7 @@ impl Prefilter {
         });
         let max_len = keywords.iter().map(String::len).max().unwrap_or(0);
         Prefilter {
-            automaton,
+            searchers,
             anchors,
             max_len,
             back: stems.back,
@@ -129,7 +131,7 @@ impl Prefilter {
 
     /// All keyword hits in `data`, overlapping ones included, ordered by offset.
     pub(crate) fn hits(&self, data: &[u8]) -> Vec<Hit> {
-        let Some((leftmost, overlapping)) = &self.automaton else {
+        let Some((leftmost, overlapping)) = &self.searchers else {
             return Vec::new();
         };
         let mut hits = Vec::new();
@@ -159,7 +161,7 @@ impl Prefilter {
     }
 }
 
-/// The spellings of a keyword the automaton looks for. Keywords match case-insensitively in the
+/// The spellings of a keyword the prefilter looks for. Keywords match case-insensitively in the
 /// common spellings (as written, lower, UPPER, Capitalised) rather than in every mix of cases:
 /// a case-sensitive automaton keeps the fast SIMD prefilter, where an ASCII-case-insensitive one
 /// halves throughput. Key-ID prefixes are uppercase by definition, and token starts are base64
