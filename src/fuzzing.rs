@@ -54,6 +54,9 @@ fn scan_with(
         Format::Jsonl,
         Format::Sarif,
         Format::Github,
+        Format::Html,
+        Format::Markdown,
+        Format::Gitlab,
     ] {
         write_report(
             &report,

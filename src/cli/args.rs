@@ -152,6 +152,10 @@ pub(crate) struct ReportArgs {
     /// Print findings only: no summary line and no error list in the text report.
     #[arg(short, long)]
     pub(crate) quiet: bool,
+    /// One entry per distinct credential (text and json; html and markdown always are), with
+    /// every location, the first commit, presence at the tip, coverage and what to run.
+    #[arg(long, value_enum, value_name = "BY")]
+    pub(crate) group: Option<GroupBy>,
     /// Worker threads (default: one per core).
     #[arg(long, default_value_t = 0, value_name = "N")]
     pub(crate) threads: usize,
@@ -351,6 +355,20 @@ pub(crate) enum ProgressChoice {
     Always,
     /// Never.
     Never,
+}
+
+/// `--group`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum GroupBy {
+    /// One entry per distinct credential (its fingerprint).
+    Credential,
+}
+
+impl ReportArgs {
+    /// True when the report shows credentials grouped (`--group`, or a grouped format).
+    pub(crate) fn grouped(&self) -> bool {
+        self.group.is_some() || self.format.is_grouped()
+    }
 }
 
 /// `--color`.

@@ -1,13 +1,14 @@
 //! What the git commands share at the edge: opening the repository, loading the configuration
 //! found at its root, resolving the git options once, scanning, finishing and reporting.
 
+use std::cell::RefCell;
 use std::io::IsTerminal;
 
 use anyhow::Result;
 use git2::Repository;
 
 use super::args::{worker_threads, GitScanArgs, ProgressChoice, VerifyArgs};
-use super::load::{finish, load};
+use super::load::{finish, load, Loaded};
 use super::output::{check_output, emit};
 use super::progress::with_progress;
 use super::verify::{check_unused, verify_report};
@@ -16,7 +17,7 @@ use crate::report::ScanReport;
 use crate::scan::ScanEngine;
 use crate::source::archive::ArchiveOptions;
 use crate::source::git::{
-    open_repository, repository_root, scan_history, GitOptions, RevSelection,
+    mark_at_tip, open_repository, repository_root, scan_history, GitOptions, RevSelection,
 };
 use crate::source::Progress;
 use crate::suppress::Suppressor;
@@ -45,12 +46,15 @@ pub(super) struct GitScan<'a> {
     pub opts: &'a GitOptions,
     /// Progress counters (drawn when `--progress` asks).
     pub progress: &'a Progress,
+    /// The selection of the last history scan: its tips are the grouped view's "at tip".
+    scanned: RefCell<Option<RevSelection>>,
 }
 
 impl GitScan<'_> {
     /// Scans the history `sel` selects.
     pub(super) fn history(&self, sel: &RevSelection) -> Result<ScanReport> {
         let (engine, suppressor) = (self.engine, self.suppressor);
+        *self.scanned.borrow_mut() = Some(sel.clone());
         Ok(scan_history(
             self.repo,
             sel,
@@ -77,6 +81,19 @@ pub(super) fn git_scan_verified(
     verify: &VerifyArgs,
     scan: impl FnOnce(&GitScan<'_>) -> Result<ScanReport>,
 ) -> Result<ExitCode> {
+    git_scan_then(args, verify, false, scan, |_, _| Ok(()))
+}
+
+/// [`git_scan_verified`], handing the finished report to `after` before it is written;
+/// `grouped` asks for the grouped view's facts (covered findings, presence at the tip) even
+/// when the report format does not show them.
+pub(super) fn git_scan_then(
+    args: &GitScanArgs,
+    verify: &VerifyArgs,
+    grouped: bool,
+    scan: impl FnOnce(&GitScan<'_>) -> Result<ScanReport>,
+    after: impl FnOnce(&ScanReport, &Loaded) -> Result<()>,
+) -> Result<ExitCode> {
     check_unused(verify)?;
     let GitScanArgs {
         git,
@@ -84,7 +101,9 @@ pub(super) fn git_scan_verified(
         report,
     } = args;
     let repo = open_repository()?;
-    let loaded = load(&repository_root(&repo), config)?;
+    let mut loaded = load(&repository_root(&repo), config)?;
+    let grouped = grouped || report.grouped();
+    loaded.suppressor.set_keep_aside(grouped);
     check_output(report.output.as_deref(), &loaded.own_files, &[])?;
     let progress = match git.progress {
         ProgressChoice::Always => true,
@@ -92,26 +111,36 @@ pub(super) fn git_scan_verified(
         ProgressChoice::Auto => std::io::stderr().is_terminal(),
     };
     let mut opts = git_options(git.binary, worker_threads(report.threads));
+    opts.all_places = grouped;
     opts.archives = if git.no_archives {
         ArchiveOptions::disabled()
     } else {
         loaded.archives
     };
+    let scanned = RefCell::new(None);
     let mut result = with_progress(progress, |progress| {
-        scan(&GitScan {
+        let g = GitScan {
             repo: &repo,
             engine: &loaded.engine,
             suppressor: &loaded.suppressor,
             opts: &opts,
             progress,
-        })
+            scanned: RefCell::new(None),
+        };
+        let r = scan(&g);
+        scanned.replace(g.scanned.take());
+        r
     })?;
     finish(&mut result, &loaded, config);
+    if let (true, Some(sel)) = (grouped, scanned.take()) {
+        mark_at_tip(&repo, &sel, &loaded.engine, &mut result);
+    }
     verify_report(
         &mut result,
         verify,
         &loaded.verify_skip_accounts,
         Some(progress),
     )?;
+    after(&result, &loaded)?;
     emit(&result, loaded.rules(), report)
 }

@@ -85,6 +85,7 @@ pub(super) fn emit(report: &ScanReport, rules: &RuleSet, args: &ReportArgs) -> R
     let opts = ReportOptions {
         show_secrets: args.show_secrets,
         quiet: args.quiet,
+        group: args.group.is_some(),
     };
     let result = match &args.output {
         Some(path) => {

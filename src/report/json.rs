@@ -56,6 +56,12 @@ pub(crate) fn write(
     if let Some(unused) = &report.unused {
         doc["unused"] = json!(unused);
     }
+    if opts.group {
+        doc["credentials"] = super::group::credentials(report)
+            .iter()
+            .map(|c| super::group_json::credential_json(c, opts.show_secrets))
+            .collect();
+    }
     serde_json::to_writer_pretty(&mut *out, &doc)?;
     writeln!(out)
 }

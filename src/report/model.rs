@@ -2,6 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::coverage::SetAside;
 use super::finding::Finding;
 use crate::rules::Severity;
 
@@ -168,6 +169,15 @@ pub(crate) struct ScanReport {
     pub stats: Stats,
     /// Allowlist and baseline entries that matched nothing, when `--report-unused` asked.
     pub unused: Option<Vec<UnusedEntry>>,
+    /// Findings the baseline or a commit allowlist covers, kept aside (not reported, not
+    /// counted as findings) when a grouped view asked for them (see `report::group`).
+    pub set_aside: Vec<SetAside>,
+    /// History with a grouped view: the other places of reported credentials (a history
+    /// reports each credential once, at its first place); not findings of their own.
+    pub also_at: Vec<Finding>,
+    /// Git scans with a grouped view: the (fingerprint, path) pairs still present in the tree
+    /// of a scanned tip; `None` when not worked out (see `report::group`).
+    pub at_tip: Option<std::collections::BTreeSet<(String, String)>>,
 }
 
 impl ScanReport {

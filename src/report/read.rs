@@ -173,7 +173,7 @@ pub(crate) fn read_report(text: &str, file: &str) -> Result<ScanReport, ReadErro
         findings,
         errors: Vec::new(),
         stats,
-        unused: None,
+        ..ScanReport::default()
     };
     report.finish();
     Ok(report)
@@ -227,7 +227,7 @@ mod tests {
         let mut out = Vec::new();
         let opts = ReportOptions {
             show_secrets,
-            quiet: false,
+            ..ReportOptions::default()
         };
         if json_lines {
             write_lines(&report(), opts, &mut out).unwrap();

@@ -11,7 +11,7 @@ use super::verification::Verification;
 use super::ReportOptions;
 use crate::rules::Severity;
 
-fn severity_label(s: Severity) -> ColoredString {
+pub(crate) fn severity_label(s: Severity) -> ColoredString {
     let label = s.as_str().to_uppercase();
     match s {
         Severity::Critical => label.red().bold(),

@@ -20,7 +20,7 @@ use std::sync::Arc;
 
 pub(crate) use baseline::{Baseline, BaselineFile, BASELINE_FILE};
 
-use crate::report::{Finding, ScanReport, SuppressedBy, UnusedEntry};
+use crate::report::{Coverage, Finding, ScanReport, SetAside, SuppressedBy, UnusedEntry};
 use crate::rules::{Allowlist, Candidate, Matcher, Rule, RuleSet};
 use crate::scan::Detection;
 
@@ -42,6 +42,7 @@ pub(crate) struct Suppressor {
     own_files: Vec<PathBuf>,
     inline: Arc<AtomicU64>,
     allowlisted: Arc<AtomicU64>,
+    keep_aside: bool,
 }
 
 impl Suppressor {
@@ -162,6 +163,12 @@ impl Suppressor {
         });
     }
 
+    /// With `on`, [`finish_report`] keeps the findings the baseline or a commit allowlist
+    /// covers in `report.set_aside` (for a grouped view) instead of dropping them.
+    pub(crate) fn set_keep_aside(&mut self, on: bool) {
+        self.keep_aside = on;
+    }
+
     /// Counts one suppressed finding.
     fn count(&self, reason: Reason) {
         match reason {
@@ -206,9 +213,7 @@ pub(crate) fn finish_report(
     report_unused: bool,
 ) {
     let global = &suppressor.allowlist;
-    let mut used_fps = BTreeSet::new();
-    let mut by = SuppressedBy::default();
-    report.findings.retain(|f| {
+    let coverage = |f: &Finding| {
         if let Some(c) = &f.commit {
             let rule = rules.get(&f.rule_id);
             let g = global.is_allowed_commit(&c.id);
@@ -216,19 +221,47 @@ pub(crate) fn finish_report(
                 .and_then(|r| r.allowlist.as_ref())
                 .is_some_and(|a| a.is_allowed_commit(&c.id));
             if g || own {
-                by.allowlist += 1;
-                return false;
+                return Some(Coverage::CommitAllowlist);
             }
         }
-        if let Some(b) = baseline {
-            if b.contains(&f.fingerprint) {
+        baseline
+            .is_some_and(|b| b.contains(&f.fingerprint))
+            .then_some(Coverage::Baseline)
+    };
+    let mut used_fps = BTreeSet::new();
+    let mut by = SuppressedBy::default();
+    let mut aside = Vec::new();
+    report.findings.retain(|f| {
+        let Some(covered) = coverage(f) else {
+            return true;
+        };
+        match covered {
+            Coverage::Baseline => {
                 used_fps.insert(f.fingerprint.clone());
                 by.baseline += 1;
-                return false;
             }
+            _ => by.allowlist += 1,
         }
-        true
+        if suppressor.keep_aside {
+            aside.push(SetAside {
+                finding: f.clone(),
+                coverage: covered,
+            });
+        }
+        false
     });
+    // The other places of a credential (grouped history) follow the same rules, uncounted.
+    report.also_at.retain(|f| match coverage(f) {
+        Some(covered) => {
+            aside.push(SetAside {
+                finding: f.clone(),
+                coverage: covered,
+            });
+            false
+        }
+        None => true,
+    });
+    report.set_aside.extend(aside);
     let (inline, allowlisted) = suppressor.take_counts();
     by.inline += inline;
     by.allowlist += allowlisted;

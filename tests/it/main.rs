@@ -17,6 +17,7 @@ mod inline_allow;
 mod install;
 mod moto;
 mod pre_receive;
+mod report_grouped;
 mod scan;
 mod staged;
 mod untrusted;

@@ -18,7 +18,8 @@ pub(crate) fn run(args: ScanArgs) -> Result<ExitCode> {
         }
     }
     check_unused(&args.verify)?;
-    let loaded = load(&scan_root(&args.paths), &args.config)?;
+    let mut loaded = load(&scan_root(&args.paths), &args.config)?;
+    loaded.suppressor.set_keep_aside(args.report.grouped());
     check_output(
         args.report.output.as_deref(),
         &loaded.own_files,

@@ -1,6 +1,8 @@
 //! RFC 3339 rendering of git timestamps (seconds since the epoch plus the author's UTC offset),
 //! without a date library.
 
+use crate::report::civil_from_days;
+
 /// `2026-12-01T18:59:38+01:00` for a git time, in the offset it was recorded with.
 pub(crate) fn rfc3339(t: git2::Time) -> String {
     let offset = i64::from(t.offset_minutes());
@@ -18,21 +20,6 @@ pub(crate) fn rfc3339(t: git2::Time) -> String {
         off / 60,
         off % 60
     )
-}
-
-/// Year, month, day of a day count since 1970-01-01 (proleptic Gregorian; H. Hinnant's
-/// algorithm).
-fn civil_from_days(z: i64) -> (i64, u32, u32) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    (y, m, d)
 }
 
 #[cfg(test)]

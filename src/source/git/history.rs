@@ -155,11 +155,16 @@ fn scan_listed(
     stats.symlinks_skipped = produced.symlinks;
     report.errors.extend(produced.errors);
     report.errors.append(&mut collected.errors);
-    let (mut findings, preexisting) = introduced(collected);
+    let (mut findings, others, preexisting) = introduced_and_others(collected);
     report.stats.preexisting = preexisting;
     join_key_ids(&mut findings, &walk.commits);
     let mut infos = HashMap::new();
-    for (c, mut f) in findings {
+    let others = others.into_iter().filter(|_| opts.all_places);
+    for (reported, (c, mut f)) in findings
+        .into_iter()
+        .map(|x| (true, x))
+        .chain(others.map(|x| (false, x)))
+    {
         let oid = walk.commits[c as usize];
         let info = infos.entry(c).or_insert_with(|| {
             repo.find_commit(oid)
@@ -167,7 +172,11 @@ fn scan_listed(
                 .map(|commit| commit_info(&commit))
         });
         f.commit = info.clone();
-        report.findings.push(f);
+        if reported {
+            report.findings.push(f);
+        } else {
+            report.also_at.push(f);
+        }
     }
     Ok(report)
 }
@@ -509,11 +518,21 @@ fn join_key_ids(findings: &mut Vec<(u32, Finding)>, commits: &[git2::Oid]) {
 /// the credentials that base versions held. Returns them and how many credentials were dropped
 /// as already there.
 pub(crate) fn introduced(collected: Collected) -> (Vec<(u32, Finding)>, u64) {
+    let (first, _, preexisting) = introduced_and_others(collected);
+    (first, preexisting)
+}
+
+/// [`introduced`], with the other places of the credentials it keeps (each other blob that
+/// holds one, at its first commit and path).
+fn introduced_and_others(collected: Collected) -> (Vec<(u32, Finding)>, Vec<(u32, Finding)>, u64) {
     let mut first: HashMap<String, (u32, Finding)> = HashMap::new();
+    let mut others = Vec::new();
     for (c, f) in collected.found {
         match first.get_mut(&f.fingerprint) {
-            Some(kept) if (kept.0, &kept.1.path, kept.1.line) <= (c, &f.path, f.line) => {}
-            Some(kept) => *kept = (c, f),
+            Some(kept) if (kept.0, &kept.1.path, kept.1.line) <= (c, &f.path, f.line) => {
+                others.push((c, f));
+            }
+            Some(kept) => others.push(std::mem::replace(kept, (c, f))),
             None => {
                 first.insert(f.fingerprint.clone(), (c, f));
             }
@@ -521,6 +540,7 @@ pub(crate) fn introduced(collected: Collected) -> (Vec<(u32, Finding)>, u64) {
     }
     let before = first.len();
     first.retain(|fp, _| !collected.before.contains(fp));
+    others.retain(|(_, f)| first.contains_key(&f.fingerprint));
     let preexisting = (before - first.len()) as u64;
-    (first.into_values().collect(), preexisting)
+    (first.into_values().collect(), others, preexisting)
 }

@@ -12,6 +12,7 @@ mod push;
 mod revs;
 mod staged;
 mod staged_changes;
+mod tip;
 mod tree_entries;
 mod walk;
 
@@ -28,6 +29,7 @@ pub(crate) use push::{
 };
 pub(crate) use revs::{resolve, RevSelection};
 pub(crate) use staged::scan_staged;
+pub(crate) use tip::mark_at_tip;
 
 use crate::report::{CommitInfo, ScanError, ScanReport};
 use crate::source::TIMING;
@@ -134,6 +136,9 @@ pub(crate) struct GitOptions {
     pub object_dirs: Vec<PathBuf>,
     /// The most commits a walk may hold; more is [`GitError::TooManyCommits`].
     pub max_commits: Option<usize>,
+    /// History: also list every other place (blob and its first commit and path) of each
+    /// reported credential in `ScanReport::also_at`, for the grouped view.
+    pub all_places: bool,
 }
 
 /// Opens the repository at `git_dir` and adds `object_dirs` to the directories its objects are
