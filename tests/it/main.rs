@@ -18,6 +18,7 @@ mod install;
 mod moto;
 mod pre_receive;
 mod report_grouped;
+mod report_html;
 mod scan;
 mod staged;
 mod untrusted;

@@ -24,4 +24,5 @@
     el.addEventListener("change", apply);
   });
   apply();
+  document.documentElement.setAttribute("data-filters", "ready");
 })();

@@ -50,7 +50,7 @@ pub(crate) fn svg(creds: &[Credential<'_>]) -> String {
     let mut out = String::new();
     let _ = write!(
         out,
-        "<svg id=\"timeline-svg\" xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 {WIDTH} \
+        "<svg id=\"timeline-svg\" viewBox=\"0 0 {WIDTH} \
          {height}\" width=\"100%\" role=\"img\" aria-label=\"When credentials were introduced\">"
     );
     let _ = write!(
@@ -58,7 +58,15 @@ pub(crate) fn svg(creds: &[Credential<'_>]) -> String {
         "<line class=\"axis\" x1=\"{MARGIN}\" y1=\"{axis}\" x2=\"{}\" y2=\"{axis}\"/>",
         WIDTH - MARGIN
     );
-    let date = |t: i64| utc_plain(t)[..10].to_string();
+    // Dates alone when the marks span days, else the time of day too.
+    let date = |t: i64| {
+        let full = utc_plain(t);
+        if span >= 2 * 86_400 {
+            full[..10].to_string()
+        } else {
+            format!("{} {} UTC", &full[..10], &full[11..16])
+        }
+    };
     let _ = write!(
         out,
         "<text x=\"{MARGIN}\" y=\"{}\">{}</text>",
