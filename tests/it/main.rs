@@ -17,6 +17,7 @@ mod inline_allow;
 mod install;
 mod moto;
 mod pre_receive;
+mod remediation;
 mod report_grouped;
 mod report_html;
 mod scan;

@@ -225,6 +225,11 @@ impl Moto {
         serde_json::from_slice(&out.stdout).expect("fixture prints JSON")
     }
 
+    /// The admin user's key ID and secret (allowed everything), for other clients.
+    pub fn admin(&self) -> (&str, &str) {
+        (&self.admin.0, &self.admin.1)
+    }
+
     /// A new access key for `user` (created when new): key ID and secret.
     pub fn create_key(&self, user: &str) -> (String, String) {
         let k = self.fixture(&["create-key", user]);
