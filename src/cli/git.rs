@@ -9,7 +9,7 @@ use git2::Repository;
 
 use super::args::{worker_threads, GitScanArgs, ProgressChoice, VerifyArgs};
 use super::load::{finish, load, Loaded};
-use super::output::{check_output, emit};
+use super::output::{check_group, check_output, emit};
 use super::progress::with_progress;
 use super::verify::{check_unused, verify_report};
 use super::ExitCode;
@@ -100,6 +100,7 @@ pub(super) fn git_scan_then(
         config,
         report,
     } = args;
+    check_group(report)?;
     let repo = open_repository()?;
     let mut loaded = load(&repository_root(&repo), config)?;
     let grouped = grouped || report.grouped();

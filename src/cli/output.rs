@@ -51,6 +51,23 @@ pub(super) fn check_output(
     Ok(())
 }
 
+/// Refuses `--group` with a format that lists places, not credentials (jsonl, sarif, github).
+pub(super) fn check_group(args: &ReportArgs) -> Result<()> {
+    use crate::report::Format;
+    if args.group.is_some() && matches!(args.format, Format::Jsonl | Format::Sarif | Format::Github)
+    {
+        bail!(
+            "--group credential applies to --format text and json (html, markdown and gitlab              are built on the grouped view); {} lists each place",
+            match args.format {
+                Format::Jsonl => "jsonl",
+                Format::Sarif => "sarif",
+                _ => "github",
+            }
+        );
+    }
+    Ok(())
+}
+
 /// True when the file at `path` is a report keyfence wrote earlier.
 fn is_report_file(path: &Path) -> bool {
     let mut head = Vec::with_capacity(4096);
@@ -72,6 +89,7 @@ pub(super) fn warn_errors(errors: &[ScanError]) {
 
 /// Prints errors to stderr, writes the report, and returns the exit code.
 pub(super) fn emit(report: &ScanReport, rules: &RuleSet, args: &ReportArgs) -> Result<ExitCode> {
+    check_group(args)?;
     warn_errors(&report.errors);
     let to_terminal = args.output.is_none() && io::stdout().is_terminal();
     let color = match args.color {

@@ -299,3 +299,27 @@ fn the_gitlab_report_validates_against_the_published_schema_and_is_redacted() {
         .unwrap();
     assert!(stdout(&shown).contains(&credentials_file(43).2));
 }
+
+#[test]
+fn group_is_refused_with_formats_that_list_places() {
+    let fx = Fixture::new();
+    fx.write("a.env", credentials_file(45).0);
+    for format in ["sarif", "jsonl", "github"] {
+        let out = fx
+            .keyfence()
+            .args(["scan", ".", "--group", "credential", "--format", format])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{format}");
+        assert!(String::from_utf8_lossy(&out.stderr).contains("--group credential applies to"));
+    }
+    // A directory scan grouped: present now, no commit.
+    let out = fx
+        .keyfence()
+        .args(["scan", ".", "--group", "credential", "--format", "json"])
+        .output()
+        .unwrap();
+    let doc = json_report(&out.stdout);
+    assert_eq!(doc["credentials"][0]["at_tip"], true);
+    assert_eq!(doc["credentials"][0]["first_commit"], Value::Null);
+}

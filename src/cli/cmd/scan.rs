@@ -4,7 +4,7 @@ use anyhow::{bail, Result};
 
 use crate::cli::args::{worker_threads, ScanArgs};
 use crate::cli::load::{finish, load, scan_root};
-use crate::cli::output::{check_output, emit};
+use crate::cli::output::{check_group, check_output, emit};
 use crate::cli::verify::{check_unused, verify_report};
 use crate::cli::ExitCode;
 use crate::source::archive::ArchiveOptions;
@@ -18,6 +18,7 @@ pub(crate) fn run(args: ScanArgs) -> Result<ExitCode> {
         }
     }
     check_unused(&args.verify)?;
+    check_group(&args.report)?;
     let mut loaded = load(&scan_root(&args.paths), &args.config)?;
     loaded.suppressor.set_keep_aside(args.report.grouped());
     check_output(
