@@ -522,9 +522,12 @@ pub(crate) fn introduced(collected: Collected) -> (Vec<(u32, Finding)>, u64) {
     (first, preexisting)
 }
 
+/// Findings, each with the index of its commit in the walk.
+type Placed = Vec<(u32, Finding)>;
+
 /// [`introduced`], with the other places of the credentials it keeps (each other blob that
 /// holds one, at its first commit and path).
-fn introduced_and_others(collected: Collected) -> (Vec<(u32, Finding)>, Vec<(u32, Finding)>, u64) {
+fn introduced_and_others(collected: Collected) -> (Placed, Placed, u64) {
     let mut first: HashMap<String, (u32, Finding)> = HashMap::new();
     let mut others = Vec::new();
     for (c, f) in collected.found {
