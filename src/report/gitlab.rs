@@ -5,8 +5,6 @@
 //! identifier so that one credential's places are recognisably one; secrets redacted unless
 //! `--show-secrets`.
 
-use std::io::{self, Write};
-
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 
@@ -17,6 +15,7 @@ use super::remediation::steps;
 use super::time::{now_unix, utc_plain};
 use super::ReportOptions;
 use crate::rules::{RuleSet, Severity};
+use crate::validate::synthetic::hyphenated;
 
 /// The schema version the report declares.
 pub(crate) const SCHEMA_VERSION: &str = "15.0.7";
@@ -56,14 +55,7 @@ fn vulnerability_id(f: &Finding) -> String {
         .iter()
         .map(|b| format!("{b:02x}"))
         .collect();
-    format!(
-        "{}-{}-{}-{}-{}",
-        &hex[..8],
-        &hex[8..12],
-        &hex[12..16],
-        &hex[16..20],
-        &hex[20..]
-    )
+    hyphenated(&hex)
 }
 
 /// `s` cut to at most `max` characters.
@@ -173,17 +165,6 @@ pub(crate) fn to_json(report: &ScanReport, rules: &RuleSet, opts: ReportOptions)
         },
         "vulnerabilities": vulnerabilities,
     })
-}
-
-/// Writes the GitLab report.
-pub(crate) fn write(
-    report: &ScanReport,
-    rules: &RuleSet,
-    opts: ReportOptions,
-    out: &mut dyn Write,
-) -> io::Result<()> {
-    serde_json::to_writer_pretty(&mut *out, &to_json(report, rules, opts))?;
-    writeln!(out)
 }
 
 #[cfg(test)]

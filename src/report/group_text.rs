@@ -9,7 +9,7 @@ use super::group::{credentials, Credential};
 use super::model::ScanReport;
 use super::remediation::steps;
 use super::sanitize::sanitize;
-use super::text::{severity_label, summary_line};
+use super::text::{severity_label, summary_line, write_errors};
 use super::ReportOptions;
 
 /// `yes`, `no` or `unknown` for a tri-state.
@@ -130,15 +130,7 @@ pub(crate) fn write(
         write_credential(c, opts, out)?;
     }
     if !opts.quiet {
-        for e in &report.errors {
-            writeln!(
-                out,
-                "{} {}: {}",
-                "ERROR".red(),
-                sanitize(&e.subject()),
-                sanitize(&e.message)
-            )?;
-        }
+        write_errors(report, out)?;
         let covered = creds.iter().filter(|c| !c.reported()).count();
         let covered = if covered > 0 {
             format!(" ({covered} covered, not reported)")

@@ -5,33 +5,25 @@
 //! redacted unless `--show-secrets`.
 
 use std::fmt::Write as _;
-use std::io::{self, Write};
 
 use super::group::{credentials, Credential};
 use super::group_text::{short_id, yes_no};
+use super::html::escape_with;
 use super::model::ScanReport;
 use super::remediation::steps;
 use super::sanitize::sanitize;
 use super::text::summary_line;
 use super::ReportOptions;
 
-/// `s` as literal Markdown text on one line (a table cell, a list item).
+/// Markdown's punctuation that could start emphasis, code, a link, a heading or a table cell.
+const MD_PUNCTUATION: [char; 14] = [
+    '\\', '`', '*', '_', '[', ']', '(', ')', '#', '!', '|', '~', '{', '}',
+];
+
+/// `s` as literal Markdown text on one line (a table cell, a list item): sanitised, markup
+/// characters as HTML references (GitHub renders some HTML), punctuation backslashed.
 pub(crate) fn md_escape(s: &str) -> String {
-    let clean = sanitize(s);
-    let mut out = String::with_capacity(clean.len());
-    for c in clean.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '\\' | '`' | '*' | '_' | '[' | ']' | '(' | ')' | '#' | '!' | '|' | '~' | '{' | '}' => {
-                out.push('\\');
-                out.push(c);
-            }
-            c => out.push(c),
-        }
-    }
-    out
+    escape_with(s, &MD_PUNCTUATION)
 }
 
 /// A fenced code block that no line of `text` can close: a fence longer than any run of
@@ -154,15 +146,6 @@ pub(crate) fn render(report: &ScanReport, opts: ReportOptions) -> String {
         }
     }
     out
-}
-
-/// Writes the Markdown report.
-pub(crate) fn write(
-    report: &ScanReport,
-    opts: ReportOptions,
-    out: &mut dyn Write,
-) -> io::Result<()> {
-    out.write_all(render(report, opts).as_bytes())
 }
 
 #[cfg(test)]

@@ -33,7 +33,6 @@ pub(crate) use model::{ScanError, ScanReport, Stats, Subject, SuppressedBy, Unus
 pub(crate) use read::read_report;
 pub(crate) use recognize::is_keyfence_report;
 pub(crate) use sanitize::{sanitize, sanitize_lines};
-pub(crate) use time::civil_from_days;
 pub(crate) use verification::{SkipReason, Verification};
 
 /// Output formats.
@@ -91,8 +90,11 @@ pub(crate) fn write_report(
         Format::Jsonl => json::write_lines(report, opts, out),
         Format::Sarif => sarif::write(report, rules, opts, out),
         Format::Github => github::write(report, out),
-        Format::Html => html::write(report, opts, out),
-        Format::Markdown => markdown::write(report, opts, out),
-        Format::Gitlab => gitlab::write(report, rules, opts, out),
+        Format::Html => out.write_all(html::render(report, opts).as_bytes()),
+        Format::Markdown => out.write_all(markdown::render(report, opts).as_bytes()),
+        Format::Gitlab => {
+            serde_json::to_writer_pretty(&mut *out, &gitlab::to_json(report, rules, opts))?;
+            writeln!(out)
+        }
     }
 }

@@ -173,16 +173,22 @@ pub(crate) fn write(
         write_finding(f, opts, out)?;
     }
     if !opts.quiet {
-        for e in &report.errors {
-            writeln!(
-                out,
-                "{} {}: {}",
-                "ERROR".red(),
-                sanitize(&e.subject()),
-                sanitize(&e.message)
-            )?;
-        }
+        write_errors(report, out)?;
         writeln!(out, "{}", summary_line(report).bold())?;
+    }
+    Ok(())
+}
+
+/// One `ERROR subject: message` line per scan error.
+pub(crate) fn write_errors(report: &ScanReport, out: &mut dyn Write) -> io::Result<()> {
+    for e in &report.errors {
+        writeln!(
+            out,
+            "{} {}: {}",
+            "ERROR".red(),
+            sanitize(&e.subject()),
+            sanitize(&e.message)
+        )?;
     }
     Ok(())
 }

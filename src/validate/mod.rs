@@ -22,7 +22,7 @@ pub use aws::AwsSettings;
 pub(crate) use aws::{
     analyse, AwsAnchor, AwsHits, AwsKind, AwsMatch, Details, PAIRING_WINDOW_BYTES,
 };
-pub(crate) use clock::format_rfc3339;
+pub(crate) use clock::{civil_from_days, days_from_civil, format_rfc3339};
 pub(crate) use entropy::shannon_entropy;
 pub(crate) use key_id::{account_id, KeyKind, CREDENTIAL_PREFIXES, ENCODED_CREDENTIAL_PREFIXES};
 pub(crate) use spans::merge as merge_spans;

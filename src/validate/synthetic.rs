@@ -139,7 +139,11 @@ pub fn ses_smtp_password(seed: u64) -> String {
 
 /// A random lowercase UUID (8-4-4-4-12 hex).
 pub fn uuid(seed: u64) -> String {
-    let hex = Rng::new(seed.wrapping_add(0x0D1D)).string(b"0123456789abcdef", 32);
+    hyphenated(&Rng::new(seed.wrapping_add(0x0D1D)).string(b"0123456789abcdef", 32))
+}
+
+/// 32 hex digits as a UUID's 8-4-4-4-12 groups.
+pub(crate) fn hyphenated(hex: &str) -> String {
     format!(
         "{}-{}-{}-{}-{}",
         &hex[..8],

@@ -8,6 +8,11 @@ use crate::report::sanitize;
 /// bidirectional formatting characters replaced by `?` (as on a terminal), then `&`, `<`, `>`,
 /// `"` and `'` written as character references.
 pub(crate) fn escape(s: &str) -> String {
+    escape_with(s, &[])
+}
+
+/// [`escape`], and a backslash before each of `backslashed` (Markdown's punctuation).
+pub(crate) fn escape_with(s: &str, backslashed: &[char]) -> String {
     let clean = sanitize(s);
     let mut out = String::with_capacity(clean.len());
     for c in clean.chars() {
@@ -17,6 +22,10 @@ pub(crate) fn escape(s: &str) -> String {
             '>' => out.push_str("&gt;"),
             '"' => out.push_str("&quot;"),
             '\'' => out.push_str("&#39;"),
+            c if backslashed.contains(&c) => {
+                out.push('\\');
+                out.push(c);
+            }
             c => out.push(c),
         }
     }

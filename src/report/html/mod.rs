@@ -12,11 +12,10 @@ mod timeline;
 
 use std::collections::BTreeSet;
 use std::fmt::Write as _;
-use std::io::{self, Write};
 
 use sha2::{Digest, Sha256};
 
-pub(crate) use escape::escape;
+pub(crate) use escape::{escape, escape_with};
 
 use super::group::{credentials, Credential};
 use super::group_text::{short_id, yes_no};
@@ -221,15 +220,6 @@ pub(crate) fn render(report: &ScanReport, opts: ReportOptions) -> String {
     }
     let _ = write!(out, "</main>\n<script>{SCRIPT}</script>\n</body></html>\n");
     out
-}
-
-/// Writes the page.
-pub(crate) fn write(
-    report: &ScanReport,
-    opts: ReportOptions,
-    out: &mut dyn Write,
-) -> io::Result<()> {
-    out.write_all(render(report, opts).as_bytes())
 }
 
 #[cfg(test)]

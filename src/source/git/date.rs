@@ -1,7 +1,7 @@
 //! RFC 3339 rendering of git timestamps (seconds since the epoch plus the author's UTC offset),
 //! without a date library.
 
-use crate::report::civil_from_days;
+use crate::validate::civil_from_days;
 
 /// `2026-12-01T18:59:38+01:00` for a git time, in the offset it was recorded with.
 pub(crate) fn rfc3339(t: git2::Time) -> String {
