@@ -323,3 +323,37 @@ fn group_is_refused_with_formats_that_list_places() {
     assert_eq!(doc["credentials"][0]["at_tip"], true);
     assert_eq!(doc["credentials"][0]["first_commit"], Value::Null);
 }
+
+#[test]
+fn a_changed_file_that_still_holds_the_key_is_at_the_tip_and_a_removed_key_is_not() {
+    let repo = Repo::new();
+    let (text, key_id, _) = credentials_file(46);
+    repo.write("app.env", &text);
+    repo.commit("add");
+    repo.write("app.env", format!("{text}region = eu-west-1\n"));
+    repo.commit("edit around it");
+    let grouped = |repo: &Repo| {
+        let out = repo.keyfence(&["history", "--group", "credential"], &["--format", "json"]);
+        json_report(&out.stdout)
+    };
+    let doc = grouped(&repo);
+    let c = credential(&doc, &key_id);
+    assert_eq!(c["locations"].as_array().unwrap().len(), 2, "{c:#}");
+    assert_eq!(c["at_tip"], true);
+    for l in c["locations"].as_array().unwrap() {
+        assert_eq!(l["at_tip"], true, "{l}");
+    }
+    repo.write("app.env", "region = eu-west-1\n");
+    repo.commit("remove the key");
+    let doc = grouped(&repo);
+    let c = credential(&doc, &key_id);
+    assert_eq!(c["at_tip"], false, "{c:#}");
+    // A range's tip is its head: at the second commit the key was still there.
+    let second = repo.git(&["rev-parse", "HEAD~1"]);
+    let out = repo.keyfence(
+        &["history", "--group", "credential", second.trim()],
+        &["--format", "json"],
+    );
+    let doc = json_report(&out.stdout);
+    assert_eq!(credential(&doc, &key_id)["at_tip"], true);
+}

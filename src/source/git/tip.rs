@@ -7,13 +7,13 @@
 //! the archive is unchanged; so does a credential found decoded (base64, UTF-16), which the
 //! engine alone does not see again.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::path::Path;
 
 use git2::{ObjectType, Oid, Repository, Tree};
 
 use super::RevSelection;
-use crate::report::{Finding, ScanReport};
+use crate::report::ScanReport;
 use crate::scan::ScanEngine;
 
 /// The most bytes of a tip's blob scanned again to find a credential in a changed file.
@@ -57,6 +57,8 @@ pub(crate) fn mark_at_tip(
     }
     let mut present = BTreeSet::new();
     let mut found_in: HashMap<(String, String), Option<Oid>> = HashMap::new();
+    // The fingerprints each tip blob scanned again holds (once per blob).
+    let mut holds: HashMap<Oid, HashSet<String>> = HashMap::new();
     let findings = report
         .findings
         .iter()
@@ -81,7 +83,13 @@ pub(crate) fn mark_at_tip(
         let at_tip = tips.iter().any(|tree| match blob_at(tree, tree_path) {
             None => false,
             Some(id) if Some(id) == origin => true,
-            Some(id) => whole && holds(repo, id, engine, f),
+            Some(id) => {
+                whole
+                    && holds
+                        .entry(id)
+                        .or_insert_with(|| fingerprints(repo, id, engine))
+                        .contains(&f.fingerprint)
+            }
         });
         if at_tip {
             present.insert(key);
@@ -90,18 +98,19 @@ pub(crate) fn mark_at_tip(
     report.at_tip = Some(present);
 }
 
-/// True when the blob `id` holds a detection with `f`'s fingerprint.
-fn holds(repo: &Repository, id: Oid, engine: &ScanEngine, f: &Finding) -> bool {
+/// The fingerprints of the detections in the blob `id` (none for a blob over [`MAX_RESCAN`]).
+fn fingerprints(repo: &Repository, id: Oid, engine: &ScanEngine) -> HashSet<String> {
     let Ok(blob) = repo.find_blob(id) else {
-        return false;
+        return HashSet::new();
     };
     let data = blob.content();
     if data.len() > MAX_RESCAN {
-        return false;
+        return HashSet::new();
     }
     engine
         .detect(data, 0..data.len())
         .list
-        .iter()
-        .any(|d| d.finding.fingerprint == f.fingerprint)
+        .into_iter()
+        .map(|d| d.finding.fingerprint)
+        .collect()
 }
