@@ -217,6 +217,25 @@ fn the_html_report_renders_in_chromium_and_hostile_names_stay_data() {
     assert!(dom.contains("id=\"timeline-svg\""));
     assert_eq!(dom.matches("<circle class=\"mark").count(), 4);
 
+    // The filters, given in the address: by path, and by rule.
+    let shown = |dom: &str| {
+        dom.split("<tbody class=\"credential\"")
+            .skip(1)
+            .filter(|b| !b.split("<tr").next().unwrap().contains("hidden=\"\""))
+            .count()
+    };
+    let filtered = |hash: &str| {
+        let url = format!("{}#{hash}", page.display());
+        run_chromium(Path::new(&url), &["--dump-dom"]).0
+    };
+    let dom = filtered("path=third");
+    assert_eq!(shown(&dom), 1, "one credential shown for path=third");
+    assert!(dom.contains("<span id=\"shown\">1</span>"));
+    let dom = filtered("rule=tok");
+    assert_eq!(shown(&dom), 1);
+    let dom = filtered("status=covered");
+    assert_eq!(shown(&dom), 0, "nothing is covered");
+
     let shot = Path::new(env!("CARGO_TARGET_TMPDIR")).join("keyfence-report.png");
     let _ = std::fs::remove_file(&shot);
     run_chromium(

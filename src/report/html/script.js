@@ -19,6 +19,20 @@
     }
     document.getElementById("shown").textContent = String(shown);
   }
+  // Filters can be given in the address: report.html#rule=…&account=…&status=…&path=…
+  var given = new URLSearchParams(location.hash.slice(1));
+  ["rule", "account", "status", "path"].forEach(function (name, i) {
+    var v = given.get(name);
+    if (v === null) { return; }
+    var el = inputs[i];
+    if (el.tagName === "SELECT") {
+      for (var j = 0; j < el.options.length; j++) {
+        if (el.options[j].value === v) { el.value = v; }
+      }
+    } else {
+      el.value = v;
+    }
+  });
   inputs.forEach(function (el) {
     el.addEventListener("input", apply);
     el.addEventListener("change", apply);
