@@ -81,7 +81,7 @@ pub(super) fn git_scan_verified(
     verify: &VerifyArgs,
     scan: impl FnOnce(&GitScan<'_>) -> Result<ScanReport>,
 ) -> Result<ExitCode> {
-    git_scan_then(args, verify, false, scan, |_, _| Ok(()))
+    git_scan_then(args, verify, false, |_, _| Ok(()), scan)
 }
 
 /// [`git_scan_verified`], handing the finished report to `after` before it is written;
@@ -91,8 +91,8 @@ pub(super) fn git_scan_then(
     args: &GitScanArgs,
     verify: &VerifyArgs,
     grouped: bool,
-    scan: impl FnOnce(&GitScan<'_>) -> Result<ScanReport>,
     after: impl FnOnce(&ScanReport, &Loaded) -> Result<()>,
+    scan: impl FnOnce(&GitScan<'_>) -> Result<ScanReport>,
 ) -> Result<ExitCode> {
     check_unused(verify)?;
     let GitScanArgs {

@@ -1,100 +1,62 @@
 //! `keyfence ci`: the commits of a pull request or push, worked out from the CI environment
 //! (`ci_env`) or `--base`, scanned as a range; with `$GITHUB_STEP_SUMMARY` set, a Markdown
-//! summary is appended to it.
-
-use std::fs::OpenOptions;
-use std::io::Write;
-use std::path::Path;
+//! summary is appended to it (`ci_summary`).
 
 use anyhow::Result;
 
 use super::ci_env::detect_range;
+use super::ci_summary::step_summary;
 use crate::cli::args::CiArgs;
 use crate::cli::git::git_scan_then;
-use crate::cli::load::Loaded;
 use crate::cli::output::sanitize;
 use crate::cli::ExitCode;
-use crate::report::{write_report, Format, ReportOptions, ScanReport};
 use crate::source::git::{resolve, GitError, RevSelection, FETCH_MORE_HINT};
 
 /// `keyfence ci`: the range from the CI environment (or `--base`), scanned as a range.
 pub(crate) fn run(args: CiArgs) -> Result<ExitCode> {
     let range = detect_range(&|k| std::env::var(k).ok(), args.base.as_deref())?;
     let summary = std::env::var_os("GITHUB_STEP_SUMMARY").filter(|v| !v.is_empty());
-    let after = |report: &ScanReport, loaded: &Loaded| {
+    let after = |report: &_, loaded: &_| {
         if let Some(path) = &summary {
-            step_summary(Path::new(path), report, loaded);
+            step_summary(path.as_ref(), report, loaded);
         }
         Ok(())
     };
-    git_scan_then(
-        &args.scan,
-        &args.verify,
-        summary.is_some(),
-        |g| {
-            let unborn =
-                matches!(g.repo.head(), Err(e) if e.code() == git2::ErrorCode::UnbornBranch);
-            if unborn && g.repo.references().is_ok_and(|mut r| r.next().is_none()) {
-                anyhow::bail!(
-                    "this repository has no commits yet, so there is no range to scan ({})",
-                    range.origin
-                );
-            }
-            let find = |what: &str, rev: &str| {
-                resolve(g.repo, rev).map_err(|e| match e {
-                    GitError::BadRevision { .. } => anyhow::anyhow!(
-                        "{what} {rev} ({}) is not in this clone: {e}; {FETCH_MORE_HINT}",
-                        range.origin
-                    ),
-                    other => anyhow::Error::new(other)
-                        .context(format!("{what} {rev} ({})", range.origin)),
-                })
-            };
-            let sel = RevSelection {
-                include: vec![find("head", &range.head)?],
-                exclude: vec![find("base", &range.base)?],
-                ..RevSelection::default()
-            };
-            eprintln!(
-                "keyfence: scanning {}",
-                sanitize(&format!(
-                    "{}..{} ({})",
-                    short(&range.base),
-                    short(&range.head),
-                    range.origin
-                ))
+    git_scan_then(&args.scan, &args.verify, summary.is_some(), after, |g| {
+        let unborn = matches!(g.repo.head(), Err(e) if e.code() == git2::ErrorCode::UnbornBranch);
+        if unborn && g.repo.references().is_ok_and(|mut r| r.next().is_none()) {
+            anyhow::bail!(
+                "this repository has no commits yet, so there is no range to scan ({})",
+                range.origin
             );
-            g.history(&sel)
-        },
-        after,
-    )
-}
-
-/// Appends the Markdown summary (credentials grouped, what to do; secrets always redacted) to
-/// the file GitHub Actions shows on the run's page. A summary that cannot be written is a
-/// warning: the scan's result stands.
-fn step_summary(path: &Path, report: &ScanReport, loaded: &Loaded) {
-    let written = OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(path)
-        .and_then(|mut file| {
-            let mut text = Vec::new();
-            write_report(
-                report,
-                loaded.rules(),
-                Format::Markdown,
-                ReportOptions::default(),
-                &mut text,
-            )?;
-            file.write_all(&text)
-        });
-    if let Err(e) = written {
+        }
+        let find = |what: &str, rev: &str| {
+            resolve(g.repo, rev).map_err(|e| match e {
+                GitError::BadRevision { .. } => anyhow::anyhow!(
+                    "{what} {rev} ({}) is not in this clone: {e}; {FETCH_MORE_HINT}",
+                    range.origin
+                ),
+                other => {
+                    anyhow::Error::new(other).context(format!("{what} {rev} ({})", range.origin))
+                }
+            })
+        };
+        let sel = RevSelection {
+            include: vec![find("head", &range.head)?],
+            exclude: vec![find("base", &range.base)?],
+            ..RevSelection::default()
+        };
         eprintln!(
-            "keyfence: warning: cannot write the step summary to {}: {e}",
-            sanitize(&path.display().to_string())
+            "keyfence: scanning {}",
+            sanitize(&format!(
+                "{}..{} ({})",
+                short(&range.base),
+                short(&range.head),
+                range.origin
+            ))
         );
-    }
+        g.history(&sel)
+    })
 }
 
 fn short(rev: &str) -> &str {

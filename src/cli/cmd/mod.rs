@@ -4,6 +4,7 @@
 pub(super) mod baseline;
 pub(super) mod ci;
 mod ci_env;
+mod ci_summary;
 pub(super) mod config;
 pub(super) mod doctor;
 pub(super) mod history;
