@@ -6,7 +6,8 @@ use std::io::IsTerminal;
 use anyhow::Result;
 use git2::Repository;
 
-use super::args::{worker_threads, GitScanArgs, ProgressChoice, VerifyArgs};
+use super::args::{worker_threads, GitScanArgs, ProgressChoice, StoreArgs, VerifyArgs};
+use super::datastore::{open_store, record_and_apply, record_verifications, repo_name};
 use super::load::{finish, load};
 use super::output::{check_output, emit};
 use super::progress::with_progress;
@@ -19,6 +20,7 @@ use crate::source::git::{
     open_repository, repository_root, scan_history, GitOptions, RevSelection,
 };
 use crate::source::Progress;
+use crate::store::RepoKind;
 use crate::suppress::Suppressor;
 
 pub(super) use crate::source::git::discover_repository;
@@ -77,7 +79,23 @@ pub(super) fn git_scan_verified(
     verify: &VerifyArgs,
     scan: impl FnOnce(&GitScan<'_>) -> Result<ScanReport>,
 ) -> Result<ExitCode> {
+    git_scan_stored(args, verify, &StoreArgs::default(), scan)
+}
+
+/// [`git_scan_verified`] with a datastore when `store` names one: the findings are recorded
+/// under the repository's name, triage applies (closed findings do not fail the run), `--new`
+/// keeps only first-time findings, and verification outcomes are recorded.
+pub(super) fn git_scan_stored(
+    args: &GitScanArgs,
+    verify: &VerifyArgs,
+    store: &StoreArgs,
+    scan: impl FnOnce(&GitScan<'_>) -> Result<ScanReport>,
+) -> Result<ExitCode> {
     check_unused(verify)?;
+    let mut opened = match &store.datastore {
+        Some(path) => Some(open_store(path)?),
+        None => None,
+    };
     let GitScanArgs {
         git,
         config,
@@ -107,11 +125,18 @@ pub(super) fn git_scan_verified(
         })
     })?;
     finish(&mut result, &loaded, config);
+    if let Some(db) = opened.as_mut() {
+        let name = repo_name(&repo);
+        record_and_apply(db, "ci", &name, RepoKind::Git, &mut result, store.new_only)?;
+    }
     verify_report(
         &mut result,
         verify,
         &loaded.verify_skip_accounts,
         Some(progress),
     )?;
+    if let Some(db) = opened.as_mut() {
+        record_verifications(db, &result)?;
+    }
     emit(&result, loaded.rules(), report)
 }

@@ -30,6 +30,32 @@ struct Printed<'a> {
 }
 
 impl EffectiveConfig {
+    /// What of the configuration changes what a scan detects, as text: the rules, their
+    /// overrides, the allowlists and the validator settings, not `[server]` or `[verify]`
+    /// (a datastore's ruleset digest hashes it).
+    pub(crate) fn detection_text(&self) -> String {
+        let printed = Printed {
+            pairing_window_lines: self.aws.pairing_window_lines,
+            disabled_rules: self
+                .syntax
+                .disabled_rules
+                .iter()
+                .map(|s| s.get_ref().as_str())
+                .collect(),
+            allowlist: &self.syntax.allowlist,
+            overrides: &self.syntax.overrides,
+            rules: self.syntax.rules.iter().map(|r| r.get_ref()).collect(),
+            server: None,
+        };
+        let ids: Vec<&str> = self.rules.rules.iter().map(|r| r.id.as_str()).collect();
+        format!(
+            "{}\n{:?}\n{}",
+            toml::to_string(&printed).unwrap_or_default(),
+            self.aws,
+            ids.join(",")
+        )
+    }
+
     /// The effective configuration as TOML that keyfence itself accepts: the file's settings
     /// with defaults filled in, then the rules in effect as comments.
     pub(crate) fn to_toml(&self) -> String {

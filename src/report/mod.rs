@@ -10,6 +10,7 @@ mod recognize;
 mod sanitize;
 mod sarif;
 mod text;
+mod triage;
 mod verification;
 
 use std::io::{self, Write};
@@ -19,10 +20,12 @@ use clap::ValueEnum;
 use crate::rules::RuleSet;
 
 pub(crate) use finding::{fingerprint, CommitInfo, Decoding, Finding, Secret};
+pub(crate) use json::finding_json;
 pub(crate) use model::{ScanError, ScanReport, Stats, Subject, SuppressedBy, UnusedEntry};
 pub(crate) use read::read_report;
 pub(crate) use recognize::is_keyfence_report;
 pub(crate) use sanitize::{sanitize, sanitize_lines};
+pub(crate) use triage::{Triage, TriageStatus};
 pub(crate) use verification::{SkipReason, Verification};
 
 /// Output formats.

@@ -75,6 +75,17 @@ fn write_finding(f: &Finding, opts: ReportOptions, out: &mut dyn Write) -> io::R
         let how = super::finding::describe_decoding(&f.decoded);
         writeln!(out, "  decoded  {how}")?;
     }
+    if let Some(r) = &f.repository {
+        writeln!(out, "  repo     {}", sanitize(r))?;
+    }
+    if let Some(t) = &f.triage {
+        let note = t
+            .note
+            .as_deref()
+            .map_or(String::new(), |n| format!(": {n}"));
+        let line = format!("{} by {} at {}{note}", t.status, t.by, t.at);
+        writeln!(out, "  triage   {}", sanitize(&line))?;
+    }
     if f.occurrences > 1 {
         writeln!(out, "  seen     {} times in this file", f.occurrences)?;
     }

@@ -5,7 +5,7 @@ use anyhow::Result;
 
 use super::ci_env::detect_range;
 use crate::cli::args::CiArgs;
-use crate::cli::git::git_scan_verified;
+use crate::cli::git::git_scan_stored;
 use crate::cli::output::sanitize;
 use crate::cli::ExitCode;
 use crate::source::git::{resolve, GitError, RevSelection, FETCH_MORE_HINT};
@@ -13,7 +13,7 @@ use crate::source::git::{resolve, GitError, RevSelection, FETCH_MORE_HINT};
 /// `keyfence ci`: the range from the CI environment (or `--base`), scanned as a range.
 pub(crate) fn run(args: CiArgs) -> Result<ExitCode> {
     let range = detect_range(&|k| std::env::var(k).ok(), args.base.as_deref())?;
-    git_scan_verified(&args.scan, &args.verify, |g| {
+    git_scan_stored(&args.scan, &args.verify, &args.store, |g| {
         let unborn = matches!(g.repo.head(), Err(e) if e.code() == git2::ErrorCode::UnbornBranch);
         if unborn && g.repo.references().is_ok_and(|mut r| r.next().is_none()) {
             anyhow::bail!(

@@ -263,6 +263,7 @@ fn check(
         max_commits: Some(settings.max_commits),
         // Archives as `[archives]` says, under its budget: a push of a zip is checked inside.
         archives: loaded.archives,
+        memo: None,
     };
     if Instant::now() >= deadline {
         return Ok(out_of_budget(

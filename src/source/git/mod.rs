@@ -6,6 +6,7 @@
 mod blobs;
 mod date;
 mod history;
+mod memo;
 mod odb;
 mod oid_set;
 mod push;
@@ -21,6 +22,7 @@ use git2::Repository;
 use thiserror::Error;
 
 pub(crate) use history::scan_history;
+pub(crate) use memo::BlobMemo;
 #[cfg(feature = "fuzzing")]
 pub(crate) use odb::fuzzing as odb_fuzzing;
 pub(crate) use push::{
@@ -134,6 +136,8 @@ pub(crate) struct GitOptions {
     pub object_dirs: Vec<PathBuf>,
     /// The most commits a walk may hold; more is [`GitError::TooManyCommits`].
     pub max_commits: Option<usize>,
+    /// History: blobs to skip (a datastore had them scanned) and the record of those read.
+    pub memo: Option<std::sync::Arc<BlobMemo>>,
 }
 
 /// Opens the repository at `git_dir` and adds `object_dirs` to the directories its objects are
