@@ -42,6 +42,11 @@ pub(super) fn open_existing(path: &Path) -> Result<Store> {
     Ok(Store::open_existing(path, busy_ms())?)
 }
 
+/// Opens the existing store at `path` to read it (read-only when it has no write permission).
+pub(super) fn open_for_reading(path: &Path) -> Result<Store> {
+    Ok(Store::open_for_reading(path, busy_ms())?)
+}
+
 /// Now, RFC 3339 in UTC.
 pub(super) fn now() -> String {
     let secs = std::time::SystemTime::now()
@@ -144,6 +149,7 @@ pub(super) fn record_and_apply(
         tips: None,
         blobs: Vec::new(),
         commits_walked: 0,
+        complete: false,
         findings,
     })?;
     for f in &mut report.findings {

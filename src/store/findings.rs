@@ -4,10 +4,27 @@
 
 use rusqlite::{params, OptionalExtension, Transaction};
 
-use super::repos::RepoKind;
 use super::triage::triage_of_row;
 use super::{Store, StoreError};
 use crate::report::{finding_json, read_report, Finding, TriageStatus};
+
+/// What a repository entry names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum RepoKind {
+    /// A git repository (history, ci): one finding per credential, at its first commit.
+    Git,
+    /// A directory scanned as files: a finding per credential and path.
+    Dir,
+}
+
+impl RepoKind {
+    pub(super) fn as_str(self) -> &'static str {
+        match self {
+            RepoKind::Git => "git",
+            RepoKind::Dir => "dir",
+        }
+    }
+}
 
 /// A finding of a scan, to be written back.
 #[derive(Debug)]

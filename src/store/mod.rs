@@ -9,6 +9,8 @@ mod merge;
 mod open;
 mod repos;
 mod schema;
+#[cfg(test)]
+mod tests;
 mod triage;
 
 use std::path::Path;
@@ -16,8 +18,8 @@ use std::path::Path;
 use rusqlite::Connection;
 use thiserror::Error;
 
-pub(crate) use findings::{FindingFilter, NewFinding};
-pub(crate) use repos::{RepoKind, RepoRecord};
+pub(crate) use findings::{FindingFilter, NewFinding, RepoKind};
+pub(crate) use repos::RepoRecord;
 
 /// What went wrong with a datastore; every variant names the file.
 #[derive(Debug, Error)]
@@ -121,6 +123,11 @@ impl Store {
     /// Opens an existing store (migrated like [`Store::open`]); a missing file is an error.
     pub(crate) fn open_existing(path: &Path, busy_ms: u64) -> Result<Store, StoreError> {
         open::open(path, busy_ms, false)
+    }
+
+    /// Opens an existing store to read it; one without write permission is opened read-only.
+    pub(crate) fn open_for_reading(path: &Path, busy_ms: u64) -> Result<Store, StoreError> {
+        open::open_read_only(path, busy_ms)
     }
 
     /// The file as named in messages.

@@ -35,7 +35,15 @@ pub(super) fn open(path: &Path, busy_ms: u64, create: bool) -> Result<Store, Sto
             true
         }
         Err(_) if !create => return Err(StoreError::Missing { file }),
-        Err(_) => false,
+        Err(_) => {
+            if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+                std::fs::create_dir_all(dir).map_err(|e| StoreError::ReadOnly {
+                    file: file.clone(),
+                    why: format!("cannot create its directory: {e}"),
+                })?;
+            }
+            false
+        }
     };
     let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
         | OpenFlags::SQLITE_OPEN_CREATE
@@ -55,6 +63,62 @@ pub(super) fn open(path: &Path, busy_ms: u64, create: bool) -> Result<Store, Sto
         .busy_timeout(Duration::from_millis(busy_ms))
         .map_err(store.err("setting the busy timeout"))?;
     prepare(&mut store)?;
+    Ok(store)
+}
+
+/// Opens an existing store for reading only (a file without write permission is fine): it
+/// must be at the current schema, since a read-only store cannot be migrated.
+pub(super) fn open_read_only(path: &Path, busy_ms: u64) -> Result<Store, StoreError> {
+    let file = path.display().to_string();
+    let meta = std::fs::metadata(path).map_err(|_| StoreError::Missing { file: file.clone() })?;
+    if !meta.permissions().readonly() {
+        return open(path, busy_ms, false);
+    }
+    check_header(path, &file, meta.len())?;
+    let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    let conn = Connection::open_with_flags(path, flags)
+        .map_err(|e| classify(&file, busy_ms, "opening", e))?;
+    let store = Store {
+        conn,
+        file,
+        busy_ms,
+    };
+    store
+        .conn
+        .busy_timeout(Duration::from_millis(busy_ms))
+        .map_err(store.err("setting the busy timeout"))?;
+    let (app, version): (i32, i64) = store
+        .conn
+        .query_row(
+            "SELECT (SELECT application_id FROM pragma_application_id),
+                    (SELECT user_version FROM pragma_user_version)",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .map_err(store.err("reading the schema version"))?;
+    if app != APPLICATION_ID {
+        return Err(StoreError::NotADatastore {
+            file: store.file.clone(),
+            why: "not marked as one".into(),
+        });
+    }
+    if version != SCHEMA_VERSION {
+        return Err(if version > SCHEMA_VERSION {
+            StoreError::NewerSchema {
+                file: store.file.clone(),
+                found: version,
+                supported: SCHEMA_VERSION,
+            }
+        } else {
+            StoreError::ReadOnly {
+                file: store.file.clone(),
+                why: format!(
+                    "schema version {version} needs migrating to {SCHEMA_VERSION}, which needs \
+                     write permission"
+                ),
+            }
+        });
+    }
     Ok(store)
 }
 

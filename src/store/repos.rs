@@ -4,29 +4,11 @@
 
 use rusqlite::{params, OptionalExtension, Transaction};
 
-use super::findings::{insert_findings, NewFinding};
+use super::findings::{insert_findings, NewFinding, RepoKind};
 use super::{Store, StoreError};
 
 /// An object id as stored.
 pub(crate) type Oid20 = [u8; 20];
-
-/// What a repository entry names.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum RepoKind {
-    /// A git repository (history, ci): one finding per credential, at its first commit.
-    Git,
-    /// A directory scanned as files: a finding per credential and path.
-    Dir,
-}
-
-impl RepoKind {
-    fn as_str(self) -> &'static str {
-        match self {
-            RepoKind::Git => "git",
-            RepoKind::Dir => "dir",
-        }
-    }
-}
 
 /// One scan's results for one repository, written back by [`Store::record`].
 #[derive(Debug)]
@@ -48,6 +30,10 @@ pub(crate) struct RepoRecord<'a> {
     pub blobs: Vec<Oid20>,
     /// Commits walked.
     pub commits_walked: u64,
+    /// Every blob of the history was scanned under these rules (nothing hidden or skipped, no
+    /// error): findings stored for the repository that this scan did not find are dropped (a
+    /// changed ruleset no longer finds them). Their triage stays.
+    pub complete: bool,
     /// The findings of the scan.
     pub findings: Vec<NewFinding>,
 }
@@ -110,6 +96,9 @@ impl Store {
         let ruleset = ruleset_id(&tx, rec.digest).map_err(fail("adding the ruleset"))?;
         let new = insert_findings(&tx, repo, rec.run, rec.now, rec.kind, &rec.findings)
             .map_err(fail("writing findings"))?;
+        if rec.complete {
+            drop_unfound(&tx, repo, &rec.findings).map_err(fail("dropping stale findings"))?;
+        }
         {
             let mut stmt = tx
                 .prepare("INSERT OR IGNORE INTO blobs (repo, ruleset, oid) VALUES (?1, ?2, ?3)")
@@ -142,6 +131,25 @@ impl Store {
         tx.commit().map_err(fail("committing"))?;
         Ok(new)
     }
+}
+
+/// Drops the findings of `repo` whose credential is not among `found`.
+fn drop_unfound(tx: &Transaction<'_>, repo: i64, found: &[NewFinding]) -> rusqlite::Result<()> {
+    let found: std::collections::HashSet<&str> = found
+        .iter()
+        .map(|f| f.finding.fingerprint.as_str())
+        .collect();
+    let stored: Vec<(i64, String)> = {
+        let mut stmt = tx.prepare("SELECT id, fingerprint FROM findings WHERE repo = ?1")?;
+        let rows = stmt.query_map([repo], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        rows.collect::<Result<_, _>>()?
+    };
+    for (id, fp) in stored {
+        if !found.contains(fp.as_str()) {
+            tx.execute("DELETE FROM findings WHERE id = ?1", [id])?;
+        }
+    }
+    Ok(())
 }
 
 /// The id of the repository `name`, added when new.

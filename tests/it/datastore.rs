@@ -146,6 +146,19 @@ examples = ["token kfst_z9y8x7w6v5u4t3s2r1q0p9o8"]
     let (_, doc, _) = r.keyfence_json(&["history", "--datastore", &db]);
     assert_eq!(doc["stats"]["files_scanned"], 0, "{doc}");
     assert_eq!(findings(&doc).len(), 1);
+    // The rule narrowed so that it no longer matches: a rescan, and the stale finding is gone.
+    let narrowed = std::fs::read_to_string(r.path().join(".keyfence.toml"))
+        .unwrap()
+        .replace("[a-z0-9]{24}", "[A-Z]{24}");
+    r.write(".keyfence.toml", narrowed);
+    let (code, doc, _) = r.keyfence_json(&["history", "--datastore", &db]);
+    assert_eq!((code, findings(&doc).len()), (Some(0), 0), "{doc}");
+    assert_eq!(doc["stats"]["files_scanned"], 2);
+    // Back to the first rules: their tips and blobs are still known, nothing is read.
+    std::fs::remove_file(r.path().join(".keyfence.toml")).unwrap();
+    let (code, doc, _) = r.keyfence_json(&["history", "--datastore", &db]);
+    assert_eq!((code, findings(&doc).len()), (Some(0), 0), "{doc}");
+    assert_eq!(doc["stats"]["files_scanned"], 0);
 }
 
 #[test]
@@ -519,6 +532,14 @@ fn bad_stores_are_refused_by_name_and_left_as_they_were() {
     let (code, err) = run_with(&r, &db, &[]);
     assert_eq!(code, Some(2));
     assert!(err.contains("ro.db: the datastore is read-only"), "{err}");
+    // Reading a read-only store works.
+    let out = r.keyfence(&["findings", "--datastore", ".git/ro.db"], &[]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     // Missing, for a command that only reads.
     let out = r.keyfence(&["findings", "--datastore", "nowhere.db"], &[]);
     assert_eq!(out.status.code(), Some(2));
@@ -580,4 +601,33 @@ fn scan_with_a_store_applies_triage_and_new() {
     let (code, doc) = run(&[]);
     assert_eq!((code, findings(&doc).len()), (Some(0), 0));
     assert_eq!(doc["stats"]["closed_by_triage"], 1);
+}
+
+#[test]
+fn a_repository_that_cannot_be_opened_is_an_error_of_the_run_and_the_others_go_on() {
+    let repos = small_repos(1);
+    let work = Fixture::new();
+    let not_git = work.path().join("plain");
+    std::fs::create_dir(&not_git).unwrap();
+    let db = work.path().join("s.db");
+    let out = keyfence_in(work.path())
+        .args(["history", "--format", "json", "--datastore"])
+        .arg(&db)
+        .arg(&not_git)
+        .arg(repos[0].path())
+        .arg("main..feature")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    let doc = json_report(&out.stdout);
+    assert_eq!(findings(&doc).len(), 2);
+    let errors = doc["errors"].as_array().unwrap();
+    assert_eq!(errors.len(), 2, "{doc}");
+    assert!(stderr.contains("plain: not a git repository"), "{stderr}");
+    assert!(
+        stderr.contains("main..feature: no such repository"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("[2/3]"), "{stderr}");
 }

@@ -6,7 +6,7 @@ use std::path::Path;
 use anyhow::Result;
 
 use crate::cli::args::FindingsArgs;
-use crate::cli::datastore::open_existing;
+use crate::cli::datastore::open_for_reading;
 use crate::cli::output::emit;
 use crate::cli::ExitCode;
 use crate::config::EffectiveConfig;
@@ -15,7 +15,7 @@ use crate::store::FindingFilter;
 
 /// Runs `keyfence findings`.
 pub(crate) fn run(args: &FindingsArgs) -> Result<ExitCode> {
-    let store = open_existing(&args.datastore)?;
+    let store = open_for_reading(&args.datastore)?;
     let filter = FindingFilter {
         repos: (!args.repo.is_empty()).then(|| args.repo.clone()),
         statuses: args.status.clone(),

@@ -33,6 +33,7 @@ use crate::source::archive::ArchiveOptions;
 use crate::source::git::{
     discover_repository, repository_root, scan_history, BlobMemo, RevSelection,
 };
+use crate::source::TIMING;
 use crate::store::{FindingFilter, NewFinding, RepoKind, RepoRecord, Store, StoreError};
 
 /// Runs `keyfence history --datastore`.
@@ -163,8 +164,16 @@ fn scan_one(store: &mut Store, target: Option<&str>, ctx: &Ctx<'_>) -> Result<On
             (repo, strip_userinfo(url))
         }
         Some(path) => {
-            let repo = Repository::open(path)
-                .map_err(|e| anyhow::anyhow!("{path}: not a git repository: {}", e.message()))?;
+            if !Path::new(path).exists() {
+                anyhow::bail!(
+                    "{}: no such repository (with --datastore, the arguments are repositories: \
+                     paths or clone URLs, each walked whole)",
+                    sanitize(path)
+                );
+            }
+            let repo = Repository::open(path).map_err(|e| {
+                anyhow::anyhow!("{}: not a git repository: {}", sanitize(path), e.message())
+            })?;
             let name = repo_name(&repo);
             (repo, name)
         }
@@ -181,7 +190,16 @@ fn scan_one(store: &mut Store, target: Option<&str>, ctx: &Ctx<'_>) -> Result<On
         loaded.archives
     };
     let digest = ruleset_digest(&effective, &opts.archives, git.binary);
+    let t0 = Instant::now();
     let (old_tips, known) = store.walked(&name, &digest)?;
+    let nothing_known = old_tips.is_empty() && known.is_empty();
+    log::info!(
+        target: TIMING,
+        "datastore: {} tips, {} blobs known {:.2}s",
+        old_tips.len(),
+        known.len(),
+        t0.elapsed().as_secs_f64()
+    );
     let tips = current_tips(&repo)?;
     let exclude: Vec<Oid> = old_tips
         .iter()
@@ -203,21 +221,17 @@ fn scan_one(store: &mut Store, target: Option<&str>, ctx: &Ctx<'_>) -> Result<On
     let mut report = with_progress(progress, |p| {
         scan_history(&repo, &sel, &loaded.engine, &loaded.suppressor, &opts, p)
     })?;
-    let failed: HashSet<&str> = report
+    // A blob that could not be read is read again next time.
+    let failed: HashSet<[u8; 20]> = report
         .errors
         .iter()
         .filter_map(|e| match &e.subject {
-            Subject::Blob { oid, .. } => Some(oid.as_str()),
+            Subject::Blob { oid, .. } => Oid::from_str(oid).ok().map(raw),
             _ => None,
         })
         .collect();
-    let blobs: Vec<[u8; 20]> = memo
-        .take_scanned()
-        .into_iter()
-        .filter(|o| {
-            Oid::from_bytes(o).map_or(false, |oid| !failed.contains(oid.to_string().as_str()))
-        })
-        .collect();
+    let mut blobs = memo.take_scanned();
+    blobs.retain(|o| !failed.contains(o));
     // A commit that could not be read fully is walked again next time.
     let complete = !report
         .errors
@@ -231,6 +245,8 @@ fn scan_one(store: &mut Store, target: Option<&str>, ctx: &Ctx<'_>) -> Result<On
             at_tip: at_tip(&repo, f),
         })
         .collect();
+    let t1 = Instant::now();
+    let read = blobs.len();
     let new = store.record(RepoRecord {
         name: &name,
         kind: RepoKind::Git,
@@ -240,8 +256,14 @@ fn scan_one(store: &mut Store, target: Option<&str>, ctx: &Ctx<'_>) -> Result<On
         tips: complete.then(|| tips.iter().map(|t| raw(*t)).collect()),
         blobs,
         commits_walked: report.stats.commits_scanned,
+        complete: complete && nothing_known && report.errors.is_empty(),
         findings,
     })?;
+    log::info!(
+        target: TIMING,
+        "datastore: {read} blobs and the findings written {:.2}s",
+        t1.elapsed().as_secs_f64()
+    );
     let (i, n) = ctx.position;
     let s = &report.stats;
     eprintln!(
@@ -255,7 +277,21 @@ fn scan_one(store: &mut Store, target: Option<&str>, ctx: &Ctx<'_>) -> Result<On
         repos: Some(vec![name.clone()]),
         statuses: Vec::new(),
     })?;
-    report.findings = stored.into_iter().map(|s| s.finding).collect();
+    // What the store holds under the rules in effect: not the findings of a rule disabled
+    // since, nor those a `paths` allowlist added since allows.
+    let rules = loaded.rules();
+    report.findings.clear();
+    for s in stored {
+        if rules.get(&s.finding.rule_id).is_none() {
+            continue;
+        }
+        let path = s.finding.path.clone();
+        let mut one = vec![s.finding];
+        loaded
+            .suppressor
+            .keep_at_path(rules, Path::new(&path), &path, &mut one);
+        report.findings.append(&mut one);
+    }
     report.finish();
     finish(&mut report, &loaded, config);
     Ok(One {
