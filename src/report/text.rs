@@ -134,6 +134,12 @@ pub(crate) fn summary_line(report: &ScanReport) -> String {
     if s.suppressed > 0 {
         extra.push(format!("{} suppressed", s.suppressed));
     }
+    if s.blobs_known > 0 {
+        extra.push(format!("{} blobs known to the datastore", s.blobs_known));
+    }
+    if s.closed_by_triage > 0 {
+        extra.push(format!("{} closed by triage", s.closed_by_triage));
+    }
     if !report.errors.is_empty() {
         extra.push(format!("{} errors", report.errors.len()));
     }

@@ -631,3 +631,57 @@ fn a_repository_that_cannot_be_opened_is_an_error_of_the_run_and_the_others_go_o
     );
     assert!(stderr.contains("[2/3]"), "{stderr}");
 }
+
+#[test]
+fn verification_outcomes_are_recorded_in_the_store_with_their_time() {
+    let fx = Fixture::new();
+    let (text, id) = pair(51);
+    fx.write("creds", text);
+    let closed = format!("http://127.0.0.1:{}", crate::moto::free_port());
+    let db = fx.path().join("v.db");
+    let out = fx
+        .keyfence()
+        .args([
+            "scan",
+            "creds",
+            "--format",
+            "json",
+            "--verify",
+            "--verify-endpoint",
+            &closed,
+        ])
+        .arg("--datastore")
+        .arg(&db)
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let doc = json_report(&out.stdout);
+    let fp = findings(&doc)[0]["fingerprint"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    let (status, outcome, at): (String, String, String) = conn
+        .query_row(
+            "SELECT status, outcome, at FROM verifications WHERE fingerprint = ?1",
+            [&fp],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
+        .unwrap();
+    assert_eq!(status, "unavailable");
+    assert!(outcome.contains("unavailable"), "{outcome}");
+    assert!(at.starts_with("20"), "{at}");
+    let key: String = conn
+        .query_row(
+            "SELECT key_id FROM findings WHERE fingerprint = ?1",
+            [&fp],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(key, id);
+}
