@@ -92,5 +92,5 @@ print(f"incremental run: {s['commits_scanned']} commits walked, {s['files_scanne
       f"({len(full['findings'])})")
 PY
 size=$(du -cb "$work/first.db"* | tail -1 | cut -f1)
-blobs=$(python3 -c 'import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); print(c.execute("select count(*) from blobs").fetchone()[0])' "$work/first.db")
+blobs=$(python3 -c 'import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); print(c.execute("select coalesce(sum(length(oids)), 0) / 20 from blobs").fetchone()[0])' "$work/first.db")
 printf 'store after the first run: %s bytes (%s blob ids)\n' "$size" "$blobs"

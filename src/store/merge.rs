@@ -22,8 +22,8 @@ const MERGE: &[&str] = &[
      SELECT mr.id, ms.id, t.oid FROM src.tips t
      JOIN src.repos sr ON sr.id = t.repo JOIN main.repos mr ON mr.name = sr.name
      JOIN src.rulesets ss ON ss.id = t.ruleset JOIN main.rulesets ms ON ms.digest = ss.digest",
-    "INSERT OR IGNORE INTO main.blobs (repo, ruleset, oid)
-     SELECT mr.id, ms.id, b.oid FROM src.blobs b
+    "INSERT OR IGNORE INTO main.blobs (repo, ruleset, hash, oids)
+     SELECT mr.id, ms.id, b.hash, b.oids FROM src.blobs b
      JOIN src.repos sr ON sr.id = b.repo JOIN main.repos mr ON mr.name = sr.name
      JOIN src.rulesets ss ON ss.id = b.ruleset JOIN main.rulesets ms ON ms.digest = ss.digest",
     "INSERT OR IGNORE INTO main.findings (repo, fingerprint, path, line, rule_id, key_id,

@@ -3,6 +3,7 @@
 //! transaction.
 
 use rusqlite::{params, OptionalExtension, Transaction};
+use sha2::{Digest, Sha256};
 
 use super::findings::{insert_findings, NewFinding, RepoKind};
 use super::{Store, StoreError};
@@ -58,8 +59,8 @@ impl Store {
         let Some((repo, ruleset)) = ids else {
             return Ok((Vec::new(), Vec::new()));
         };
-        let read = |table: &str| -> Result<Vec<Oid20>, StoreError> {
-            let sql = format!("SELECT oid FROM {table} WHERE repo = ?1 AND ruleset = ?2");
+        let read = |table: &str, column: &str| -> Result<Vec<Oid20>, StoreError> {
+            let sql = format!("SELECT {column} FROM {table} WHERE repo = ?1 AND ruleset = ?2");
             let mut stmt = self.conn.prepare(&sql).map_err(self.err("reading oids"))?;
             let rows = stmt
                 .query_map((repo, ruleset), |r| r.get::<_, Vec<u8>>(0))
@@ -67,19 +68,21 @@ impl Store {
             let mut out = Vec::new();
             for row in rows {
                 let bytes = row.map_err(self.err("reading oids"))?;
-                let oid: Oid20 =
-                    bytes
-                        .as_slice()
-                        .try_into()
-                        .map_err(|_| StoreError::BadRecord {
-                            file: self.file.clone(),
-                            what: format!("{table}: an object id of {} bytes", bytes.len()),
-                        })?;
-                out.push(oid);
+                if bytes.is_empty() || bytes.len() % 20 != 0 {
+                    return Err(StoreError::BadRecord {
+                        file: self.file.clone(),
+                        what: format!("{table}: object ids of {} bytes", bytes.len()),
+                    });
+                }
+                out.extend(bytes.chunks_exact(20).map(|c| {
+                    let mut oid = [0u8; 20];
+                    oid.copy_from_slice(c);
+                    oid
+                }));
             }
             Ok(out)
         };
-        Ok((read("tips")?, read("blobs")?))
+        Ok((read("tips", "oid")?, read("blobs", "oids")?))
     }
 
     /// Writes one repository's results in one transaction: its findings with the blobs and
@@ -99,14 +102,20 @@ impl Store {
         if rec.complete {
             drop_unfound(&tx, repo, &rec.findings).map_err(fail("dropping stale findings"))?;
         }
-        {
-            let mut stmt = tx
-                .prepare("INSERT OR IGNORE INTO blobs (repo, ruleset, oid) VALUES (?1, ?2, ?3)")
-                .map_err(fail("writing scanned blobs"))?;
-            for oid in &rec.blobs {
-                stmt.execute(params![repo, ruleset, &oid[..]])
-                    .map_err(fail("writing scanned blobs"))?;
-            }
+        if !rec.blobs.is_empty() {
+            let mut ids = rec.blobs.clone();
+            ids.sort_unstable();
+            ids.dedup();
+            let packed: Vec<u8> = ids.concat();
+            let hash: String = Sha256::digest(&packed)[..16]
+                .iter()
+                .map(|b| format!("{b:02x}"))
+                .collect();
+            tx.execute(
+                "INSERT OR IGNORE INTO blobs (repo, ruleset, hash, oids) VALUES (?1, ?2, ?3, ?4)",
+                params![repo, ruleset, hash, packed],
+            )
+            .map_err(fail("writing scanned blobs"))?;
         }
         if let Some(tips) = &rec.tips {
             tx.execute(
