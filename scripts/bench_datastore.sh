@@ -26,6 +26,7 @@ repo=${REPO:-${TMPDIR:-/tmp}/keyfence-bench-datastore-master}
 # shellcheck source=scripts/bench_lib.sh
 . "$root/scripts/bench_lib.sh"
 find_keyfence
+kf=${kf:?}
 
 if [ -z "${REPO:-}" ] && [ ! -d "$repo/.git" ]; then
   rm -rf "$repo"
@@ -50,24 +51,30 @@ for i in $(seq 1 "$new_commits"); do
   git -C "$changed" commit -q --no-verify -m "bench $i"
 done
 
-plain() { (cd "$repo" && "$kf" history --format json -o /dev/null "$@") || true; }
-stored() { rm -f "$work/first.db"*; (cd "$repo" && "$kf" history --datastore "$work/first.db" --format json -o /dev/null "$@") 2>/dev/null || true; }
+plain() { (cd "$repo" && "$kf" history --format json -o /dev/null) || true; }
+stored() { rm -f "$work/first.db"*; (cd "$repo" && "$kf" history --datastore "$work/first.db" --format json -o /dev/null) 2>/dev/null || true; }
 plain; stored # warm up
-ratios=()
+# One run: "WALL CPU" seconds (CPU: user + system, less moved by other load than wall time).
+timed() { /usr/bin/time -f '%e %U %S' -o "$work/t" "$@" >/dev/null 2>&1 || true; tail -1 "$work/t" | awk '{ print $1, $2 + $3 }'; }
+no_store() { cd "$repo" && timed "$kf" history --format json -o /dev/null; }
+with_store() { rm -f "$work/first.db"*; cd "$repo" && timed "$kf" history --datastore "$work/first.db" --format json -o /dev/null; }
 for r in $(seq 1 "$runs"); do
-  a=$(median_time 1 bash -c "cd '$repo' && '$kf' history --format json -o /dev/null")
-  b=$(median_time 1 bash -c "rm -f '$work/first.db'*; cd '$repo' && '$kf' history --datastore '$work/first.db' --format json -o /dev/null")
-  ratios+=("$(echo "$b / $a" | bc -l)")
-  echo "round $r: no store $a s, first run with the store $b s" >&2
+  # Interleaved, the order swapped every round.
+  if [ $((r % 2)) -eq 1 ]; then a=$(no_store); b=$(with_store); else b=$(with_store); a=$(no_store); fi
+  echo "round $r: no store (wall cpu) $a, first run with the store $b" >&2
   printf '%s %s\n' "$a" "$b" >> "$work/first.times"
 done
 stored # the store of the first run, kept for the incremental rounds
 med() { sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 plain_t=$(cut -d' ' -f1 "$work/first.times" | med)
-first_t=$(cut -d' ' -f2 "$work/first.times" | med)
-ratio=$(printf '%s\n' "${ratios[@]}" | med)
-printf 'history, no store                 %7.3f s\n' "$plain_t"
-printf 'history --datastore, first run    %7.3f s   (paired ratio %.3f; target <= 1.10)\n' "$first_t" "$ratio"
+first_t=$(cut -d' ' -f3 "$work/first.times" | med)
+plain_c=$(cut -d' ' -f2 "$work/first.times" | med)
+first_c=$(cut -d' ' -f4 "$work/first.times" | med)
+ratio=$(awk '{ print $3 / $1 }' "$work/first.times" | med)
+ratio_c=$(awk '{ print $4 / $2 }' "$work/first.times" | med)
+printf 'history, no store                 %7.3f s wall, %7.3f s CPU\n' "$plain_t" "$plain_c"
+printf 'history --datastore, first run    %7.3f s wall, %7.3f s CPU   (paired ratios %.3f wall, %.3f CPU; target <= 1.10)\n' \
+  "$first_t" "$first_c" "$ratio" "$ratio_c"
 
 for r in $(seq 1 "$runs"); do
   cp "$work/first.db" "$work/inc.db"
