@@ -48,12 +48,19 @@ pub(super) fn open(path: &Path, busy_ms: u64, create: bool) -> Result<Store, Sto
     let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
         | OpenFlags::SQLITE_OPEN_CREATE
         | OpenFlags::SQLITE_OPEN_NO_MUTEX;
-    let conn = Connection::open_with_flags(path, flags)
-        .map_err(|e| classify(&file, busy_ms, "opening", e))?;
+    let mut store = connect(path, file, busy_ms, flags)?;
     if !exists {
         restrict_mode(path);
     }
-    let mut store = Store {
+    prepare(&mut store)?;
+    Ok(store)
+}
+
+/// A connection to `path` with `flags` and the busy timeout.
+fn connect(path: &Path, file: String, busy_ms: u64, flags: OpenFlags) -> Result<Store, StoreError> {
+    let conn = Connection::open_with_flags(path, flags)
+        .map_err(|e| classify(&file, busy_ms, "opening", e))?;
+    let store = Store {
         conn,
         file,
         busy_ms,
@@ -62,7 +69,6 @@ pub(super) fn open(path: &Path, busy_ms: u64, create: bool) -> Result<Store, Sto
         .conn
         .busy_timeout(Duration::from_millis(busy_ms))
         .map_err(store.err("setting the busy timeout"))?;
-    prepare(&mut store)?;
     Ok(store)
 }
 
@@ -76,17 +82,7 @@ pub(super) fn open_read_only(path: &Path, busy_ms: u64) -> Result<Store, StoreEr
     }
     check_header(path, &file, meta.len())?;
     let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
-    let conn = Connection::open_with_flags(path, flags)
-        .map_err(|e| classify(&file, busy_ms, "opening", e))?;
-    let store = Store {
-        conn,
-        file,
-        busy_ms,
-    };
-    store
-        .conn
-        .busy_timeout(Duration::from_millis(busy_ms))
-        .map_err(store.err("setting the busy timeout"))?;
+    let store = connect(path, file, busy_ms, flags)?;
     let (app, version): (i32, i64) = store
         .conn
         .query_row(

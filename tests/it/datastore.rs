@@ -481,6 +481,14 @@ fn run_with(r: &Repo, db: &Path, env: &[(&str, &str)]) -> (Option<i32>, String) 
     )
 }
 
+/// Runs `sql` on the SQLite file at `path`, as another program would.
+fn sql(path: &Path, sql: &str) {
+    rusqlite::Connection::open(path)
+        .unwrap()
+        .execute_batch(sql)
+        .unwrap();
+}
+
 #[test]
 fn bad_stores_are_refused_by_name_and_left_as_they_were() {
     let r = Repo::new();
@@ -496,18 +504,14 @@ fn bad_stores_are_refused_by_name_and_left_as_they_were() {
     assert_eq!(std::fs::read_to_string(&text).unwrap(), "not a database\n");
     // Another program's SQLite database.
     let other = dir.join("other.db");
-    let conn = rusqlite::Connection::open(&other).unwrap();
-    conn.execute_batch("CREATE TABLE t (x)").unwrap();
-    drop(conn);
+    sql(&other, "CREATE TABLE t (x)");
     let (code, err) = run_with(&r, &other, &[]);
     assert_eq!(code, Some(2));
     assert!(err.contains("another program"), "{err}");
     // A newer schema.
     let db = dir.join("kf.db");
     assert_eq!(run_with(&r, &db, &[]).0, Some(0));
-    let conn = rusqlite::Connection::open(&db).unwrap();
-    conn.execute_batch("PRAGMA user_version = 99").unwrap();
-    drop(conn);
+    sql(&db, "PRAGMA user_version = 99");
     let (code, err) = run_with(&r, &db, &[]);
     assert_eq!(code, Some(2));
     assert!(err.contains("schema version 99 is newer"), "{err}");
