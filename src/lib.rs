@@ -22,6 +22,7 @@ mod report;
 mod rules;
 mod scan;
 mod source;
+mod store;
 mod suppress;
 mod validate;
 mod verify;

@@ -64,6 +64,82 @@ pub(crate) enum Command {
     ///
     /// Exit 0 when protected, 1 with one line per problem and the command that fixes it.
     Doctor(DoctorArgs),
+    /// Set the triage of a finding in a datastore (by fingerprint, or every finding of a key ID).
+    Triage(TriageArgs),
+    /// List the findings a datastore holds, in any report format, without scanning.
+    Findings(FindingsArgs),
+    /// Datastore maintenance: `merge OUT IN...` joins the stores of separate shards.
+    #[command(subcommand)]
+    Datastore(DatastoreCommand),
+}
+
+/// `--datastore` and `--new` (`scan`, `history`, `ci`).
+#[derive(Debug, Clone, Default, Args)]
+pub(crate) struct StoreArgs {
+    /// Remember findings (and for history what was walked and scanned) in the SQLite datastore
+    /// FILE, created when missing: a later run scans only what changed, and triage applies.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) datastore: Option<PathBuf>,
+    /// Report only the findings this run found for the first time.
+    #[arg(long = "new", requires = "datastore")]
+    pub(crate) new_only: bool,
+}
+
+/// `keyfence triage`.
+#[derive(Debug, Args)]
+pub(crate) struct TriageArgs {
+    /// A finding's fingerprint, or a key ID (every finding of that key).
+    #[arg(value_name = "FINGERPRINT|KEY_ID")]
+    pub(crate) target: String,
+    /// The new status.
+    #[arg(long, value_name = "STATUS", value_parser = parse_triage)]
+    pub(crate) status: crate::report::TriageStatus,
+    /// Why (kept with the status).
+    #[arg(long, value_name = "TEXT")]
+    pub(crate) note: Option<String>,
+    /// Who is triaging (default: git's user.name and user.email, else $USER).
+    #[arg(long, value_name = "NAME")]
+    pub(crate) by: Option<String>,
+    /// The datastore.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) datastore: PathBuf,
+}
+
+/// `--status open|false-positive|accepted|revoked`.
+fn parse_triage(s: &str) -> Result<crate::report::TriageStatus, String> {
+    s.parse()
+}
+
+/// `keyfence findings`.
+#[derive(Debug, Args)]
+pub(crate) struct FindingsArgs {
+    /// The datastore.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) datastore: PathBuf,
+    /// Only findings with these triage statuses (repeatable; default: every status).
+    #[arg(long, value_name = "STATUS", value_parser = parse_triage)]
+    pub(crate) status: Vec<crate::report::TriageStatus>,
+    /// Only the findings of this repository (its name in the store; repeatable).
+    #[arg(long, value_name = "NAME")]
+    pub(crate) repo: Vec<String>,
+    /// Report options.
+    #[command(flatten)]
+    pub(crate) report: ReportArgs,
+}
+
+/// `keyfence datastore …`.
+#[derive(Debug, Subcommand)]
+pub(crate) enum DatastoreCommand {
+    /// Merge the datastores IN... into OUT (created when missing). Idempotent; triage keeps the
+    /// newest decision.
+    Merge {
+        /// The datastore merged into.
+        #[arg(value_name = "OUT")]
+        out: PathBuf,
+        /// The datastores merged in.
+        #[arg(value_name = "IN", required = true)]
+        inputs: Vec<PathBuf>,
+    },
 }
 
 /// `keyfence rules …`.
@@ -180,6 +256,9 @@ pub(crate) struct ScanArgs {
     /// they are (binary, so skipped unless `--binary`).
     #[arg(long)]
     pub(crate) no_archives: bool,
+    /// Datastore options.
+    #[command(flatten)]
+    pub(crate) store: StoreArgs,
     /// Configuration options.
     #[command(flatten)]
     pub(crate) config: ConfigArgs,
@@ -235,9 +314,20 @@ pub(crate) struct StagedArgs {
 #[derive(Debug, Args)]
 pub(crate) struct HistoryArgs {
     /// Revisions as in `git log`: `REV`, `^REV` (exclude), `A..B`, `A...B`. Default: all refs
-    /// and HEAD.
-    #[arg(value_name = "REVSPEC", allow_hyphen_values = false)]
+    /// and HEAD. With `--datastore`: repositories (paths or clone URLs), each walked whole.
+    #[arg(value_name = "REVSPEC|REPO", allow_hyphen_values = false)]
     pub(crate) revspecs: Vec<String>,
+    /// Datastore options.
+    #[command(flatten)]
+    pub(crate) store: StoreArgs,
+    /// With `--datastore`: also the repositories listed in FILE, one local path or clone URL a
+    /// line (`#` starts a comment).
+    #[arg(long, value_name = "FILE", requires = "datastore")]
+    pub(crate) repos: Option<PathBuf>,
+    /// Where clone URLs are mirrored (`git clone --mirror`, fetched again on later runs);
+    /// default: DATASTORE.clones beside the datastore.
+    #[arg(long, value_name = "DIR", requires = "datastore")]
+    pub(crate) cache_dir: Option<PathBuf>,
     /// Git, configuration and report options.
     #[command(flatten)]
     pub(crate) scan: GitScanArgs,
@@ -252,6 +342,9 @@ pub(crate) struct CiArgs {
     /// Compare with REF (scan `REF..HEAD`) instead of reading the range from the environment.
     #[arg(long, value_name = "REF")]
     pub(crate) base: Option<String>,
+    /// Datastore options.
+    #[command(flatten)]
+    pub(crate) store: StoreArgs,
     /// Git, configuration and report options.
     #[command(flatten)]
     pub(crate) scan: GitScanArgs,
@@ -468,6 +561,9 @@ pub(crate) struct VerifyCommandArgs {
     /// Report only findings whose key is active; exit 0 when none is.
     #[arg(long)]
     pub(crate) only_verified: bool,
+    /// Record the outcomes in the datastore FILE (and show the findings' triage).
+    #[arg(long, value_name = "FILE")]
+    pub(crate) datastore: Option<PathBuf>,
     /// Network options of verification.
     #[command(flatten)]
     pub(crate) net: VerifyNetArgs,

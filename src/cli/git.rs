@@ -7,7 +7,8 @@ use std::io::IsTerminal;
 use anyhow::Result;
 use git2::Repository;
 
-use super::args::{worker_threads, GitScanArgs, ProgressChoice, VerifyArgs};
+use super::args::{worker_threads, GitScanArgs, ProgressChoice, StoreArgs, VerifyArgs};
+use super::datastore::{open_store, record_and_apply, record_verifications, repo_name};
 use super::load::{finish, load, Loaded};
 use super::output::{check_group, check_output, emit};
 use super::progress::with_progress;
@@ -20,6 +21,7 @@ use crate::source::git::{
     mark_at_tip, open_repository, repository_root, scan_history, GitOptions, RevSelection,
 };
 use crate::source::Progress;
+use crate::store::RepoKind;
 use crate::suppress::Suppressor;
 
 pub(super) use crate::source::git::discover_repository;
@@ -81,20 +83,34 @@ pub(super) fn git_scan_verified(
     verify: &VerifyArgs,
     scan: impl FnOnce(&GitScan<'_>) -> Result<ScanReport>,
 ) -> Result<ExitCode> {
-    git_scan_then(args, verify, false, |_, _| Ok(()), scan)
+    git_scan_then(
+        args,
+        verify,
+        &StoreArgs::default(),
+        false,
+        |_, _| Ok(()),
+        scan,
+    )
 }
 
-/// [`git_scan_verified`], handing the finished report to `after` before it is written;
-/// `grouped` asks for the grouped view's facts (covered findings, presence at the tip) even
-/// when the report format does not show them.
+/// [`git_scan_verified`] with a datastore when `store` names one (the findings are recorded
+/// under the repository's name, triage applies: closed findings do not fail the run, `--new`
+/// keeps only first-time findings, and verification outcomes are recorded), handing the
+/// finished report to `after` before it is written; `grouped` asks for the grouped view's facts
+/// (covered findings, presence at the tip) even when the report format does not show them.
 pub(super) fn git_scan_then(
     args: &GitScanArgs,
     verify: &VerifyArgs,
+    store: &StoreArgs,
     grouped: bool,
     after: impl FnOnce(&ScanReport, &Loaded) -> Result<()>,
     scan: impl FnOnce(&GitScan<'_>) -> Result<ScanReport>,
 ) -> Result<ExitCode> {
     check_unused(verify)?;
+    let mut opened = match &store.datastore {
+        Some(path) => Some(open_store(path)?),
+        None => None,
+    };
     let GitScanArgs {
         git,
         config,
@@ -136,12 +152,19 @@ pub(super) fn git_scan_then(
     if let (true, Some(sel)) = (grouped, scanned.take()) {
         mark_at_tip(&repo, &sel, &loaded.engine, &mut result);
     }
+    if let Some(db) = opened.as_mut() {
+        let name = repo_name(&repo);
+        record_and_apply(db, "ci", &name, RepoKind::Git, &mut result, store.new_only)?;
+    }
     verify_report(
         &mut result,
         verify,
         &loaded.verify_skip_accounts,
         Some(progress),
     )?;
+    if let Some(db) = opened.as_mut() {
+        record_verifications(db, &result)?;
+    }
     after(&result, &loaded)?;
     emit(&result, loaded.rules(), report)
 }

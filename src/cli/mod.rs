@@ -4,10 +4,12 @@
 
 mod args;
 mod cmd;
+mod datastore;
 mod exit;
 mod git;
 mod hooks;
 mod load;
+mod mirror;
 mod output;
 mod process;
 mod progress;
@@ -22,7 +24,7 @@ pub use exit::ExitCode;
 
 use output::sanitize_lines;
 
-use args::{Command, RulesCommand};
+use args::{Command, DatastoreCommand, RulesCommand};
 
 /// The whole binary: parses the command line, runs it, prints an error. Everything printed,
 /// clap's messages (which echo arguments) included, is sanitised.
@@ -72,5 +74,10 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Verify(args) => cmd::verify::run(&args),
         Command::PreReceive(args) => cmd::pre_receive::run(args),
         Command::Doctor(args) => cmd::doctor::run(&args),
+        Command::Triage(args) => cmd::triage::run(&args),
+        Command::Findings(args) => cmd::findings::run(&args),
+        Command::Datastore(DatastoreCommand::Merge { out, inputs }) => {
+            cmd::datastore::merge(&out, &inputs)
+        }
     }
 }

@@ -30,10 +30,9 @@ struct Printed<'a> {
 }
 
 impl EffectiveConfig {
-    /// The effective configuration as TOML that keyfence itself accepts: the file's settings
-    /// with defaults filled in, then the rules in effect as comments.
-    pub(crate) fn to_toml(&self) -> String {
-        let printed = Printed {
+    /// The settings as printed, `[server]` with them when `server`.
+    fn printed(&self, server: bool) -> Printed<'_> {
+        Printed {
             pairing_window_lines: self.aws.pairing_window_lines,
             disabled_rules: self
                 .syntax
@@ -44,8 +43,28 @@ impl EffectiveConfig {
             allowlist: &self.syntax.allowlist,
             overrides: &self.syntax.overrides,
             rules: self.syntax.rules.iter().map(|r| r.get_ref()).collect(),
-            server: self.syntax.server.as_ref(),
-        };
+            server: self.syntax.server.as_ref().filter(|_| server),
+        }
+    }
+
+    /// What of the configuration changes what a scan detects, as text: the rules, their
+    /// overrides, the allowlists and the validator settings, not `[server]` or `[verify]`
+    /// (a datastore's ruleset digest hashes it).
+    pub(crate) fn detection_text(&self) -> String {
+        let printed = self.printed(false);
+        let ids: Vec<&str> = self.rules.rules.iter().map(|r| r.id.as_str()).collect();
+        format!(
+            "{}\n{:?}\n{}",
+            toml::to_string(&printed).unwrap_or_default(),
+            self.aws,
+            ids.join(",")
+        )
+    }
+
+    /// The effective configuration as TOML that keyfence itself accepts: the file's settings
+    /// with defaults filled in, then the rules in effect as comments.
+    pub(crate) fn to_toml(&self) -> String {
+        let printed = self.printed(true);
         let source = self.file.as_deref().map_or(
             "built-in defaults (no configuration file)".to_string(),
             |f| format!("from {f}"),

@@ -10,9 +10,8 @@ pub(crate) enum Coverage {
     Baseline,
     /// A commit allowlist (global or the rule's) lists its commit.
     CommitAllowlist,
-    /// A triage decision of the triage datastore (its status: `false_positive`, `revoked`, …).
-    /// Not produced yet: the coordinator wires it when findings carry their triage.
-    #[allow(dead_code)]
+    /// A closing triage decision kept in the datastore (its status: `false-positive` or
+    /// `revoked`).
     Triage(String),
 }
 

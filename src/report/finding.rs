@@ -5,6 +5,7 @@ use std::fmt;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
+use super::triage::Triage;
 use super::verification::Verification;
 use crate::rules::Severity;
 
@@ -120,6 +121,10 @@ pub(crate) struct Finding {
     /// was transcoded (`utf-16le`, …), then each encoding peeled off a value (`base64`, `hex`).
     /// Empty for a credential found as written.
     pub decoded: Vec<Decoding>,
+    /// Its triage in the datastore (`--datastore`); `None` without one, or when never triaged.
+    pub triage: Option<Triage>,
+    /// The repository it was found in, when a run covers several (`--datastore`).
+    pub repository: Option<String>,
 }
 
 /// One step of decoding between the bytes of a blob and the credential found in them.

@@ -272,6 +272,8 @@ pub(crate) mod tests {
             service: None,
             verification: None,
             decoded: Vec::new(),
+            triage: None,
+            repository: None,
         }
     }
 

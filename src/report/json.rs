@@ -38,6 +38,12 @@ pub(crate) fn finding_json(f: &Finding, show_secrets: bool) -> Value {
     if let Some(verification) = &f.verification {
         v["verification"] = verification.to_json();
     }
+    if let Some(triage) = &f.triage {
+        v["triage"] = triage.to_json();
+    }
+    if let Some(repository) = &f.repository {
+        v["repository"] = json!(repository);
+    }
     v
 }
 

@@ -19,6 +19,7 @@ mod sanitize;
 mod sarif;
 mod text;
 mod time;
+mod triage;
 mod verification;
 
 use std::io::{self, Write};
@@ -29,10 +30,12 @@ use crate::rules::RuleSet;
 
 pub(crate) use coverage::{Coverage, SetAside};
 pub(crate) use finding::{fingerprint, CommitInfo, Decoding, Finding, Secret};
+pub(crate) use json::finding_json;
 pub(crate) use model::{ScanError, ScanReport, Stats, Subject, SuppressedBy, UnusedEntry};
 pub(crate) use read::read_report;
 pub(crate) use recognize::is_keyfence_report;
 pub(crate) use sanitize::{sanitize, sanitize_lines};
+pub(crate) use triage::{Triage, TriageStatus};
 pub(crate) use verification::{SkipReason, Verification};
 
 /// Output formats.

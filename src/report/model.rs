@@ -119,6 +119,10 @@ pub(crate) struct Stats {
     pub errors: u64,
     /// Wall time of the scan in milliseconds.
     pub elapsed_ms: u64,
+    /// Blobs not read because the datastore had them scanned under the same rules.
+    pub blobs_known: u64,
+    /// Findings not reported because they were triaged false-positive or revoked.
+    pub closed_by_triage: u64,
 }
 
 impl Stats {
@@ -134,6 +138,8 @@ impl Stats {
         self.preexisting += other.preexisting;
         self.suppressed += other.suppressed;
         self.suppressed_by.add(&other.suppressed_by);
+        self.blobs_known += other.blobs_known;
+        self.closed_by_triage += other.closed_by_triage;
     }
 }
 

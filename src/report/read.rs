@@ -80,6 +80,8 @@ struct Record {
     service: Option<String>,
     #[serde(default)]
     decoded: Vec<Decoding>,
+    #[serde(default)]
+    repository: Option<String>,
 }
 
 /// `{"findings": [...], "stats": {...}}`, the part of a JSON report read back.
@@ -167,6 +169,8 @@ pub(crate) fn read_report(text: &str, file: &str) -> Result<ScanReport, ReadErro
             service: r.service,
             verification: None,
             decoded: r.decoded,
+            triage: None,
+            repository: r.repository,
         });
     }
     let mut report = ScanReport {
@@ -213,6 +217,8 @@ mod tests {
             service: None,
             verification: None,
             decoded: vec![Decoding::Utf16Le, Decoding::Base64],
+            triage: None,
+            repository: None,
         };
         let mut r = ScanReport {
             findings: vec![f],

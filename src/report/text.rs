@@ -75,6 +75,17 @@ fn write_finding(f: &Finding, opts: ReportOptions, out: &mut dyn Write) -> io::R
         let how = super::finding::describe_decoding(&f.decoded);
         writeln!(out, "  decoded  {how}")?;
     }
+    if let Some(r) = &f.repository {
+        writeln!(out, "  repo     {}", sanitize(r))?;
+    }
+    if let Some(t) = &f.triage {
+        let note = t
+            .note
+            .as_deref()
+            .map_or(String::new(), |n| format!(": {n}"));
+        let line = format!("{} by {} at {}{note}", t.status, t.by, t.at);
+        writeln!(out, "  triage   {}", sanitize(&line))?;
+    }
     if f.occurrences > 1 {
         writeln!(out, "  seen     {} times in this file", f.occurrences)?;
     }
@@ -122,6 +133,12 @@ pub(crate) fn summary_line(report: &ScanReport) -> String {
     }
     if s.suppressed > 0 {
         extra.push(format!("{} suppressed", s.suppressed));
+    }
+    if s.blobs_known > 0 {
+        extra.push(format!("{} blobs known to the datastore", s.blobs_known));
+    }
+    if s.closed_by_triage > 0 {
+        extra.push(format!("{} closed by triage", s.closed_by_triage));
     }
     if !report.errors.is_empty() {
         extra.push(format!("{} errors", report.errors.len()));

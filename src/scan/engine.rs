@@ -281,6 +281,8 @@ impl ScanEngine {
                         } else {
                             Vec::new()
                         },
+                        triage: None,
+                        repository: None,
                     },
                 }
             })

@@ -33,6 +33,8 @@ fn finding(rule: &str, key: Option<String>, sk: Option<String>, tok: Option<Stri
         service: None,
         verification: None,
         decoded: Vec::new(),
+        triage: None,
+        repository: None,
     }
 }
 

@@ -7,6 +7,7 @@ mod ci;
 mod common;
 mod config;
 mod config_errors;
+mod datastore;
 mod decode;
 mod doctor;
 mod formats;

@@ -22,7 +22,8 @@ pub(crate) fn run(args: CiArgs) -> Result<ExitCode> {
         }
         Ok(())
     };
-    git_scan_then(&args.scan, &args.verify, summary.is_some(), after, |g| {
+    let (scan, verify, store) = (&args.scan, &args.verify, &args.store);
+    git_scan_then(scan, verify, store, summary.is_some(), after, |g| {
         let unborn = matches!(g.repo.head(), Err(e) if e.code() == git2::ErrorCode::UnbornBranch);
         if unborn && g.repo.references().is_ok_and(|mut r| r.next().is_none()) {
             anyhow::bail!(

@@ -9,6 +9,9 @@ use crate::source::git::RevSelection;
 
 /// Runs `keyfence history`.
 pub(crate) fn run(args: HistoryArgs) -> Result<ExitCode> {
+    if args.store.datastore.is_some() {
+        return super::history_store::run(args);
+    }
     git_scan_verified(&args.scan, &args.verify, |g| {
         let sel = RevSelection::parse(g.repo, &args.revspecs)?;
         g.history(&sel)

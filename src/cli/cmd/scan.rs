@@ -3,12 +3,14 @@
 use anyhow::{bail, Result};
 
 use crate::cli::args::{worker_threads, ScanArgs};
+use crate::cli::datastore::{open_store, record_and_apply, record_verifications};
 use crate::cli::load::{finish, load, scan_root};
 use crate::cli::output::{check_group, check_output, emit};
 use crate::cli::verify::{check_unused, verify_report};
 use crate::cli::ExitCode;
 use crate::source::archive::ArchiveOptions;
 use crate::source::fs::{scan_paths, FsOptions};
+use crate::store::RepoKind;
 
 /// Runs `keyfence scan`.
 pub(crate) fn run(args: ScanArgs) -> Result<ExitCode> {
@@ -39,11 +41,30 @@ pub(crate) fn run(args: ScanArgs) -> Result<ExitCode> {
     };
     let mut report = scan_paths(&args.paths, &loaded.engine, &loaded.suppressor, &opts);
     finish(&mut report, &loaded, &args.config);
+    let mut store = match &args.store.datastore {
+        Some(path) => Some(open_store(path)?),
+        None => None,
+    };
+    if let Some(db) = store.as_mut() {
+        let root = std::path::absolute(scan_root(&args.paths))?;
+        let name = format!("dir:{}", root.display());
+        record_and_apply(
+            db,
+            "scan",
+            &name,
+            RepoKind::Dir,
+            &mut report,
+            args.store.new_only,
+        )?;
+    }
     verify_report(
         &mut report,
         &args.verify,
         &loaded.verify_skip_accounts,
         None,
     )?;
+    if let Some(db) = store.as_mut() {
+        record_verifications(db, &report)?;
+    }
     emit(&report, loaded.rules(), &args.report)
 }

@@ -7,6 +7,7 @@ use std::path::Path;
 use anyhow::{Context, Result};
 
 use crate::cli::args::VerifyCommandArgs;
+use crate::cli::datastore::{open_store, record_verifications};
 use crate::cli::output::{check_output, emit};
 use crate::cli::verify::{only_active, run as verify};
 use crate::cli::ExitCode;
@@ -40,6 +41,14 @@ pub(crate) fn run(args: &VerifyCommandArgs) -> Result<ExitCode> {
     verify(&mut report, &args.net, &config.verify_skip_accounts, None)?;
     if args.only_verified {
         only_active(&mut report);
+    }
+    if let Some(path) = &args.datastore {
+        let mut store = open_store(path)?;
+        record_verifications(&mut store, &report)?;
+        let triage = store.triage_states()?;
+        for f in &mut report.findings {
+            f.triage = triage.get(&f.fingerprint).cloned();
+        }
     }
     emit(&report, &config.rules, &args.report)
 }

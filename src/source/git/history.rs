@@ -263,6 +263,10 @@ fn collect_and_scan(
         (produce(repo, walk, None, progress, along), none)
     };
     let mut produced = produced?;
+    let known = opts
+        .memo
+        .as_ref()
+        .map_or(0, |m| m.filter(&mut produced.jobs));
     // A range's base versions are needed only to drop credentials that were there before: the
     // paths its commits touched are kept until the new blobs show whether anything was found.
     let touched: Vec<Vec<u8>> = if walk.boundary.is_empty() {
@@ -272,6 +276,7 @@ fn collect_and_scan(
     };
     let t1 = Instant::now();
     let mut collected = Collected::default();
+    collected.stats.blobs_known = known;
     let mut attributor =
         BlobScanner::new(engine, suppressor, opts.scan_binary).with_archives(opts.archives);
     let mut rest: Vec<((usize, u64), Job)> = Vec::new();

@@ -6,6 +6,7 @@
 mod blobs;
 mod date;
 mod history;
+mod memo;
 mod odb;
 mod oid_set;
 mod push;
@@ -22,6 +23,7 @@ use git2::Repository;
 use thiserror::Error;
 
 pub(crate) use history::scan_history;
+pub(crate) use memo::BlobMemo;
 #[cfg(feature = "fuzzing")]
 pub(crate) use odb::fuzzing as odb_fuzzing;
 pub(crate) use push::{
@@ -139,6 +141,8 @@ pub(crate) struct GitOptions {
     /// History: also list every other place (blob and its first commit and path) of each
     /// reported credential in `ScanReport::also_at`, for the grouped view.
     pub all_places: bool,
+    /// History: blobs to skip (a datastore had them scanned) and the record of those read.
+    pub memo: Option<std::sync::Arc<BlobMemo>>,
 }
 
 /// Opens the repository at `git_dir` and adds `object_dirs` to the directories its objects are
