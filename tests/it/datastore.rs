@@ -203,6 +203,29 @@ fn triage_closes_a_finding_for_the_gate_and_survives_rescans_and_merges() {
     assert_eq!((code, findings(&doc).len()), (Some(1), 1), "{doc}");
     assert_eq!(findings(&doc)[0]["triage"]["status"], "accepted");
     assert_eq!(doc["stats"]["closed_by_triage"], 1);
+    // The grouped view lists the revoked credential too, as covered by its triage.
+    let (code, doc, _) = r.keyfence_json(&[
+        "ci",
+        "--base",
+        "HEAD~2",
+        "--datastore",
+        &db,
+        "--group",
+        "credential",
+    ]);
+    assert_eq!(code, Some(1), "{doc}");
+    let covered: Vec<String> = doc["credentials"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["covered_by"].to_string())
+        .collect();
+    assert_eq!(covered.len(), 2, "{doc}");
+    assert!(
+        covered.contains(&r#"["triage:revoked"]"#.to_string()),
+        "{covered:?}"
+    );
+    assert!(covered.contains(&"[]".to_string()), "{covered:?}");
     let out = r.keyfence(
         &["triage", &other, "--status", "false-positive"],
         &["--datastore", &db],
