@@ -72,5 +72,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Verify(args) => cmd::verify::run(&args),
         Command::PreReceive(args) => cmd::pre_receive::run(args),
         Command::Doctor(args) => cmd::doctor::run(&args),
+        Command::Completions(args) => cmd::completions::run(&args),
+        Command::Man(args) => cmd::manpage::run(&args),
     }
 }

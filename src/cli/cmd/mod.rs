@@ -4,10 +4,12 @@
 pub(super) mod baseline;
 pub(super) mod ci;
 mod ci_env;
+pub(super) mod completions;
 pub(super) mod config;
 pub(super) mod doctor;
 pub(super) mod history;
 pub(super) mod install;
+pub(super) mod manpage;
 pub(super) mod pre_push;
 pub(super) mod pre_receive;
 mod pre_receive_env;
