@@ -71,6 +71,32 @@ pub(crate) enum Command {
     /// Datastore maintenance: `merge OUT IN...` joins the stores of separate shards.
     #[command(subcommand)]
     Datastore(DatastoreCommand),
+    /// Print a shell completion script on standard output.
+    ///
+    /// bash: `source <(keyfence completions bash)` in ~/.bashrc; zsh: save it as `_keyfence` in
+    /// a directory of `fpath`; fish: `keyfence completions fish | source`. The wheel and the
+    /// release archives carry the scripts already generated.
+    Completions(CompletionsArgs),
+    /// Print the manual page `keyfence.1`, or write it and one page per subcommand into a
+    /// directory (`--dir`).
+    Man(ManArgs),
+}
+
+/// `keyfence completions`.
+#[derive(Debug, Args)]
+pub(crate) struct CompletionsArgs {
+    /// The shell to complete for.
+    #[arg(value_enum)]
+    pub(crate) shell: clap_complete::Shell,
+}
+
+/// `keyfence man`.
+#[derive(Debug, Args)]
+pub(crate) struct ManArgs {
+    /// Write `keyfence.1` and one page per subcommand (`keyfence-scan.1`, …) into DIR (created
+    /// if missing), and list the files written, instead of printing `keyfence.1`.
+    #[arg(long, value_name = "DIR")]
+    pub(crate) dir: Option<PathBuf>,
 }
 
 /// `--datastore` and `--new` (`scan`, `history`, `ci`).

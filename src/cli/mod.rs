@@ -79,5 +79,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Datastore(DatastoreCommand::Merge { out, inputs }) => {
             cmd::datastore::merge(&out, &inputs)
         }
+        Command::Completions(args) => cmd::completions::run(&args),
+        Command::Man(args) => cmd::manpage::run(&args),
     }
 }

@@ -17,6 +17,7 @@ mod hostile;
 mod inline_allow;
 mod install;
 mod moto;
+mod packaging;
 mod pre_receive;
 mod remediation;
 mod report_grouped;
