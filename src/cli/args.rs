@@ -98,6 +98,11 @@ pub(crate) struct ConfigArgs {
     /// List allowlist and baseline entries that matched nothing (stderr, and `unused` in JSON).
     #[arg(long)]
     pub(crate) report_unused: bool,
+    /// Make every part read only in part an error (exit 2): a truncated or partly unreadable
+    /// archive, an archive limit reached, a shallow clone's missing history. Without it they
+    /// are warnings (`strict = true` in .keyfence.toml sets it too).
+    #[arg(long)]
+    pub(crate) strict: bool,
 }
 
 /// `keyfence config`.

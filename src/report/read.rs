@@ -171,9 +171,8 @@ pub(crate) fn read_report(text: &str, file: &str) -> Result<ScanReport, ReadErro
     }
     let mut report = ScanReport {
         findings,
-        errors: Vec::new(),
         stats,
-        unused: None,
+        ..ScanReport::default()
     };
     report.finish();
     Ok(report)

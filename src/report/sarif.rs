@@ -155,14 +155,16 @@ pub(crate) fn write(
     opts: ReportOptions,
     out: &mut dyn Write,
 ) -> io::Result<()> {
-    let notifications: Vec<Value> = report
-        .errors
-        .iter()
-        .map(|e| {
+    // Errors, then what was read only in part, at level `warning`.
+    let levels = report.errors.iter().map(|e| (e, "error"));
+    let partial = report.warnings.iter().map(|w| (w, "warning"));
+    let notifications: Vec<Value> = levels
+        .chain(partial)
+        .map(|(e, level)| {
             let text = format!("{}: {}", e.subject(), e.message);
             match e.file_path() {
                 Some(path) => json!({
-                    "level": "error",
+                    "level": level,
                     "message": { "text": text },
                     "locations": [{
                         "physicalLocation": {
@@ -170,7 +172,7 @@ pub(crate) fn write(
                         },
                     }],
                 }),
-                None => json!({ "level": "error", "message": { "text": text } }),
+                None => json!({ "level": level, "message": { "text": text } }),
             }
         })
         .collect();

@@ -126,6 +126,9 @@ pub(crate) fn summary_line(report: &ScanReport) -> String {
     if !report.errors.is_empty() {
         extra.push(format!("{} errors", report.errors.len()));
     }
+    if !report.warnings.is_empty() {
+        extra.push(format!("{} read in part", report.warnings.len()));
+    }
     if let Some(verified) = verification_counts(report) {
         extra.push(verified);
     }
@@ -180,6 +183,15 @@ pub(crate) fn write(
                 "ERROR".red(),
                 sanitize(&e.subject()),
                 sanitize(&e.message)
+            )?;
+        }
+        for w in &report.warnings {
+            writeln!(
+                out,
+                "{} {}: {}",
+                "WARNING".yellow(),
+                sanitize(&w.subject()),
+                sanitize(&w.message)
             )?;
         }
         writeln!(out, "{}", summary_line(report).bold())?;

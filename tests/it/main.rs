@@ -16,6 +16,7 @@ mod hostile;
 mod inline_allow;
 mod install;
 mod moto;
+mod partial;
 mod pre_receive;
 mod scan;
 mod staged;

@@ -125,14 +125,8 @@ fn scan_listed(
                 commit: edge.to_string(),
             });
         }
-        report.errors.push(ScanError {
-            subject: Subject::History,
-            message: format!(
-                "shallow clone: history before commit {edge} is not in this clone and was not \
-                 scanned; {}",
-                super::FETCH_MORE_HINT
-            ),
-        });
+        // What the clone holds is scanned; the rest is a warning (an error with `--strict`).
+        report.errors.extend(super::shallow::edge_warning(repo, &walk.commits));
     }
     progress.set_total_commits(walk.commits.len());
     // A range first marks only what its base shares with its tips at the same paths; if that

@@ -10,6 +10,7 @@ mod odb;
 mod oid_set;
 mod push;
 mod revs;
+mod shallow;
 mod staged;
 mod staged_changes;
 mod tree_entries;
