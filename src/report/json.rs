@@ -38,6 +38,11 @@ pub(crate) fn finding_json(f: &Finding, show_secrets: bool) -> Value {
     if let Some(verification) = &f.verification {
         v["verification"] = verification.to_json();
     }
+    if let Some(m) = &f.in_message {
+        v["origin"] = json!(m.kind.as_str());
+        v["object"] = json!(m.object);
+        v["object_name"] = json!(m.name);
+    }
     v
 }
 

@@ -134,6 +134,8 @@ pub(crate) struct Stats {
     pub special_skipped: u64,
     /// Commits walked (git modes).
     pub commits_scanned: u64,
+    /// History: commit messages, tag annotations and notes scanned.
+    pub messages_scanned: u64,
     /// Submodules (gitlinks) skipped (git modes).
     pub submodules_skipped: u64,
     /// Credentials not reported because they were there before the change: in the HEAD version
@@ -163,6 +165,7 @@ impl Stats {
         self.symlinks_skipped += other.symlinks_skipped;
         self.special_skipped += other.special_skipped;
         self.commits_scanned += other.commits_scanned;
+        self.messages_scanned += other.messages_scanned;
         self.submodules_skipped += other.submodules_skipped;
         self.preexisting += other.preexisting;
         self.suppressed += other.suppressed;

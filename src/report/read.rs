@@ -167,6 +167,7 @@ pub(crate) fn read_report(text: &str, file: &str) -> Result<ScanReport, ReadErro
             service: r.service,
             verification: None,
             decoded: r.decoded,
+            in_message: None,
         });
     }
     let mut report = ScanReport {
@@ -212,6 +213,7 @@ mod tests {
             service: None,
             verification: None,
             decoded: vec![Decoding::Utf16Le, Decoding::Base64],
+            in_message: None,
         };
         let mut r = ScanReport {
             findings: vec![f],

@@ -33,6 +33,19 @@ fn write_finding(f: &Finding, opts: ReportOptions, out: &mut dyn Write) -> io::R
         sanitize(&f.rule_id).dimmed()
     )?;
     writeln!(out, "  {}", sanitize(&f.message))?;
+    if let Some(m) = &f.in_message {
+        let name = m
+            .name
+            .as_deref()
+            .map_or(String::new(), |n| format!(" ({n})"));
+        writeln!(
+            out,
+            "  in       {} {}{}",
+            m.kind.as_str(),
+            sanitize(&m.object),
+            sanitize(&name)
+        )?;
+    }
     if let Some(c) = &f.commit {
         writeln!(
             out,

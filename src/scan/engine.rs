@@ -281,6 +281,7 @@ impl ScanEngine {
                         } else {
                             Vec::new()
                         },
+                        in_message: None,
                     },
                 }
             })

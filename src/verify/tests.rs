@@ -33,6 +33,7 @@ fn finding(rule: &str, key: Option<String>, sk: Option<String>, tok: Option<Stri
         service: None,
         verification: None,
         decoded: Vec::new(),
+        in_message: None,
     }
 }
 

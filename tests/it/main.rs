@@ -15,6 +15,7 @@ mod history;
 mod hostile;
 mod inline_allow;
 mod install;
+mod messages;
 mod moto;
 mod partial;
 mod pre_receive;

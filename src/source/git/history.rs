@@ -126,7 +126,9 @@ fn scan_listed(
             });
         }
         // What the clone holds is scanned; the rest is a warning (an error with `--strict`).
-        report.errors.extend(super::shallow::edge_warning(repo, &walk.commits));
+        report
+            .errors
+            .extend(super::shallow::edge_warning(repo, &walk.commits));
     }
     progress.set_total_commits(walk.commits.len());
     // A range first marks only what its base shares with its tips at the same paths; if that
@@ -149,6 +151,17 @@ fn scan_listed(
     stats.symlinks_skipped = produced.symlinks;
     report.errors.extend(produced.errors);
     report.errors.append(&mut collected.errors);
+    // Commit messages, tag annotations and notes (see `messages`).
+    let t_messages = Instant::now();
+    let mut messages = super::messages::scan_messages(repo, &walk, sel, engine, suppressor);
+    log::info!(
+        target: TIMING,
+        "{} messages {:.2}s",
+        messages.scanned,
+        t_messages.elapsed().as_secs_f64()
+    );
+    report.stats.messages_scanned = messages.scanned;
+    report.errors.append(&mut messages.errors);
     let (mut findings, preexisting) = introduced(collected);
     report.stats.preexisting = preexisting;
     join_key_ids(&mut findings, &walk.commits);
@@ -163,6 +176,7 @@ fn scan_listed(
         f.commit = info.clone();
         report.findings.push(f);
     }
+    super::messages::merge(&mut report.findings, messages);
     Ok(report)
 }
 

@@ -6,6 +6,7 @@
 mod blobs;
 mod date;
 mod history;
+mod messages;
 mod odb;
 mod oid_set;
 mod push;

@@ -1,0 +1,333 @@
+//! Commit messages, annotated tags' messages and notes (`refs/notes/*`) in history and ranges,
+//! scanned with the same engine, decoding, inline directives and allowlists as blobs (the path
+//! step replaced by the origin step: `origin = "message"`). A finding names the message's kind
+//! and object, and its line is within the message.
+//!
+//! What is scanned: the message of every walked commit; the annotated tags under `refs/tags/`
+//! whose target is a walked commit (every one of them when all references are scanned); the
+//! notes of every `refs/notes/*` reference on walked commits (all of them when all references
+//! are scanned). A credential is reported once: in the first message (walk order, then tags,
+//! then notes) unless a blob of the history holds it already. A note's text is also a blob of
+//! its notes reference's tree: that blob's finding (at a path made of the annotated object's
+//! hex digits) gives way to the note's, which says what it is.
+
+use std::collections::HashSet;
+
+use git2::{ObjectType, Oid, Repository};
+
+use super::walk::CommitWalk;
+use super::{commit_info, RevSelection};
+use crate::report::{Finding, MessageKind, MessageOrigin, ScanError, Subject};
+use crate::scan::ScanEngine;
+use crate::source::BlobScanner;
+use crate::suppress::Suppressor;
+
+/// What the messages gave: findings (each with its commit set when there is one), problems and
+/// how many messages were scanned.
+#[derive(Debug, Default)]
+pub(crate) struct Messages {
+    /// One finding per credential, in the order the messages were read.
+    pub found: Vec<Finding>,
+    /// Messages that could not be read.
+    pub errors: Vec<ScanError>,
+    /// Messages scanned.
+    pub scanned: u64,
+    /// Bytes of messages scanned.
+    pub bytes: u64,
+    /// Fingerprints of the credentials in notes, reported or allowed: their blobs in the notes
+    /// trees are not reported as files.
+    pub in_notes: HashSet<String>,
+}
+
+/// Scans the messages of `walk` (and the tags and notes on its commits) in `repo`.
+pub(crate) fn scan_messages(
+    repo: &Repository,
+    walk: &CommitWalk,
+    sel: &RevSelection,
+    engine: &ScanEngine,
+    suppressor: &Suppressor,
+) -> Messages {
+    let mut out = Messages::default();
+    let mut scanner = BlobScanner::new(engine, suppressor, false);
+    let mut seen: HashSet<String> = HashSet::new();
+    let odb = match repo.odb() {
+        Ok(o) => o,
+        Err(e) => {
+            out.errors.push(history_error(format!(
+                "cannot read commit messages: {}",
+                e.message()
+            )));
+            return out;
+        }
+    };
+    let t0 = std::time::Instant::now();
+    for &oid in &walk.commits {
+        let object = match odb.read(oid) {
+            Ok(o) => o,
+            Err(e) => {
+                out.errors.push(ScanError {
+                    subject: Subject::Commit(oid.to_string()),
+                    message: format!("cannot read the commit message: {}", e.message()),
+                });
+                continue;
+            }
+        };
+        let text = body(object.data());
+        let found = scan_one(&mut scanner, &mut out, text, MessageKind::Commit);
+        for f in found {
+            if seen.insert(f.fingerprint.clone()) {
+                let commit = repo.find_commit(oid).ok();
+                out.found
+                    .push(labelled(f, MessageKind::Commit, oid, None, commit));
+            }
+        }
+    }
+    let walked: HashSet<Oid> = if sel.all_refs {
+        HashSet::new()
+    } else {
+        walk.commits.iter().copied().collect()
+    };
+    log::info!(
+        target: crate::source::TIMING,
+        "commit messages read and scanned {:.2}s",
+        t0.elapsed().as_secs_f64()
+    );
+    let wanted = |target: Oid| sel.all_refs || walked.contains(&target);
+    // A push's new tag is scanned whatever it points at (a tag of a commit already there).
+    let pushed = |_: Oid| true;
+    scan_tags(
+        repo,
+        Some(&sel.tags),
+        &pushed,
+        &mut scanner,
+        &mut seen,
+        &mut out,
+    );
+    scan_tags(repo, None, &wanted, &mut scanner, &mut seen, &mut out);
+    scan_notes(repo, &wanted, &mut scanner, &mut seen, &mut out);
+    out
+}
+
+/// The annotated tags `extra` names, or else those under `refs/tags/` (tags of tags followed),
+/// whose commit `wanted` takes.
+fn scan_tags(
+    repo: &Repository,
+    extra: Option<&[(String, Oid)]>,
+    wanted: &dyn Fn(Oid) -> bool,
+    scanner: &mut BlobScanner<'_>,
+    seen: &mut HashSet<String>,
+    out: &mut Messages,
+) {
+    let starts: Vec<(Option<String>, Oid)> = match extra {
+        Some(extra) => extra.iter().map(|(n, o)| (Some(n.clone()), *o)).collect(),
+        None => match repo.references_glob("refs/tags/*") {
+            Ok(refs) => refs
+                .flatten()
+                .filter_map(|r| Some((r.name().map(str::to_string), r.target()?)))
+                .collect(),
+            Err(_) => return,
+        },
+    };
+    let mut done = HashSet::new();
+    for (name, mut oid) in starts {
+        // A chain of tags ends at most this many links down (git itself stops at a cycle).
+        for _ in 0..MAX_TAG_CHAIN {
+            if !done.insert(oid) {
+                break;
+            }
+            let Ok(tag) = repo.find_tag(oid) else {
+                break;
+            };
+            let target = tag.target_id();
+            let commit = tag.target().ok().and_then(|t| t.peel_to_commit().ok());
+            let keep = match &commit {
+                Some(c) => wanted(c.id()),
+                None => wanted(target),
+            };
+            if keep {
+                match repo
+                    .odb()
+                    .and_then(|odb| odb.read(oid).map(|o| o.data().to_vec()))
+                {
+                    Ok(object) => {
+                        let text = body(&object);
+                        for f in scan_one(scanner, out, text, MessageKind::Tag) {
+                            if seen.insert(f.fingerprint.clone()) {
+                                let c = commit.clone();
+                                out.found
+                                    .push(labelled(f, MessageKind::Tag, oid, name.clone(), c));
+                            }
+                        }
+                    }
+                    Err(e) => out.errors.push(history_error(format!(
+                        "tag {oid}: cannot read its message: {}",
+                        e.message()
+                    ))),
+                }
+            }
+            if tag.target_type() != Some(ObjectType::Tag) {
+                break;
+            }
+            oid = target;
+        }
+    }
+}
+
+/// Links of a chain of tags followed.
+const MAX_TAG_CHAIN: usize = 32;
+
+/// The notes of every `refs/notes/*` reference on objects `wanted` takes.
+fn scan_notes(
+    repo: &Repository,
+    wanted: &dyn Fn(Oid) -> bool,
+    scanner: &mut BlobScanner<'_>,
+    seen: &mut HashSet<String>,
+    out: &mut Messages,
+) {
+    let Ok(refs) = repo.references_glob("refs/notes/*") else {
+        return;
+    };
+    let names: Vec<String> = refs
+        .flatten()
+        .filter_map(|r| r.name().map(str::to_string))
+        .collect();
+    let mut done = HashSet::new();
+    for name in names {
+        let notes = match repo.notes(Some(&name)) {
+            Ok(n) => n,
+            Err(e) => {
+                out.errors.push(history_error(format!(
+                    "{name}: cannot list the notes: {}",
+                    e.message()
+                )));
+                continue;
+            }
+        };
+        for item in notes {
+            let Ok((note, annotated)) = item else {
+                continue;
+            };
+            if !wanted(annotated) || !done.insert(note) {
+                continue;
+            }
+            let blob = match repo.find_blob(note) {
+                Ok(b) => b,
+                Err(e) => {
+                    out.errors.push(history_error(format!(
+                        "{name}: note {note} on {annotated}: cannot read it: {}",
+                        e.message()
+                    )));
+                    continue;
+                }
+            };
+            let found = scan_one(scanner, out, blob.content(), MessageKind::Note);
+            for f in found {
+                if seen.insert(f.fingerprint.clone()) {
+                    let commit = repo.find_commit(annotated).ok();
+                    let on = Some(format!("{name} on {annotated}"));
+                    out.found
+                        .push(labelled(f, MessageKind::Note, note, on, commit));
+                }
+            }
+        }
+    }
+}
+
+/// Scans one message: content steps, then the origin step.
+fn scan_one(
+    scanner: &mut BlobScanner<'_>,
+    out: &mut Messages,
+    text: &[u8],
+    kind: MessageKind,
+) -> Vec<Finding> {
+    out.scanned += 1;
+    out.bytes += text.len() as u64;
+    let Some(mut found) = scanner.detect_whole(text, false) else {
+        return Vec::new();
+    };
+    if kind == MessageKind::Note {
+        out.in_notes
+            .extend(found.iter().map(|f| f.fingerprint.clone()));
+    }
+    scanner.keep_in_message(kind.as_str(), &mut found);
+    found
+}
+
+/// A finding of a message, labelled with where it is.
+fn labelled(
+    mut f: Finding,
+    kind: MessageKind,
+    object: Oid,
+    name: Option<String>,
+    commit: Option<git2::Commit<'_>>,
+) -> Finding {
+    f.path = format!("<{}>", kind.as_str());
+    f.commit = commit.as_ref().map(commit_info);
+    f.in_message = Some(MessageOrigin {
+        kind,
+        object: object.to_string(),
+        name,
+    });
+    f
+}
+
+/// A commit's or tag's message: what follows the first blank line of the raw object (the
+/// headers end there; a multi-line header's lines start with a space).
+fn body(raw: &[u8]) -> &[u8] {
+    match memchr::memmem::find(raw, b"\n\n") {
+        Some(i) => &raw[i + 2..],
+        None => &[],
+    }
+}
+
+fn history_error(message: String) -> ScanError {
+    ScanError {
+        subject: Subject::History,
+        message,
+    }
+}
+
+/// True when `path` is where a notes tree keeps a note: the annotated object's 40 hex digits,
+/// whole or split by `/` (fan-out).
+fn is_note_path(path: &str) -> bool {
+    let hex = path.bytes().filter(|b| *b != b'/').count();
+    hex == 40 && path.bytes().all(|b| b == b'/' || b.is_ascii_hexdigit()) && !path.starts_with('/')
+}
+
+/// Adds the messages' findings to the blobs' (`findings`): a credential a blob holds is
+/// reported there, unless that blob is a note's text in a notes tree: then the note's finding
+/// stands instead.
+pub(crate) fn merge(findings: &mut Vec<Finding>, messages: Messages) {
+    let notes = &messages.in_notes;
+    if !notes.is_empty() {
+        findings.retain(|f| !(notes.contains(f.fingerprint.as_str()) && is_note_path(&f.path)));
+    }
+    let in_blobs: HashSet<String> = findings.iter().map(|f| f.fingerprint.clone()).collect();
+    findings.extend(
+        messages
+            .found
+            .into_iter()
+            .filter(|f| !in_blobs.contains(&f.fingerprint)),
+    );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_body_follows_the_headers() {
+        let raw = b"tree 1\nparent 2\ngpgsig -----BEGIN\n \n -----END\n\nsubject\n\nbody\n";
+        assert_eq!(body(raw), b"subject\n\nbody\n");
+        assert_eq!(body(b"tree 1\n"), b"");
+    }
+
+    #[test]
+    fn note_paths_are_forty_hex_digits_with_fan_out() {
+        let hex = "0123456789abcdef0123456789abcdef01234567";
+        assert!(is_note_path(hex));
+        assert!(is_note_path(&format!("{}/{}", &hex[..2], &hex[2..])));
+        assert!(!is_note_path("src/main.rs"));
+        assert!(!is_note_path(&hex[1..]));
+    }
+}
