@@ -172,3 +172,146 @@ fn a_credential_in_a_file_and_a_message_is_reported_once() {
     assert_eq!(all.len(), 1, "{doc}");
     assert_eq!(all[0].3, id);
 }
+
+/// A bare repository with keyfence's pre-receive hook, and a client with one clean commit
+/// pushed to it.
+fn server_and_client() -> (Fixture, String, Repo) {
+    let fx = Fixture::new();
+    fx.git(&["init", "-q", "--bare", "-b", "main", "srv.git"]);
+    let out = keyfence_in(fx.path())
+        .args(["install", "--pre-receive", "--bare", "srv.git"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let url = format!("file://{}", fx.path().join("srv.git").display());
+    let c = Repo::new();
+    c.write("README", "hello\n");
+    c.commit("initial");
+    let out = c.git_output(&["push", "-q", &url, "main"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (fx, url, c)
+}
+
+#[test]
+fn pre_receive_rejects_a_credential_in_a_pushed_commit_message_and_tag() {
+    let (_srv, url, c) = server_and_client();
+    let (msg, id) = leaky_message(106);
+    c.write("a.txt", "a\n");
+    c.commit(&msg);
+    let out = c.git_output(&["push", &url, "main"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{err}");
+    assert!(err.contains(&id) && err.contains("commit-message"), "{err}");
+
+    // Amended to a clean message, the push passes.
+    c.git(&["commit", "-q", "--amend", "-m", "add a"]);
+    let out = c.git_output(&["push", &url, "main"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    // A tag of a commit the server already has, with a credential in its annotation.
+    let (tag_msg, tag_id) = leaky_message(107);
+    c.git(&["tag", "-a", "-m", &tag_msg, "v1"]);
+    let out = c.git_output(&["push", &url, "refs/tags/v1"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{err}");
+    assert!(
+        err.contains(&tag_id) && err.contains("tag-message"),
+        "{err}"
+    );
+    c.git(&["tag", "-d", "v1"]);
+    c.git(&["tag", "-a", "-m", "release 1", "v1"]);
+    let out = c.git_output(&["push", &url, "refs/tags/v1"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn the_commit_msg_hook_blocks_a_credential_and_passes_a_clean_message() {
+    let r = Repo::new();
+    r.write("README", "hello\n");
+    r.commit("initial");
+    let out = keyfence_in(r.path())
+        .args(["install", "--commit-msg"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(r.path().join(".git/hooks/commit-msg").exists());
+    let commit = |msg: &str| {
+        r.write("msg.txt", msg);
+        git_command(r.path())
+            .args(["commit", "-q", "--allow-empty", "-F", "msg.txt"])
+            .output()
+            .unwrap()
+    };
+    let (msg, id) = leaky_message(108);
+    let before = r.head();
+    let out = commit(&msg);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{err}");
+    assert!(
+        err.contains(&id) && err.contains("its message contains AWS credentials"),
+        "{err}"
+    );
+    assert_eq!(r.head(), before, "no commit was made");
+    // A clean message passes; so does one whose credential is only in comment lines, which
+    // git's cleanup drops (`-F` with `--cleanup=strip`).
+    let out = commit("add docs\n");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let (creds, _, _) = credentials_file(109);
+    let commented: String = creds.lines().map(|l| format!("# {l}\n")).collect();
+    r.write("msg.txt", format!("tidy\n{commented}"));
+    let out = git_command(r.path())
+        .args([
+            "commit",
+            "-q",
+            "--allow-empty",
+            "--cleanup=strip",
+            "-F",
+            "msg.txt",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    // `keyfence commit-msg FILE` itself: a JSON report naming the origin and the line.
+    let path = r.path().join("leaky.txt");
+    std::fs::write(&path, &msg).unwrap();
+    let out = keyfence_in(r.path())
+        .args(["commit-msg", "leaky.txt", "--format", "json"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let doc = json_report(&out.stdout);
+    assert_eq!(origins(&doc)[0].0, "commit-message");
+    assert_eq!(origins(&doc)[0].2, 5);
+    let out = keyfence_in(r.path())
+        .args(["commit-msg", "missing.txt"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("missing.txt"));
+}

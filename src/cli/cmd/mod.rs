@@ -4,6 +4,7 @@
 pub(super) mod baseline;
 pub(super) mod ci;
 mod ci_env;
+pub(super) mod commit_msg;
 pub(super) mod config;
 pub(super) mod doctor;
 pub(super) mod history;

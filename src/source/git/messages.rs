@@ -253,6 +253,58 @@ fn scan_one(
     found
 }
 
+/// `keyfence commit-msg`: the message of a commit not made yet (git's message file, its
+/// comment lines already stripped), scanned as a commit message.
+pub(crate) fn scan_commit_message(
+    text: &[u8],
+    file: &str,
+    engine: &ScanEngine,
+    suppressor: &Suppressor,
+) -> crate::report::ScanReport {
+    let mut scanner = BlobScanner::new(engine, suppressor, false);
+    let mut out = Messages::default();
+    let found = scan_one(&mut scanner, &mut out, text, MessageKind::Commit);
+    let mut report = crate::report::ScanReport::default();
+    report.stats.merge(&scanner.stats);
+    report.stats.messages_scanned = out.scanned;
+    report.stats.bytes_scanned = out.bytes;
+    for mut f in found {
+        f.path = format!("<{}>", MessageKind::Commit.as_str());
+        f.in_message = Some(MessageOrigin {
+            kind: MessageKind::Commit,
+            object: "(not committed yet)".to_string(),
+            name: Some(file.to_string()),
+        });
+        report.findings.push(f);
+    }
+    report.finish();
+    report
+}
+
+/// A commit message file as git's default cleanup leaves it for the commit: the lines that
+/// start with the comment character dropped, and everything from the scissors line on (`git
+/// commit --verbose` puts the diff below it).
+pub(crate) fn strip_comments(text: &[u8], comment: u8) -> Vec<u8> {
+    let mut out = Vec::with_capacity(text.len());
+    for line in text.split_inclusive(|b| *b == b'\n') {
+        let bare = line.strip_suffix(b"\n").unwrap_or(line);
+        let bare = bare.strip_suffix(b"\r").unwrap_or(bare);
+        if bare.first() == Some(&comment) {
+            if bare.get(1..) == Some(&SCISSORS[..]) {
+                break;
+            }
+            // A dropped line is kept as an empty one, so that lines are numbered as in the file.
+            out.push(b'\n');
+            continue;
+        }
+        out.extend_from_slice(line);
+    }
+    out
+}
+
+/// What follows the comment character on git's scissors line.
+const SCISSORS: &[u8; 53] = b" ------------------------ >8 ------------------------";
+
 /// A finding of a message, labelled with where it is.
 fn labelled(
     mut f: Finding,
@@ -320,6 +372,13 @@ mod tests {
         let raw = b"tree 1\nparent 2\ngpgsig -----BEGIN\n \n -----END\n\nsubject\n\nbody\n";
         assert_eq!(body(raw), b"subject\n\nbody\n");
         assert_eq!(body(b"tree 1\n"), b"");
+    }
+
+    #[test]
+    fn comments_and_what_follows_the_scissors_are_stripped() {
+        let text = b"subject\n# Please enter\nbody\n# ------------------------ >8 ------------------------\ndiff\n";
+        assert_eq!(strip_comments(text, b'#'), b"subject\n\nbody\n");
+        assert_eq!(strip_comments(b"; c\nx\n", b';'), b"\nx\n");
     }
 
     #[test]

@@ -23,6 +23,7 @@ use git2::Repository;
 use thiserror::Error;
 
 pub(crate) use history::scan_history;
+pub(crate) use messages::{scan_commit_message, strip_comments};
 #[cfg(feature = "fuzzing")]
 pub(crate) use odb::fuzzing as odb_fuzzing;
 pub(crate) use push::{
