@@ -135,6 +135,8 @@ fn scan_listed(
     // finds anything, the range is scanned again with the whole base marked, so that a blob
     // the base holds anywhere (a copied file) counts as there before, as it always has.
     let along = !walk.boundary.is_empty();
+    // The pack listing of a whole history, for the messages (see below).
+    let listed_packs = early.as_ref().map(|e| e.packs);
     let scan_with = |along, early| {
         collect_and_scan(
             repo, &walk, engine, suppressor, opts, progress, order, early, along,
@@ -153,7 +155,9 @@ fn scan_listed(
     report.errors.append(&mut collected.errors);
     // Commit messages, tag annotations and notes (see `messages`).
     let t_messages = Instant::now();
-    let mut messages = super::messages::scan_messages(repo, &walk, sel, engine, suppressor);
+    let packs = listed_packs.map(|p| (order, p));
+    let mut messages =
+        super::messages::scan_messages(repo, &walk, sel, engine, suppressor, opts, packs);
     log::info!(
         target: TIMING,
         "{} messages {:.2}s",

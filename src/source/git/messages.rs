@@ -15,11 +15,12 @@ use std::collections::HashSet;
 
 use git2::{ObjectType, Oid, Repository};
 
+use super::odb::{PackEntries, PackObjects, PackOrder};
 use super::walk::CommitWalk;
-use super::{commit_info, RevSelection};
+use super::{commit_info, open_with_objects, GitOptions, RevSelection};
 use crate::report::{Finding, MessageKind, MessageOrigin, ScanError, Subject};
 use crate::scan::ScanEngine;
-use crate::source::BlobScanner;
+use crate::source::{pool, BlobScanner};
 use crate::suppress::Suppressor;
 
 /// What the messages gave: findings (each with its commit set when there is one), problems and
@@ -39,84 +40,215 @@ pub(crate) struct Messages {
     pub in_notes: HashSet<String>,
 }
 
-/// Scans the messages of `walk` (and the tags and notes on its commits) in `repo`.
+/// One message to read: what holds it, and what a finding in it names.
+#[derive(Debug, Clone)]
+struct Msg {
+    kind: MessageKind,
+    /// The commit, the tag object or the note's blob.
+    object: Oid,
+    /// The tag's name, or the notes reference and the annotated object.
+    name: Option<String>,
+    /// The commit the finding carries (the commit itself, the tag's, the annotated one).
+    commit: Option<Oid>,
+}
+
+/// Messages a reading thread takes at least (below that, one thread reads them all).
+const MIN_PER_THREAD: usize = 2048;
+
+/// Scans the messages of `walk` (and the tags and notes on its commits) in `repo`, on
+/// `opts.threads` threads; objects are read from `packs` when it holds them (a whole
+/// history's pack listing), else with libgit2.
 pub(crate) fn scan_messages(
     repo: &Repository,
     walk: &CommitWalk,
     sel: &RevSelection,
     engine: &ScanEngine,
     suppressor: &Suppressor,
+    opts: &GitOptions,
+    packs: Option<(&PackOrder, &[PackEntries])>,
 ) -> Messages {
-    let mut out = Messages::default();
-    let mut scanner = BlobScanner::new(engine, suppressor, false);
-    let mut seen: HashSet<String> = HashSet::new();
-    let odb = match repo.odb() {
-        Ok(o) => o,
-        Err(e) => {
-            out.errors.push(history_error(format!(
-                "cannot read commit messages: {}",
-                e.message()
-            )));
-            return out;
-        }
-    };
     let t0 = std::time::Instant::now();
-    for &oid in &walk.commits {
-        let object = match odb.read(oid) {
-            Ok(o) => o,
-            Err(e) => {
-                out.errors.push(ScanError {
-                    subject: Subject::Commit(oid.to_string()),
-                    message: format!("cannot read the commit message: {}", e.message()),
-                });
-                continue;
-            }
-        };
-        let text = body(object.data());
-        let found = scan_one(&mut scanner, &mut out, text, MessageKind::Commit);
-        for f in found {
-            if seen.insert(f.fingerprint.clone()) {
-                let commit = repo.find_commit(oid).ok();
-                out.found
-                    .push(labelled(f, MessageKind::Commit, oid, None, commit));
-            }
-        }
-    }
+    let mut jobs: Vec<Msg> = walk
+        .commits
+        .iter()
+        .map(|&c| Msg {
+            kind: MessageKind::Commit,
+            object: c,
+            name: None,
+            commit: Some(c),
+        })
+        .collect();
+    let mut errors = Vec::new();
     let walked: HashSet<Oid> = if sel.all_refs {
         HashSet::new()
     } else {
         walk.commits.iter().copied().collect()
     };
-    log::info!(
-        target: crate::source::TIMING,
-        "commit messages read and scanned {:.2}s",
-        t0.elapsed().as_secs_f64()
-    );
     let wanted = |target: Oid| sel.all_refs || walked.contains(&target);
     // A push's new tag is scanned whatever it points at (a tag of a commit already there).
     let pushed = |_: Oid| true;
-    scan_tags(
-        repo,
-        Some(&sel.tags),
-        &pushed,
-        &mut scanner,
-        &mut seen,
-        &mut out,
+    list_tags(repo, Some(&sel.tags), &pushed, &mut jobs, &mut errors);
+    list_tags(repo, None, &wanted, &mut jobs, &mut errors);
+    list_notes(repo, &wanted, &mut jobs, &mut errors);
+
+    log::info!(
+        target: crate::source::TIMING,
+        "messages listed: {} {:.2}s",
+        jobs.len(),
+        t0.elapsed().as_secs_f64()
     );
-    scan_tags(repo, None, &wanted, &mut scanner, &mut seen, &mut out);
-    scan_notes(repo, &wanted, &mut scanner, &mut seen, &mut out);
+    let threads = pool::worker_count(opts.threads)
+        .min(jobs.len() / MIN_PER_THREAD)
+        .max(1);
+    let per = jobs.len().div_ceil(threads).max(1);
+    let git_dir = repo.path();
+    let parts: Vec<Part> = std::thread::scope(|s| {
+        let handles: Vec<_> = jobs
+            .chunks(per)
+            .enumerate()
+            .map(|(k, chunk)| {
+                s.spawn(move || read_part(git_dir, opts, packs, chunk, k * per, engine, suppressor))
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| {
+                h.join().unwrap_or_else(|_| Part {
+                    errors: vec![history_error("a message-reading thread panicked".into())],
+                    ..Part::default()
+                })
+            })
+            .collect()
+    });
+    let mut out = Messages {
+        errors,
+        ..Messages::default()
+    };
+    let mut found = Vec::new();
+    for mut part in parts {
+        out.scanned += part.scanned;
+        out.bytes += part.bytes;
+        out.errors.append(&mut part.errors);
+        out.in_notes.extend(part.in_notes);
+        found.append(&mut part.found);
+    }
+    // One finding per credential: the first message (commits in walk order, tags, notes).
+    found.sort_by_key(|(i, _)| *i);
+    let mut seen: HashSet<String> = HashSet::new();
+    for (i, f) in found {
+        if seen.insert(f.fingerprint.clone()) {
+            let m = &jobs[i];
+            let commit = m.commit.and_then(|c| repo.find_commit(c).ok());
+            out.found
+                .push(labelled(f, m.kind, m.object, m.name.clone(), commit));
+        }
+    }
     out
 }
 
-/// The annotated tags `extra` names, or else those under `refs/tags/` (tags of tags followed),
-/// whose commit `wanted` takes.
-fn scan_tags(
+/// What one reading thread found: findings with the index of their message.
+#[derive(Debug, Default)]
+struct Part {
+    found: Vec<(usize, Finding)>,
+    errors: Vec<ScanError>,
+    scanned: u64,
+    bytes: u64,
+    in_notes: HashSet<String>,
+}
+
+/// Reads and scans `chunk` (the messages from index `first` on) with a repository of its own.
+fn read_part(
+    git_dir: &std::path::Path,
+    opts: &GitOptions,
+    packs: Option<(&PackOrder, &[PackEntries])>,
+    chunk: &[Msg],
+    first: usize,
+    engine: &ScanEngine,
+    suppressor: &Suppressor,
+) -> Part {
+    let mut part = Part::default();
+    let repo = match open_with_objects(git_dir, &opts.object_dirs) {
+        Ok(r) => r,
+        Err(e) => {
+            part.errors.push(history_error(format!(
+                "cannot read the messages: {}",
+                e.message()
+            )));
+            return part;
+        }
+    };
+    let odb = match repo.odb() {
+        Ok(o) => o,
+        Err(e) => {
+            part.errors.push(history_error(format!(
+                "cannot read the messages: {}",
+                e.message()
+            )));
+            return part;
+        }
+    };
+    let mut objects = packs.map(|(order, packs)| PackObjects::new(order, packs));
+    let mut scanner = BlobScanner::new(engine, suppressor, false);
+    for (k, m) in chunk.iter().enumerate() {
+        // From the packs when they hold it whole; else (loose, or a pack read fails) libgit2.
+        let packed = objects
+            .as_mut()
+            .and_then(|o| o.read(m.object).ok().flatten());
+        let owned;
+        let raw: &[u8] = match &packed {
+            Some(bytes) => bytes,
+            None => match odb.read(m.object) {
+                Ok(o) => {
+                    owned = o.data().to_vec();
+                    &owned
+                }
+                Err(e) => {
+                    part.errors.push(unreadable(m, &e));
+                    continue;
+                }
+            },
+        };
+        let text = match m.kind {
+            MessageKind::Commit | MessageKind::Tag => body(raw),
+            MessageKind::Note => raw,
+        };
+        let (found, in_notes) = scan_one(&mut scanner, &mut part, text, m.kind);
+        part.in_notes.extend(in_notes);
+        part.found.extend(found.into_iter().map(|f| (first + k, f)));
+    }
+    part
+}
+
+/// The error of a message that could not be read.
+fn unreadable(m: &Msg, e: &git2::Error) -> ScanError {
+    match m.kind {
+        MessageKind::Commit => ScanError {
+            subject: Subject::Commit(m.object.to_string()),
+            message: format!("cannot read the commit message: {}", e.message()),
+        },
+        MessageKind::Tag => history_error(format!(
+            "tag {} ({}): cannot read its message: {}",
+            m.object,
+            m.name.as_deref().unwrap_or("?"),
+            e.message()
+        )),
+        MessageKind::Note => history_error(format!(
+            "note {} ({}): cannot read it: {}",
+            m.object,
+            m.name.as_deref().unwrap_or("?"),
+            e.message()
+        )),
+    }
+}
+
+/// Lists the annotated tags `extra` names, or else those under `refs/tags/` (tags of tags
+/// followed), whose commit `wanted` takes.
+fn list_tags(
     repo: &Repository,
     extra: Option<&[(String, Oid)]>,
     wanted: &dyn Fn(Oid) -> bool,
-    scanner: &mut BlobScanner<'_>,
-    seen: &mut HashSet<String>,
-    out: &mut Messages,
+    jobs: &mut Vec<Msg>,
+    errors: &mut Vec<ScanError>,
 ) {
     let starts: Vec<(Option<String>, Oid)> = match extra {
         Some(extra) => extra.iter().map(|(n, o)| (Some(n.clone()), *o)).collect(),
@@ -125,7 +257,13 @@ fn scan_tags(
                 .flatten()
                 .filter_map(|r| Some((r.name().map(str::to_string), r.target()?)))
                 .collect(),
-            Err(_) => return,
+            Err(e) => {
+                errors.push(history_error(format!(
+                    "cannot list the tags: {}",
+                    e.message()
+                )));
+                return;
+            }
         },
     };
     let mut done = HashSet::new();
@@ -139,31 +277,18 @@ fn scan_tags(
                 break;
             };
             let target = tag.target_id();
-            let commit = tag.target().ok().and_then(|t| t.peel_to_commit().ok());
-            let keep = match &commit {
-                Some(c) => wanted(c.id()),
-                None => wanted(target),
-            };
-            if keep {
-                match repo
-                    .odb()
-                    .and_then(|odb| odb.read(oid).map(|o| o.data().to_vec()))
-                {
-                    Ok(object) => {
-                        let text = body(&object);
-                        for f in scan_one(scanner, out, text, MessageKind::Tag) {
-                            if seen.insert(f.fingerprint.clone()) {
-                                let c = commit.clone();
-                                out.found
-                                    .push(labelled(f, MessageKind::Tag, oid, name.clone(), c));
-                            }
-                        }
-                    }
-                    Err(e) => out.errors.push(history_error(format!(
-                        "tag {oid}: cannot read its message: {}",
-                        e.message()
-                    ))),
-                }
+            let commit = tag
+                .target()
+                .ok()
+                .and_then(|t| t.peel_to_commit().ok())
+                .map(|c| c.id());
+            if wanted(commit.unwrap_or(target)) {
+                jobs.push(Msg {
+                    kind: MessageKind::Tag,
+                    object: oid,
+                    name: name.clone(),
+                    commit,
+                });
             }
             if tag.target_type() != Some(ObjectType::Tag) {
                 break;
@@ -176,13 +301,12 @@ fn scan_tags(
 /// Links of a chain of tags followed.
 const MAX_TAG_CHAIN: usize = 32;
 
-/// The notes of every `refs/notes/*` reference on objects `wanted` takes.
-fn scan_notes(
+/// Lists the notes of every `refs/notes/*` reference on objects `wanted` takes.
+fn list_notes(
     repo: &Repository,
     wanted: &dyn Fn(Oid) -> bool,
-    scanner: &mut BlobScanner<'_>,
-    seen: &mut HashSet<String>,
-    out: &mut Messages,
+    jobs: &mut Vec<Msg>,
+    errors: &mut Vec<ScanError>,
 ) {
     let Ok(refs) = repo.references_glob("refs/notes/*") else {
         return;
@@ -196,61 +320,45 @@ fn scan_notes(
         let notes = match repo.notes(Some(&name)) {
             Ok(n) => n,
             Err(e) => {
-                out.errors.push(history_error(format!(
+                errors.push(history_error(format!(
                     "{name}: cannot list the notes: {}",
                     e.message()
                 )));
                 continue;
             }
         };
-        for item in notes {
-            let Ok((note, annotated)) = item else {
-                continue;
-            };
-            if !wanted(annotated) || !done.insert(note) {
-                continue;
-            }
-            let blob = match repo.find_blob(note) {
-                Ok(b) => b,
-                Err(e) => {
-                    out.errors.push(history_error(format!(
-                        "{name}: note {note} on {annotated}: cannot read it: {}",
-                        e.message()
-                    )));
-                    continue;
-                }
-            };
-            let found = scan_one(scanner, out, blob.content(), MessageKind::Note);
-            for f in found {
-                if seen.insert(f.fingerprint.clone()) {
-                    let commit = repo.find_commit(annotated).ok();
-                    let on = Some(format!("{name} on {annotated}"));
-                    out.found
-                        .push(labelled(f, MessageKind::Note, note, on, commit));
-                }
+        for (note, annotated) in notes.flatten() {
+            if wanted(annotated) && done.insert(note) {
+                jobs.push(Msg {
+                    kind: MessageKind::Note,
+                    object: note,
+                    name: Some(format!("{name} on {annotated}")),
+                    commit: Some(annotated),
+                });
             }
         }
     }
 }
 
-/// Scans one message: content steps, then the origin step.
+/// Scans one message: content steps, then the origin step. Also gives, for a note, the
+/// fingerprints of every credential it holds before the origin step (see [`merge`]).
 fn scan_one(
     scanner: &mut BlobScanner<'_>,
-    out: &mut Messages,
+    part: &mut Part,
     text: &[u8],
     kind: MessageKind,
-) -> Vec<Finding> {
-    out.scanned += 1;
-    out.bytes += text.len() as u64;
+) -> (Vec<Finding>, Vec<String>) {
+    part.scanned += 1;
+    part.bytes += text.len() as u64;
     let Some(mut found) = scanner.detect_whole(text, false) else {
-        return Vec::new();
+        return (Vec::new(), Vec::new());
     };
-    if kind == MessageKind::Note {
-        out.in_notes
-            .extend(found.iter().map(|f| f.fingerprint.clone()));
-    }
+    let in_notes = match kind {
+        MessageKind::Note => found.iter().map(|f| f.fingerprint.clone()).collect(),
+        _ => Vec::new(),
+    };
     scanner.keep_in_message(kind.as_str(), &mut found);
-    found
+    (found, in_notes)
 }
 
 /// `keyfence commit-msg`: the message of a commit not made yet (git's message file, its
@@ -262,12 +370,12 @@ pub(crate) fn scan_commit_message(
     suppressor: &Suppressor,
 ) -> crate::report::ScanReport {
     let mut scanner = BlobScanner::new(engine, suppressor, false);
-    let mut out = Messages::default();
-    let found = scan_one(&mut scanner, &mut out, text, MessageKind::Commit);
+    let mut part = Part::default();
+    let (found, _) = scan_one(&mut scanner, &mut part, text, MessageKind::Commit);
     let mut report = crate::report::ScanReport::default();
     report.stats.merge(&scanner.stats);
-    report.stats.messages_scanned = out.scanned;
-    report.stats.bytes_scanned = out.bytes;
+    report.stats.messages_scanned = part.scanned;
+    report.stats.bytes_scanned = part.bytes;
     for mut f in found {
         f.path = format!("<{}>", MessageKind::Commit.as_str());
         f.in_message = Some(MessageOrigin {
