@@ -103,13 +103,16 @@ fn a_warning_leaves_findings_their_exit_code_and_shows_in_every_format() {
 fn a_truncated_tar_on_disk_is_a_warning_and_an_unreadable_file_an_error() {
     let fx = Fixture::new();
     fx.write("fixture.tar", truncated_tar());
-    let out = fx
-        .keyfence()
-        .args(["scan", ".", "--format", "json"])
-        .output()
-        .unwrap();
-    let doc = json_report(&out.stdout);
-    assert_eq!(out.status.code(), Some(0), "{doc}");
+    let scan = || {
+        let out = fx
+            .keyfence()
+            .args(["scan", ".", "--format", "json"])
+            .output()
+            .unwrap();
+        (out.status.code(), json_report(&out.stdout))
+    };
+    let (code, doc) = scan();
+    assert_eq!(code, Some(0), "{doc}");
     assert_eq!(doc["stats"]["warnings"], 1, "{doc}");
     // A file that cannot be read at all is still an error.
     #[cfg(unix)]
@@ -118,14 +121,58 @@ fn a_truncated_tar_on_disk_is_a_warning_and_an_unreadable_file_an_error() {
         let p = fx.write("locked.txt", "x\n");
         std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o000)).unwrap();
         if std::fs::read(&p).is_err() {
-            let out = fx
-                .keyfence()
-                .args(["scan", ".", "--format", "json"])
-                .output()
-                .unwrap();
-            let doc = json_report(&out.stdout);
-            assert_eq!(out.status.code(), Some(2), "{doc}");
+            let (code, doc) = scan();
+            assert_eq!(code, Some(2), "{doc}");
             assert_eq!(doc["errors"][0]["path"], "locked.txt", "{doc}");
         }
     }
+}
+
+/// A depth-1 clone of a repository with two branches (`--no-single-branch`): two boundary
+/// commits. `history` scans what the clone holds and says once that history before them was
+/// not scanned, with their count: a warning (exit 0), an error with `--strict`.
+#[test]
+fn a_depth_1_clone_reports_its_boundary_once_with_the_count() {
+    let r = Repo::new();
+    for i in 0..4 {
+        r.write("a.txt", format!("{i}\n"));
+        r.commit(&format!("c{i}"));
+    }
+    r.git(&["checkout", "-q", "-b", "side", "HEAD~2"]);
+    r.write("b.txt", "b\n");
+    r.commit("side");
+    r.git(&["checkout", "-q", "main"]);
+    let clone = Fixture::new();
+    let url = format!("file://{}", r.path().display());
+    git_in(
+        clone.path(),
+        &[
+            "clone",
+            "-q",
+            "--depth",
+            "1",
+            "--no-single-branch",
+            &url,
+            "c",
+        ],
+    );
+    let c = clone.path().join("c");
+    let out = keyfence_in(&c)
+        .args(["history", "--format", "json"])
+        .output()
+        .unwrap();
+    let doc = json_report(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{doc}");
+    let warnings = doc["warnings"].as_array().unwrap();
+    assert_eq!(warnings.len(), 1, "{doc}");
+    let message = warnings[0]["message"].as_str().unwrap();
+    assert!(
+        message.contains("shallow clone") && message.contains("2 boundary commits"),
+        "{message}"
+    );
+    let out = keyfence_in(&c)
+        .args(["history", "--strict"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
 }
