@@ -5,6 +5,7 @@
 #
 #   keyfence-system           the debug binary ($KEYFENCE_BIN_DIR, default target/debug) on PATH
 #   keyfence-pre-push-system  the same, at the pre-push stage (--from-ref/--to-ref)
+#   keyfence-commit-msg-system  the same, at the commit-msg stage (--commit-msg-filename)
 #   keyfence                  language: rust; pre-commit builds the crate itself with `cargo
 #                             install` (a release build; CARGO_HOME is kept, so the crates cache
 #                             is reused, and one target directory serves both cases)
@@ -135,7 +136,25 @@ push_cases() {
     --hook-stage pre-push --from-ref "$base" --to-ref HEAD
 }
 
+# commit-msg stage: a message holding a key pair fails (its comment lines are not the cause:
+# the pair is in the text), a harmless message with a comment holding the pair passes (git's
+# cleanup drops comment lines, so they are never committed).
+commit_msg_cases() {
+  local hook=$1
+  local dir
+  dir=$(new_repo "$hook-credential")
+  { echo "fix deploy"; echo; synthetic_pair; } >"$work/$hook-leaky-msg"
+  check "$hook: commit message with an AWS key pair is stopped" fail "$dir" "$hook" \
+    --hook-stage commit-msg --commit-msg-filename "$work/$hook-leaky-msg"
+
+  dir=$(new_repo "$hook-clean")
+  { echo "add hello"; synthetic_pair | sed 's/^/# /'; } >"$work/$hook-clean-msg"
+  check "$hook: harmless commit message passes" pass "$dir" "$hook" \
+    --hook-stage commit-msg --commit-msg-filename "$work/$hook-clean-msg"
+}
+
 PATH="$bin_dir:$PATH" commit_cases keyfence-system
+PATH="$bin_dir:$PATH" commit_msg_cases keyfence-commit-msg-system
 PATH="$bin_dir:$PATH" push_cases keyfence-pre-push-system
 if [ "$cases" = all ]; then
   # pre-commit builds keyfence from the repository and puts that build first on PATH.

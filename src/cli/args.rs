@@ -37,6 +37,11 @@ pub(crate) enum Command {
     /// Reads the index, never the work tree, and reports only the credentials the staged change
     /// introduces.
     Staged(StagedArgs),
+    /// Scan a commit message before the commit exists (the commit-msg hook).
+    ///
+    /// FILE is the message file git passes the hook; comment lines are dropped as git's
+    /// default cleanup drops them.
+    CommitMsg(CommitMsgArgs),
     /// Scan git history: every commit of every ref, or a range.
     ///
     /// Each unique blob is read once; a credential is reported at the commit and path that
@@ -200,6 +205,11 @@ pub(crate) struct ConfigArgs {
     /// List allowlist and baseline entries that matched nothing (stderr, and `unused` in JSON).
     #[arg(long)]
     pub(crate) report_unused: bool,
+    /// Make every part read only in part an error (exit 2): a truncated or partly unreadable
+    /// archive, an archive limit reached, a shallow clone's missing history. Without it they
+    /// are warnings (`strict = true` in .keyfence.toml sets it too).
+    #[arg(long)]
+    pub(crate) strict: bool,
 }
 
 /// `keyfence config`.
@@ -336,6 +346,20 @@ pub(crate) struct StagedArgs {
     pub(crate) no_verify: NoVerifyArgs,
 }
 
+/// `keyfence commit-msg`.
+#[derive(Debug, Args)]
+pub(crate) struct CommitMsgArgs {
+    /// The commit message file (git passes `.git/COMMIT_EDITMSG`).
+    #[arg(value_name = "FILE")]
+    pub(crate) file: PathBuf,
+    /// Git, configuration and report options.
+    #[command(flatten)]
+    pub(crate) scan: GitScanArgs,
+    /// `--verify`, accepted only to be refused with the reason.
+    #[command(flatten)]
+    pub(crate) no_verify: NoVerifyArgs,
+}
+
 /// `keyfence history`.
 #[derive(Debug, Args)]
 pub(crate) struct HistoryArgs {
@@ -391,6 +415,9 @@ pub(crate) struct InstallArgs {
     /// Install the server-side pre-receive hook (into a bare repository).
     #[arg(long, conflicts_with = "pre_push")]
     pub(crate) pre_receive: bool,
+    /// Install the commit-msg hook instead (stops a commit whose message holds credentials).
+    #[arg(long, conflicts_with_all = ["pre_push", "pre_receive"])]
+    pub(crate) commit_msg: bool,
     /// The bare repository to install the pre-receive hook into (default: the current one).
     #[arg(long, value_name = "REPO", requires = "pre_receive")]
     pub(crate) bare: Option<PathBuf>,

@@ -38,6 +38,8 @@ pub(crate) enum HookKind {
     PrePush,
     /// `pre-receive` (on a server): runs `keyfence pre-receive` with git's standard input.
     PreReceive,
+    /// `commit-msg`: runs `keyfence commit-msg` on git's message file.
+    CommitMsg,
 }
 
 impl HookKind {
@@ -47,6 +49,7 @@ impl HookKind {
             HookKind::PreCommit => "pre-commit",
             HookKind::PrePush => "pre-push",
             HookKind::PreReceive => "pre-receive",
+            HookKind::CommitMsg => "commit-msg",
         }
     }
 
@@ -56,6 +59,7 @@ impl HookKind {
             HookKind::PreCommit => "",
             HookKind::PrePush => " --pre-push",
             HookKind::PreReceive => " --pre-receive",
+            HookKind::CommitMsg => " --commit-msg",
         }
     }
 
@@ -64,6 +68,7 @@ impl HookKind {
             HookKind::PreCommit => include_str!("../../hooks/pre-commit"),
             HookKind::PrePush => include_str!("../../hooks/pre-push"),
             HookKind::PreReceive => include_str!("../../hooks/pre-receive"),
+            HookKind::CommitMsg => include_str!("../../hooks/commit-msg"),
         }
     }
 }

@@ -41,6 +41,8 @@ pub(super) struct Loaded {
     pub archives: ArchiveOptions,
     /// `[server]`: the settings of `keyfence pre-receive`.
     pub server: crate::config::ServerSettings,
+    /// `strict = true` of the configuration.
+    pub strict: bool,
 }
 
 /// The archive options of `[archives]` (defaults for what it leaves out), off with
@@ -97,6 +99,7 @@ pub(super) fn load(root: &Path, args: &ConfigArgs) -> Result<Loaded> {
         own_files,
         verify_skip_accounts: config.verify_skip_accounts.clone(),
         server: config.server.clone(),
+        strict: config.syntax.strict.unwrap_or(false),
     })
 }
 
@@ -136,6 +139,9 @@ pub(super) fn finish(report: &mut ScanReport, loaded: &Loaded, args: &ConfigArgs
         loaded.baseline.as_ref(),
         args.report_unused,
     );
+    if args.strict || loaded.strict {
+        report.make_strict();
+    }
     if let Some(unused) = &report.unused {
         for u in unused {
             let detail = u

@@ -68,6 +68,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Baseline(args) => cmd::baseline::run(&args),
         Command::Install(args) => cmd::install::run(&args),
         Command::Staged(args) => cmd::staged::run(args),
+        Command::CommitMsg(args) => cmd::commit_msg::run(args),
         Command::History(args) => cmd::history::run(args),
         Command::Ci(args) => cmd::ci::run(args),
         Command::PrePush(args) => cmd::pre_push::run(args),

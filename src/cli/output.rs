@@ -87,10 +87,23 @@ pub(super) fn warn_errors(errors: &[ScanError]) {
     }
 }
 
-/// Prints errors to stderr, writes the report, and returns the exit code.
+/// Prints one line per part read only in part on stderr.
+pub(super) fn warn_partial(warnings: &[ScanError]) {
+    for w in warnings {
+        eprintln!(
+            "keyfence: warning: {}: {} (read as far as it could be; --strict makes this an error)",
+            sanitize(&w.subject()),
+            sanitize(&w.message)
+        );
+    }
+}
+
+/// Prints errors and warnings to stderr, writes the report, and returns the exit code
+/// (warnings do not change it).
 pub(super) fn emit(report: &ScanReport, rules: &RuleSet, args: &ReportArgs) -> Result<ExitCode> {
     check_group(args)?;
     warn_errors(&report.errors);
+    warn_partial(&report.warnings);
     let to_terminal = args.output.is_none() && io::stdout().is_terminal();
     let color = match args.color {
         ColorChoice::Always => true,

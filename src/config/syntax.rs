@@ -37,6 +37,9 @@ pub(crate) struct ConfigSyntax {
     /// `[server]`: settings of `keyfence pre-receive`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub server: Option<ServerSyntax>,
+    /// `strict = true`: what is read only in part is an error, as with `--strict`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub strict: Option<bool>,
 }
 
 /// `[verify]`.

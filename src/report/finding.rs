@@ -125,6 +125,43 @@ pub(crate) struct Finding {
     pub triage: Option<Triage>,
     /// The repository it was found in, when a run covers several (`--datastore`).
     pub repository: Option<String>,
+    /// History: the message the credential is in (a commit message, a tag annotation, a note),
+    /// when it is not in a file; its `line` and `column` are then within that message.
+    pub in_message: Option<MessageOrigin>,
+}
+
+/// The git message a finding is in, and the object that holds it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct MessageOrigin {
+    /// Which kind of message.
+    pub kind: MessageKind,
+    /// The object holding the message: the commit, the tag object, or the note's blob.
+    pub object: String,
+    /// The tag's name (`refs/tags/v1`), or the notes reference and the annotated object
+    /// (`refs/notes/commits` on `<commit>`).
+    pub name: Option<String>,
+}
+
+/// The kinds of git messages scanned in history.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub(crate) enum MessageKind {
+    /// A commit's message.
+    Commit,
+    /// An annotated tag's message.
+    Tag,
+    /// A note (`refs/notes/*`).
+    Note,
+}
+
+impl MessageKind {
+    /// How reports and allowlists (`origin = "…"`) name it.
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            MessageKind::Commit => "commit-message",
+            MessageKind::Tag => "tag-message",
+            MessageKind::Note => "note",
+        }
+    }
 }
 
 /// One step of decoding between the bytes of a blob and the credential found in them.

@@ -60,17 +60,22 @@ pub(crate) fn write(report: &ScanReport, out: &mut dyn Write) -> io::Result<()> 
             escape_data(&sanitize(&message))
         )?;
     }
-    for e in &report.errors {
+    let errors = report.errors.iter().map(|e| (e, "keyfence could not scan"));
+    let partial = report
+        .warnings
+        .iter()
+        .map(|w| (w, "keyfence read this in part"));
+    for (e, title) in errors.chain(partial) {
         match e.file_path() {
             Some(path) => writeln!(
                 out,
-                "::warning file={},title=keyfence could not scan::{}",
+                "::warning file={},title={title}::{}",
                 escape_property(&sanitize(path)),
                 escape_data(&sanitize(&e.message))
             )?,
             None => writeln!(
                 out,
-                "::warning title=keyfence could not scan::{}",
+                "::warning title={title}::{}",
                 escape_data(&sanitize(&format!("{}: {}", e.subject(), e.message)))
             )?,
         }

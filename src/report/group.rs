@@ -274,6 +274,7 @@ pub(crate) mod tests {
             decoded: Vec::new(),
             triage: None,
             repository: None,
+            in_message: None,
         }
     }
 

@@ -44,11 +44,16 @@ pub(crate) fn finding_json(f: &Finding, show_secrets: bool) -> Value {
     if let Some(repository) = &f.repository {
         v["repository"] = json!(repository);
     }
+    if let Some(m) = &f.in_message {
+        v["origin"] = json!(m.kind.as_str());
+        v["object"] = json!(m.object);
+        v["object_name"] = json!(m.name);
+    }
     v
 }
 
-/// `{"findings": [...], "errors": [...], "stats": {...}}`, plus `"unused": [...]` when
-/// `--report-unused` asked for it.
+/// `{"findings": [...], "errors": [...], "warnings": [...], "stats": {...}}` (warnings: what
+/// was read only in part), plus `"unused": [...]` when `--report-unused` asked for it.
 pub(crate) fn write(
     report: &ScanReport,
     opts: ReportOptions,
@@ -57,6 +62,7 @@ pub(crate) fn write(
     let mut doc = json!({
         "findings": report.findings.iter().map(|f| finding_json(f, opts.show_secrets)).collect::<Vec<_>>(),
         "errors": report.errors,
+        "warnings": report.warnings,
         "stats": report.stats,
     });
     if let Some(unused) = &report.unused {

@@ -29,7 +29,9 @@ use clap::ValueEnum;
 use crate::rules::RuleSet;
 
 pub(crate) use coverage::{Coverage, SetAside};
-pub(crate) use finding::{fingerprint, CommitInfo, Decoding, Finding, Secret};
+pub(crate) use finding::{
+    fingerprint, CommitInfo, Decoding, Finding, MessageKind, MessageOrigin, Secret,
+};
 pub(crate) use json::finding_json;
 pub(crate) use model::{ScanError, ScanReport, Stats, Subject, SuppressedBy, UnusedEntry};
 pub(crate) use read::read_report;

@@ -24,6 +24,20 @@ pub(crate) enum Subject {
     History,
     /// The file walk, when the walker names no path.
     Walk,
+    /// The subject was read as far as it could be, and the rest not (an archive that is
+    /// truncated or holds an entry it cannot read, or a limit reached; the history before a
+    /// shallow clone's edge): a warning, not an error, unless `--strict`.
+    Partial(Box<Subject>),
+}
+
+impl Subject {
+    /// The subject itself, whether it was read in part or not.
+    fn inner(&self) -> &Subject {
+        match self {
+            Subject::Partial(s) => s.inner(),
+            s => s,
+        }
+    }
 }
 
 /// Something that could not be scanned; the scan goes on without it.
@@ -44,23 +58,38 @@ impl ScanError {
         }
     }
 
+    /// A problem with something that was read as far as it could be: a warning (see
+    /// [`Subject::Partial`]).
+    pub(crate) fn partial(subject: Subject, message: impl Into<String>) -> ScanError {
+        ScanError {
+            subject: Subject::Partial(Box::new(subject)),
+            message: message.into(),
+        }
+    }
+
+    /// True when the subject was read in part (a warning unless `--strict`).
+    pub(crate) fn is_partial(&self) -> bool {
+        matches!(self.subject, Subject::Partial(_))
+    }
+
     /// The path the error is about, when it is about one.
     pub(crate) fn file_path(&self) -> Option<&str> {
-        match &self.subject {
+        match self.subject.inner() {
             Subject::Path(p) | Subject::Blob { path: p, .. } => Some(p),
-            Subject::Commit(_) | Subject::History | Subject::Walk => None,
+            Subject::Commit(_) | Subject::History | Subject::Walk | Subject::Partial(_) => None,
         }
     }
 
     /// The subject as a message prefix: the path, `PATH (blob OID)`, `commit OID`, or the
     /// scope (`history`, `file walk`).
     pub(crate) fn subject(&self) -> String {
-        match &self.subject {
+        match self.subject.inner() {
             Subject::Path(p) => p.clone(),
             Subject::Blob { path, oid } => format!("{path} (blob {oid})"),
             Subject::Commit(c) => format!("commit {c}"),
             Subject::History => "history".to_string(),
             Subject::Walk => "file walk".to_string(),
+            Subject::Partial(_) => unreachable!("inner() unwraps every Partial"),
         }
     }
 }
@@ -71,7 +100,7 @@ impl Serialize for ScanError {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeMap;
         let mut m = s.serialize_map(None)?;
-        match &self.subject {
+        match self.subject.inner() {
             Subject::Path(p) => m.serialize_entry("path", p)?,
             Subject::Blob { path, oid } => {
                 m.serialize_entry("path", path)?;
@@ -81,7 +110,9 @@ impl Serialize for ScanError {
                 m.serialize_entry("path", &None::<String>)?;
                 m.serialize_entry("commit", c)?;
             }
-            Subject::History | Subject::Walk => m.serialize_entry("path", &None::<String>)?,
+            Subject::History | Subject::Walk | Subject::Partial(_) => {
+                m.serialize_entry("path", &None::<String>)?
+            }
         }
         m.serialize_entry("message", &self.message)?;
         m.end()
@@ -104,6 +135,8 @@ pub(crate) struct Stats {
     pub special_skipped: u64,
     /// Commits walked (git modes).
     pub commits_scanned: u64,
+    /// History: commit messages, tag annotations and notes scanned.
+    pub messages_scanned: u64,
     /// Submodules (gitlinks) skipped (git modes).
     pub submodules_skipped: u64,
     /// Credentials not reported because they were there before the change: in the HEAD version
@@ -117,6 +150,9 @@ pub(crate) struct Stats {
     pub findings: u64,
     /// Problems reported in `errors`.
     pub errors: u64,
+    /// Parts read as far as they could be, reported in `warnings` (`--strict` makes them
+    /// errors).
+    pub warnings: u64,
     /// Wall time of the scan in milliseconds.
     pub elapsed_ms: u64,
     /// Blobs not read because the datastore had them scanned under the same rules.
@@ -134,6 +170,7 @@ impl Stats {
         self.symlinks_skipped += other.symlinks_skipped;
         self.special_skipped += other.special_skipped;
         self.commits_scanned += other.commits_scanned;
+        self.messages_scanned += other.messages_scanned;
         self.submodules_skipped += other.submodules_skipped;
         self.preexisting += other.preexisting;
         self.suppressed += other.suppressed;
@@ -171,6 +208,9 @@ pub(crate) struct ScanReport {
     pub findings: Vec<Finding>,
     /// Problems, sorted by path.
     pub errors: Vec<ScanError>,
+    /// What was read only in part ([`Subject::Partial`]), sorted by path: they do not change
+    /// the exit code unless `--strict` makes them errors ([`ScanReport::make_strict`]).
+    pub warnings: Vec<ScanError>,
     /// Counters.
     pub stats: Stats,
     /// Allowlist and baseline entries that matched nothing, when `--report-unused` asked.
@@ -192,11 +232,27 @@ impl ScanReport {
         self.findings.sort_by(|a, b| {
             (&a.path, a.line, a.column, &a.rule_id).cmp(&(&b.path, b.line, b.column, &b.rule_id))
         });
-        self.errors
-            .sort_by(|a, b| (&a.subject, &a.message).cmp(&(&b.subject, &b.message)));
-        self.errors.dedup();
+        let (partial, errors) = std::mem::take(&mut self.errors)
+            .into_iter()
+            .partition(ScanError::is_partial);
+        self.errors = errors;
+        self.warnings.extend::<Vec<ScanError>>(partial);
+        for list in [&mut self.errors, &mut self.warnings] {
+            list.sort_by(|a, b| (&a.subject, &a.message).cmp(&(&b.subject, &b.message)));
+            list.dedup();
+        }
         self.stats.findings = self.findings.len() as u64;
         self.stats.errors = self.errors.len() as u64;
+        self.stats.warnings = self.warnings.len() as u64;
+    }
+
+    /// `--strict`: every part read only in part is an error.
+    pub(crate) fn make_strict(&mut self) {
+        self.errors.append(&mut self.warnings);
+        self.errors
+            .sort_by(|a, b| (&a.subject, &a.message).cmp(&(&b.subject, &b.message)));
+        self.stats.errors = self.errors.len() as u64;
+        self.stats.warnings = 0;
     }
 
     /// Findings per severity, most severe first, omitting zeros.

@@ -4,7 +4,7 @@
 
 use serde::Deserialize;
 
-use super::finding::{CommitInfo, Decoding, Finding, Secret};
+use super::finding::{CommitInfo, Decoding, Finding, MessageKind, MessageOrigin, Secret};
 use super::model::{ScanReport, Stats};
 use crate::rules::Severity;
 
@@ -82,6 +82,13 @@ struct Record {
     decoded: Vec<Decoding>,
     #[serde(default)]
     repository: Option<String>,
+    /// `commit-message`, `tag-message` or `note` for a finding in a git message.
+    #[serde(default)]
+    origin: Option<String>,
+    #[serde(default)]
+    object: Option<String>,
+    #[serde(default)]
+    object_name: Option<String>,
 }
 
 /// `{"findings": [...], "stats": {...}}`, the part of a JSON report read back.
@@ -171,11 +178,11 @@ pub(crate) fn read_report(text: &str, file: &str) -> Result<ScanReport, ReadErro
             decoded: r.decoded,
             triage: None,
             repository: r.repository,
+            in_message: message_origin(r.origin.as_deref(), r.object, r.object_name),
         });
     }
     let mut report = ScanReport {
         findings,
-        errors: Vec::new(),
         stats,
         ..ScanReport::default()
     };
@@ -219,6 +226,7 @@ mod tests {
             decoded: vec![Decoding::Utf16Le, Decoding::Base64],
             triage: None,
             repository: None,
+            in_message: None,
         };
         let mut r = ScanReport {
             findings: vec![f],
@@ -282,4 +290,21 @@ mod tests {
         let e = read_report("\nhello\n", "x").unwrap_err().to_string();
         assert!(e.starts_with("x:2: not a keyfence"), "{e}");
     }
+}
+
+/// The message a read-back finding is in, from its `origin`, `object` and `object_name`
+/// (a report or a datastore keeps them as JSON); `None` for a file's finding.
+fn message_origin(
+    origin: Option<&str>,
+    object: Option<String>,
+    name: Option<String>,
+) -> Option<MessageOrigin> {
+    let kind = [MessageKind::Commit, MessageKind::Tag, MessageKind::Note]
+        .into_iter()
+        .find(|k| Some(k.as_str()) == origin)?;
+    Some(MessageOrigin {
+        kind,
+        object: object.unwrap_or_default(),
+        name,
+    })
 }

@@ -138,6 +138,25 @@ fn result_json(f: &Finding, rules: &RuleSet, opts: ReportOptions) -> Value {
     if let Some(i) = rules.rules.iter().position(|r| r.id == f.rule_id) {
         result["ruleIndex"] = json!(i);
     }
+    if let Some(m) = &f.in_message {
+        // Not in a file: the message's object as a logical location, the line within the
+        // message in the properties (a physical location would name a file that does not exist).
+        result["locations"] = json!([{
+            "logicalLocations": [{
+                "name": m.object,
+                "fullyQualifiedName": format!("{}/{}", m.kind.as_str(), m.object),
+                "kind": m.kind.as_str(),
+            }],
+            "message": { "text": format!("{} {}, line {}", m.kind.as_str(), m.object, f.line) },
+        }]);
+        result["properties"]["origin"] = json!(m.kind.as_str());
+        result["properties"]["object"] = json!(m.object);
+        result["properties"]["line"] = json!(f.line);
+        result["properties"]["column"] = json!(f.column);
+        if let Some(n) = &m.name {
+            result["properties"]["objectName"] = json!(n);
+        }
+    }
     if let Some(c) = &f.commit {
         result["properties"]["commit"] = json!(c.id);
         result["properties"]["author"] = json!(c.author);
@@ -155,14 +174,16 @@ pub(crate) fn write(
     opts: ReportOptions,
     out: &mut dyn Write,
 ) -> io::Result<()> {
-    let notifications: Vec<Value> = report
-        .errors
-        .iter()
-        .map(|e| {
+    // Errors, then what was read only in part, at level `warning`.
+    let levels = report.errors.iter().map(|e| (e, "error"));
+    let partial = report.warnings.iter().map(|w| (w, "warning"));
+    let notifications: Vec<Value> = levels
+        .chain(partial)
+        .map(|(e, level)| {
             let text = format!("{}: {}", e.subject(), e.message);
             match e.file_path() {
                 Some(path) => json!({
-                    "level": "error",
+                    "level": level,
                     "message": { "text": text },
                     "locations": [{
                         "physicalLocation": {
@@ -170,7 +191,7 @@ pub(crate) fn write(
                         },
                     }],
                 }),
-                None => json!({ "level": "error", "message": { "text": text } }),
+                None => json!({ "level": level, "message": { "text": text } }),
             }
         })
         .collect();

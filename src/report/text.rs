@@ -33,6 +33,19 @@ fn write_finding(f: &Finding, opts: ReportOptions, out: &mut dyn Write) -> io::R
         sanitize(&f.rule_id).dimmed()
     )?;
     writeln!(out, "  {}", sanitize(&f.message))?;
+    if let Some(m) = &f.in_message {
+        let name = m
+            .name
+            .as_deref()
+            .map_or(String::new(), |n| format!(" ({n})"));
+        writeln!(
+            out,
+            "  in       {} {}{}",
+            m.kind.as_str(),
+            sanitize(&m.object),
+            sanitize(&name)
+        )?;
+    }
     if let Some(c) = &f.commit {
         writeln!(
             out,
@@ -143,6 +156,9 @@ pub(crate) fn summary_line(report: &ScanReport) -> String {
     if !report.errors.is_empty() {
         extra.push(format!("{} errors", report.errors.len()));
     }
+    if !report.warnings.is_empty() {
+        extra.push(format!("{} read in part", report.warnings.len()));
+    }
     if let Some(verified) = verification_counts(report) {
         extra.push(verified);
     }
@@ -205,6 +221,15 @@ pub(crate) fn write_errors(report: &ScanReport, out: &mut dyn Write) -> io::Resu
             "ERROR".red(),
             sanitize(&e.subject()),
             sanitize(&e.message)
+        )?;
+    }
+    for w in &report.warnings {
+        writeln!(
+            out,
+            "{} {}: {}",
+            "WARNING".yellow(),
+            sanitize(&w.subject()),
+            sanitize(&w.message)
         )?;
     }
     Ok(())

@@ -16,6 +16,9 @@ use regex::bytes::{Regex, RegexBuilder};
 use super::pattern::REGEX_SIZE_LIMIT;
 use super::syntax::{AllowlistSyntax, RegexTarget};
 
+/// The message kinds `origin` names (`message` is all of them), as findings name them.
+const MESSAGE_ORIGINS: [&str; 3] = ["commit-message", "tag-message", "note"];
+
 /// Shortest commit id prefix an allowlist accepts.
 pub(crate) const MIN_COMMIT_PREFIX: usize = 7;
 
@@ -43,6 +46,8 @@ pub(crate) enum Field {
     Accounts,
     /// `commits`.
     Commits,
+    /// `origin`.
+    Origin,
 }
 
 impl Field {
@@ -55,6 +60,7 @@ impl Field {
             Field::KeyIds => "key_ids",
             Field::Accounts => "accounts",
             Field::Commits => "commits",
+            Field::Origin => "origin",
         }
     }
 }
@@ -84,6 +90,8 @@ pub(crate) struct Allowlist {
     key_ids: Vec<String>,
     accounts: Vec<String>,
     commits: Vec<String>,
+    /// `origin`: the message kinds (`commit-message`, …) whose findings are all allowed.
+    origins: Vec<&'static str>,
     /// Every entry as written, in field order; `used` has one mark per entry.
     entries: Vec<(Field, String)>,
     used: Arc<Vec<AtomicBool>>,
@@ -167,6 +175,24 @@ impl Allowlist {
             list.commits.push(v.to_ascii_lowercase());
             list.entries.push((Field::Commits, v.clone()));
         }
+        if let Some(o) = &raw.origin {
+            list.origins = match o.get_ref().as_str() {
+                "message" => MESSAGE_ORIGINS.to_vec(),
+                one => match MESSAGE_ORIGINS.iter().find(|k| **k == one) {
+                    Some(k) => vec![*k],
+                    None => {
+                        return Err(err(
+                            o.span(),
+                            format!(
+                                "origin: `{one}` is not one of `message`, `commit-message`, \
+                                 `tag-message`, `note`"
+                            ),
+                        ))
+                    }
+                },
+            };
+            list.entries.push((Field::Origin, o.get_ref().clone()));
+        }
         list.used = Arc::new(
             list.entries
                 .iter()
@@ -185,6 +211,16 @@ impl Allowlist {
         if let Some(m) = self.used.get(start + index) {
             m.store(true, Ordering::Relaxed);
         }
+    }
+
+    /// True when `origin` (a message kind: `commit-message`, `tag-message`, `note`) is one whose
+    /// findings this allowlist allows (`origin = "message"` allows all three); marks the entry.
+    pub(crate) fn allows_origin(&self, origin: &str) -> bool {
+        let allowed = self.origins.contains(&origin);
+        if allowed {
+            self.mark(Field::Origin, 0);
+        }
+        allowed
     }
 
     /// True when the finding described by `c` is allowed by regexes, stopwords, key IDs or

@@ -95,4 +95,8 @@ pub(crate) struct AllowlistSyntax {
     /// Commit ids (full, or a prefix of at least 7 hex digits); git modes only.
     #[serde(default)]
     pub commits: Vec<Spanned<String>>,
+    /// Where findings are allowed whatever they are: `message` (commit messages, tag
+    /// annotations and notes), or one of `commit-message`, `tag-message`, `note`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub origin: Option<Spanned<String>>,
 }

@@ -283,6 +283,7 @@ impl ScanEngine {
                         },
                         triage: None,
                         repository: None,
+                        in_message: None,
                     },
                 }
             })

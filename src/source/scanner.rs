@@ -189,6 +189,15 @@ impl<'a> BlobScanner<'a> {
         }
     }
 
+    /// The origin step for findings of a git message of kind `origin` (in place of the path
+    /// step: a message has no path): the allowlists' `origin` entries.
+    pub(crate) fn keep_in_message(&self, origin: &str, findings: &mut Vec<Finding>) {
+        if !findings.is_empty() {
+            self.suppressor
+                .keep_in_message(self.rules(), origin, findings);
+        }
+    }
+
     /// Counts one scanned blob of `len` bytes.
     pub(crate) fn count_scanned(&mut self, len: u64) {
         self.stats.files_scanned += 1;

@@ -151,6 +151,29 @@ impl Suppressor {
         });
     }
 
+    /// The origin step for findings of a git message of kind `origin` (`commit-message`,
+    /// `tag-message`, `note`), in place of the path step: drops (and counts) those that the
+    /// global allowlist's or their rule's `origin` allows.
+    pub(crate) fn keep_in_message(
+        &self,
+        rules: &RuleSet,
+        origin: &str,
+        findings: &mut Vec<Finding>,
+    ) {
+        findings.retain(|f| {
+            // Both lists are asked so that each marks its entry as used.
+            let global = self.allowlist.allows_origin(origin);
+            let own = rules
+                .get(&f.rule_id)
+                .and_then(|r| r.allowlist.as_ref())
+                .is_some_and(|a| a.allows_origin(origin));
+            if global || own {
+                self.count(Reason::Allowlist);
+            }
+            !(global || own)
+        });
+    }
+
     /// The findings of a file that is one of keyfence's own (a report it wrote) that such a file
     /// may hold: key IDs, never an AWS secret. The rest are dropped and counted.
     pub(crate) fn keep_in_own_file(&self, rules: &RuleSet, findings: &mut Vec<Finding>) {

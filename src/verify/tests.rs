@@ -35,6 +35,7 @@ fn finding(rule: &str, key: Option<String>, sk: Option<String>, tok: Option<Stri
         decoded: Vec::new(),
         triage: None,
         repository: None,
+        in_message: None,
     }
 }
 

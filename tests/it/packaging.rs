@@ -118,6 +118,7 @@ fn man_dir_writes_one_page_per_subcommand_and_lists_them() {
     expected.extend([
         "keyfence-rules-list.1".into(),
         "keyfence-rules-check.1".into(),
+        "keyfence-datastore-merge.1".into(),
     ]);
     for name in &expected {
         let page =

@@ -72,6 +72,7 @@ pub(crate) fn run(args: HistoryArgs) -> Result<ExitCode> {
                 total.stats.merge(&one.report.stats);
                 total.findings.extend(one.report.findings);
                 total.errors.extend(one.report.errors);
+                total.warnings.extend(one.report.warnings);
                 if !names.contains(&one.name) {
                     names.push(one.name);
                 }

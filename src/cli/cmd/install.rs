@@ -17,6 +17,8 @@ pub(crate) fn run(args: &InstallArgs) -> anyhow::Result<ExitCode> {
         HookKind::PrePush
     } else if args.pre_receive {
         HookKind::PreReceive
+    } else if args.commit_msg {
+        HookKind::CommitMsg
     } else {
         HookKind::PreCommit
     };
@@ -52,6 +54,7 @@ pub(crate) fn run(args: &InstallArgs) -> anyhow::Result<ExitCode> {
         HookKind::PreCommit => "staged",
         HookKind::PrePush => "pre-push",
         HookKind::PreReceive => "pre-receive",
+        HookKind::CommitMsg => "commit-msg",
     };
     let name = kind.file_name();
     match outcome {

@@ -5,6 +5,7 @@ pub(super) mod baseline;
 pub(super) mod ci;
 mod ci_env;
 mod ci_summary;
+pub(super) mod commit_msg;
 pub(super) mod completions;
 pub(super) mod config;
 pub(super) mod datastore;

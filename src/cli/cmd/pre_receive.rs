@@ -316,6 +316,13 @@ fn check(
         reject(&repo, &updates, &tips, &report, say, &audit);
         return Ok(ExitCode::Findings);
     }
+    for w in &report.warnings {
+        say.line(&format!(
+            "keyfence: warning: {}: {} (read as far as it could be)",
+            w.subject(),
+            w.message
+        ));
+    }
     if !report.errors.is_empty() {
         let lines: Vec<String> = report
             .errors

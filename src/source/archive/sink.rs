@@ -42,10 +42,10 @@ impl Sink for Entries<'_, '_> {
             Some(path) => format!("{}{inner}", show_path(path)),
             None => format!("<packed blob>{inner}"),
         };
-        self.scanner.errors.push(ScanError {
-            subject: Subject::Path(shown),
-            message,
-        });
+        // The archive was read as far as it could be: a warning unless `--strict`.
+        self.scanner
+            .errors
+            .push(ScanError::partial(Subject::Path(shown), message));
     }
 }
 

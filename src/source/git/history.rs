@@ -125,20 +125,18 @@ fn scan_listed(
                 commit: edge.to_string(),
             });
         }
-        report.errors.push(ScanError {
-            subject: Subject::History,
-            message: format!(
-                "shallow clone: history before commit {edge} is not in this clone and was not \
-                 scanned; {}",
-                super::FETCH_MORE_HINT
-            ),
-        });
+        // What the clone holds is scanned; the rest is a warning (an error with `--strict`).
+        report
+            .errors
+            .extend(super::shallow::edge_warning(repo, &walk.commits));
     }
     progress.set_total_commits(walk.commits.len());
     // A range first marks only what its base shares with its tips at the same paths; if that
     // finds anything, the range is scanned again with the whole base marked, so that a blob
     // the base holds anywhere (a copied file) counts as there before, as it always has.
     let along = !walk.boundary.is_empty();
+    // The pack listing of a whole history, for the messages (see below).
+    let listed_packs = early.as_ref().map(|e| e.packs);
     let scan_with = |along, early| {
         collect_and_scan(
             repo, &walk, engine, suppressor, opts, progress, order, early, along,
@@ -155,6 +153,19 @@ fn scan_listed(
     stats.symlinks_skipped = produced.symlinks;
     report.errors.extend(produced.errors);
     report.errors.append(&mut collected.errors);
+    // Commit messages, tag annotations and notes (see `messages`).
+    let t_messages = Instant::now();
+    let packs = listed_packs.map(|p| (order, p));
+    let mut messages =
+        super::messages::scan_messages(repo, &walk, sel, engine, suppressor, opts, packs);
+    log::info!(
+        target: TIMING,
+        "{} messages {:.2}s",
+        messages.scanned,
+        t_messages.elapsed().as_secs_f64()
+    );
+    report.stats.messages_scanned = messages.scanned;
+    report.errors.append(&mut messages.errors);
     let (mut findings, others, preexisting) = introduced_and_others(collected);
     report.stats.preexisting = preexisting;
     join_key_ids(&mut findings, &walk.commits);
@@ -178,6 +189,7 @@ fn scan_listed(
             report.also_at.push(f);
         }
     }
+    super::messages::merge(&mut report.findings, messages);
     Ok(report)
 }
 

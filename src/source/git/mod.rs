@@ -7,10 +7,12 @@ mod blobs;
 mod date;
 mod history;
 mod memo;
+mod messages;
 mod odb;
 mod oid_set;
 mod push;
 mod revs;
+mod shallow;
 mod staged;
 mod staged_changes;
 mod tip;
@@ -24,6 +26,7 @@ use thiserror::Error;
 
 pub(crate) use history::scan_history;
 pub(crate) use memo::BlobMemo;
+pub(crate) use messages::{scan_commit_message, strip_comments};
 #[cfg(feature = "fuzzing")]
 pub(crate) use odb::fuzzing as odb_fuzzing;
 pub(crate) use push::{

@@ -203,6 +203,9 @@ pub(crate) fn push_selection(
                 ),
             }
         })?;
+        if object.kind() == Some(ObjectType::Tag) {
+            sel.tags.push((u.name.clone(), u.new));
+        }
         sel.include.push(commit.id());
         tips.push((i, commit.id()));
         if !u.old.is_zero() && repo.find_commit(u.old).is_ok() {

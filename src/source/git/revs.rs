@@ -19,6 +19,9 @@ pub(crate) struct RevSelection {
     pub exclude_globs: Vec<String>,
     /// Walk every reference (branches, tags, remotes, notes, stash) and HEAD.
     pub all_refs: bool,
+    /// Annotated tags (name, tag object) whose messages are scanned besides those under
+    /// `refs/tags/`: a push's new tags, whose refs do not exist yet.
+    pub tags: Vec<(String, Oid)>,
 }
 
 impl RevSelection {

@@ -1,0 +1,500 @@
+//! Commit messages, annotated tags' messages and notes (`refs/notes/*`) in history and ranges,
+//! scanned with the same engine, decoding, inline directives and allowlists as blobs (the path
+//! step replaced by the origin step: `origin = "message"`). A finding names the message's kind
+//! and object, and its line is within the message.
+//!
+//! What is scanned: the message of every walked commit; the annotated tags under `refs/tags/`
+//! whose target is a walked commit (every one of them when all references are scanned); the
+//! notes of every `refs/notes/*` reference on walked commits (all of them when all references
+//! are scanned). A credential is reported once: in the first message (walk order, then tags,
+//! then notes) unless a blob of the history holds it already. A note's text is also a blob of
+//! its notes reference's tree: that blob's finding (at a path made of the annotated object's
+//! hex digits) gives way to the note's, which says what it is.
+
+use std::collections::HashSet;
+
+use git2::{ObjectType, Oid, Repository};
+
+use super::odb::{PackEntries, PackObjects, PackOrder};
+use super::walk::CommitWalk;
+use super::{commit_info, open_with_objects, GitOptions, RevSelection};
+use crate::report::{Finding, MessageKind, MessageOrigin, ScanError, Subject};
+use crate::scan::ScanEngine;
+use crate::source::{pool, BlobScanner};
+use crate::suppress::Suppressor;
+
+/// What the messages gave: findings (each with its commit set when there is one), problems and
+/// how many messages were scanned.
+#[derive(Debug, Default)]
+pub(crate) struct Messages {
+    /// One finding per credential, in the order the messages were read.
+    pub found: Vec<Finding>,
+    /// Messages that could not be read.
+    pub errors: Vec<ScanError>,
+    /// Messages scanned.
+    pub scanned: u64,
+    /// Bytes of messages scanned.
+    pub bytes: u64,
+    /// Fingerprints of the credentials in notes, reported or allowed: their blobs in the notes
+    /// trees are not reported as files.
+    pub in_notes: HashSet<String>,
+}
+
+/// One message to read: what holds it, and what a finding in it names.
+#[derive(Debug, Clone)]
+struct Msg {
+    kind: MessageKind,
+    /// The commit, the tag object or the note's blob.
+    object: Oid,
+    /// The tag's name, or the notes reference and the annotated object.
+    name: Option<String>,
+    /// The commit the finding carries (the commit itself, the tag's, the annotated one).
+    commit: Option<Oid>,
+}
+
+/// Messages a reading thread takes at least (below that, one thread reads them all).
+const MIN_PER_THREAD: usize = 2048;
+
+/// Scans the messages of `walk` (and the tags and notes on its commits) in `repo`, on
+/// `opts.threads` threads; objects are read from `packs` when it holds them (a whole
+/// history's pack listing), else with libgit2.
+pub(crate) fn scan_messages(
+    repo: &Repository,
+    walk: &CommitWalk,
+    sel: &RevSelection,
+    engine: &ScanEngine,
+    suppressor: &Suppressor,
+    opts: &GitOptions,
+    packs: Option<(&PackOrder, &[PackEntries])>,
+) -> Messages {
+    let t0 = std::time::Instant::now();
+    let mut jobs: Vec<Msg> = walk
+        .commits
+        .iter()
+        .map(|&c| Msg {
+            kind: MessageKind::Commit,
+            object: c,
+            name: None,
+            commit: Some(c),
+        })
+        .collect();
+    let mut errors = Vec::new();
+    let walked: HashSet<Oid> = if sel.all_refs {
+        HashSet::new()
+    } else {
+        walk.commits.iter().copied().collect()
+    };
+    let wanted = |target: Oid| sel.all_refs || walked.contains(&target);
+    // A push's new tag is scanned whatever it points at (a tag of a commit already there).
+    let pushed = |_: Oid| true;
+    list_tags(repo, Some(&sel.tags), &pushed, &mut jobs, &mut errors);
+    list_tags(repo, None, &wanted, &mut jobs, &mut errors);
+    list_notes(repo, &wanted, &mut jobs, &mut errors);
+
+    log::info!(
+        target: crate::source::TIMING,
+        "messages listed: {} {:.2}s",
+        jobs.len(),
+        t0.elapsed().as_secs_f64()
+    );
+    let threads = pool::worker_count(opts.threads)
+        .min(jobs.len() / MIN_PER_THREAD)
+        .max(1);
+    let per = jobs.len().div_ceil(threads).max(1);
+    let git_dir = repo.path();
+    let parts: Vec<Part> = std::thread::scope(|s| {
+        let handles: Vec<_> = jobs
+            .chunks(per)
+            .enumerate()
+            .map(|(k, chunk)| {
+                s.spawn(move || read_part(git_dir, opts, packs, chunk, k * per, engine, suppressor))
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| {
+                h.join().unwrap_or_else(|_| Part {
+                    errors: vec![history_error("a message-reading thread panicked".into())],
+                    ..Part::default()
+                })
+            })
+            .collect()
+    });
+    let mut out = Messages {
+        errors,
+        ..Messages::default()
+    };
+    let mut found = Vec::new();
+    for mut part in parts {
+        out.scanned += part.scanned;
+        out.bytes += part.bytes;
+        out.errors.append(&mut part.errors);
+        out.in_notes.extend(part.in_notes);
+        found.append(&mut part.found);
+    }
+    // One finding per credential: the first message (commits in walk order, tags, notes).
+    found.sort_by_key(|(i, _)| *i);
+    let mut seen: HashSet<String> = HashSet::new();
+    for (i, f) in found {
+        if seen.insert(f.fingerprint.clone()) {
+            let m = &jobs[i];
+            let commit = m.commit.and_then(|c| repo.find_commit(c).ok());
+            out.found
+                .push(labelled(f, m.kind, m.object, m.name.clone(), commit));
+        }
+    }
+    out
+}
+
+/// What one reading thread found: findings with the index of their message.
+#[derive(Debug, Default)]
+struct Part {
+    found: Vec<(usize, Finding)>,
+    errors: Vec<ScanError>,
+    scanned: u64,
+    bytes: u64,
+    in_notes: HashSet<String>,
+}
+
+/// Reads and scans `chunk` (the messages from index `first` on) with a repository of its own.
+fn read_part(
+    git_dir: &std::path::Path,
+    opts: &GitOptions,
+    packs: Option<(&PackOrder, &[PackEntries])>,
+    chunk: &[Msg],
+    first: usize,
+    engine: &ScanEngine,
+    suppressor: &Suppressor,
+) -> Part {
+    let mut part = Part::default();
+    let repo = match open_with_objects(git_dir, &opts.object_dirs) {
+        Ok(r) => r,
+        Err(e) => {
+            part.errors.push(history_error(format!(
+                "cannot read the messages: {}",
+                e.message()
+            )));
+            return part;
+        }
+    };
+    let odb = match repo.odb() {
+        Ok(o) => o,
+        Err(e) => {
+            part.errors.push(history_error(format!(
+                "cannot read the messages: {}",
+                e.message()
+            )));
+            return part;
+        }
+    };
+    let mut objects = packs.map(|(order, packs)| PackObjects::new(order, packs));
+    let mut scanner = BlobScanner::new(engine, suppressor, false);
+    for (k, m) in chunk.iter().enumerate() {
+        // From the packs when they hold it whole; else (loose, or a pack read fails) libgit2.
+        let packed = objects
+            .as_mut()
+            .and_then(|o| o.read(m.object).ok().flatten());
+        let owned;
+        let raw: &[u8] = match &packed {
+            Some(bytes) => bytes,
+            None => match odb.read(m.object) {
+                Ok(o) => {
+                    owned = o.data().to_vec();
+                    &owned
+                }
+                Err(e) => {
+                    part.errors.push(unreadable(m, &e));
+                    continue;
+                }
+            },
+        };
+        let text = match m.kind {
+            MessageKind::Commit | MessageKind::Tag => body(raw),
+            MessageKind::Note => raw,
+        };
+        let (found, in_notes) = scan_one(&mut scanner, &mut part, text, m.kind);
+        part.in_notes.extend(in_notes);
+        part.found.extend(found.into_iter().map(|f| (first + k, f)));
+    }
+    part
+}
+
+/// The error of a message that could not be read.
+fn unreadable(m: &Msg, e: &git2::Error) -> ScanError {
+    match m.kind {
+        MessageKind::Commit => ScanError {
+            subject: Subject::Commit(m.object.to_string()),
+            message: format!("cannot read the commit message: {}", e.message()),
+        },
+        MessageKind::Tag => history_error(format!(
+            "tag {} ({}): cannot read its message: {}",
+            m.object,
+            m.name.as_deref().unwrap_or("?"),
+            e.message()
+        )),
+        MessageKind::Note => history_error(format!(
+            "note {} ({}): cannot read it: {}",
+            m.object,
+            m.name.as_deref().unwrap_or("?"),
+            e.message()
+        )),
+    }
+}
+
+/// Lists the annotated tags `extra` names, or else those under `refs/tags/` (tags of tags
+/// followed), whose commit `wanted` takes.
+fn list_tags(
+    repo: &Repository,
+    extra: Option<&[(String, Oid)]>,
+    wanted: &dyn Fn(Oid) -> bool,
+    jobs: &mut Vec<Msg>,
+    errors: &mut Vec<ScanError>,
+) {
+    let starts: Vec<(Option<String>, Oid)> = match extra {
+        Some(extra) => extra.iter().map(|(n, o)| (Some(n.clone()), *o)).collect(),
+        None => match repo.references_glob("refs/tags/*") {
+            Ok(refs) => refs
+                .flatten()
+                .filter_map(|r| Some((r.name().map(str::to_string), r.target()?)))
+                .collect(),
+            Err(e) => {
+                errors.push(history_error(format!(
+                    "cannot list the tags: {}",
+                    e.message()
+                )));
+                return;
+            }
+        },
+    };
+    let mut done = HashSet::new();
+    for (name, mut oid) in starts {
+        // A chain of tags ends at most this many links down (git itself stops at a cycle).
+        for _ in 0..MAX_TAG_CHAIN {
+            if !done.insert(oid) {
+                break;
+            }
+            let Ok(tag) = repo.find_tag(oid) else {
+                break;
+            };
+            let target = tag.target_id();
+            let commit = tag
+                .target()
+                .ok()
+                .and_then(|t| t.peel_to_commit().ok())
+                .map(|c| c.id());
+            if wanted(commit.unwrap_or(target)) {
+                jobs.push(Msg {
+                    kind: MessageKind::Tag,
+                    object: oid,
+                    name: name.clone(),
+                    commit,
+                });
+            }
+            if tag.target_type() != Some(ObjectType::Tag) {
+                break;
+            }
+            oid = target;
+        }
+    }
+}
+
+/// Links of a chain of tags followed.
+const MAX_TAG_CHAIN: usize = 32;
+
+/// Lists the notes of every `refs/notes/*` reference on objects `wanted` takes.
+fn list_notes(
+    repo: &Repository,
+    wanted: &dyn Fn(Oid) -> bool,
+    jobs: &mut Vec<Msg>,
+    errors: &mut Vec<ScanError>,
+) {
+    let Ok(refs) = repo.references_glob("refs/notes/*") else {
+        return;
+    };
+    let names: Vec<String> = refs
+        .flatten()
+        .filter_map(|r| r.name().map(str::to_string))
+        .collect();
+    let mut done = HashSet::new();
+    for name in names {
+        let notes = match repo.notes(Some(&name)) {
+            Ok(n) => n,
+            Err(e) => {
+                errors.push(history_error(format!(
+                    "{name}: cannot list the notes: {}",
+                    e.message()
+                )));
+                continue;
+            }
+        };
+        for (note, annotated) in notes.flatten() {
+            if wanted(annotated) && done.insert(note) {
+                jobs.push(Msg {
+                    kind: MessageKind::Note,
+                    object: note,
+                    name: Some(format!("{name} on {annotated}")),
+                    commit: Some(annotated),
+                });
+            }
+        }
+    }
+}
+
+/// Scans one message: content steps, then the origin step. Also gives, for a note, the
+/// fingerprints of every credential it holds before the origin step (see [`merge`]).
+fn scan_one(
+    scanner: &mut BlobScanner<'_>,
+    part: &mut Part,
+    text: &[u8],
+    kind: MessageKind,
+) -> (Vec<Finding>, Vec<String>) {
+    part.scanned += 1;
+    part.bytes += text.len() as u64;
+    let Some(mut found) = scanner.detect_whole(text, false) else {
+        return (Vec::new(), Vec::new());
+    };
+    let in_notes = match kind {
+        MessageKind::Note => found.iter().map(|f| f.fingerprint.clone()).collect(),
+        _ => Vec::new(),
+    };
+    scanner.keep_in_message(kind.as_str(), &mut found);
+    (found, in_notes)
+}
+
+/// `keyfence commit-msg`: the message of a commit not made yet (git's message file, its
+/// comment lines already stripped), scanned as a commit message.
+pub(crate) fn scan_commit_message(
+    text: &[u8],
+    file: &str,
+    engine: &ScanEngine,
+    suppressor: &Suppressor,
+) -> crate::report::ScanReport {
+    let mut scanner = BlobScanner::new(engine, suppressor, false);
+    let mut part = Part::default();
+    let (found, _) = scan_one(&mut scanner, &mut part, text, MessageKind::Commit);
+    let mut report = crate::report::ScanReport::default();
+    report.stats.merge(&scanner.stats);
+    report.stats.messages_scanned = part.scanned;
+    report.stats.bytes_scanned = part.bytes;
+    for mut f in found {
+        f.path = format!("<{}>", MessageKind::Commit.as_str());
+        f.in_message = Some(MessageOrigin {
+            kind: MessageKind::Commit,
+            object: "(not committed yet)".to_string(),
+            name: Some(file.to_string()),
+        });
+        report.findings.push(f);
+    }
+    report.finish();
+    report
+}
+
+/// A commit message file as git's default cleanup leaves it for the commit: the lines that
+/// start with the comment character dropped, and everything from the scissors line on (`git
+/// commit --verbose` puts the diff below it).
+pub(crate) fn strip_comments(text: &[u8], comment: u8) -> Vec<u8> {
+    let mut out = Vec::with_capacity(text.len());
+    for line in text.split_inclusive(|b| *b == b'\n') {
+        let bare = line.strip_suffix(b"\n").unwrap_or(line);
+        let bare = bare.strip_suffix(b"\r").unwrap_or(bare);
+        if bare.first() == Some(&comment) {
+            if bare.get(1..) == Some(&SCISSORS[..]) {
+                break;
+            }
+            // A dropped line is kept as an empty one, so that lines are numbered as in the file.
+            out.push(b'\n');
+            continue;
+        }
+        out.extend_from_slice(line);
+    }
+    out
+}
+
+/// What follows the comment character on git's scissors line.
+const SCISSORS: &[u8; 53] = b" ------------------------ >8 ------------------------";
+
+/// A finding of a message, labelled with where it is.
+fn labelled(
+    mut f: Finding,
+    kind: MessageKind,
+    object: Oid,
+    name: Option<String>,
+    commit: Option<git2::Commit<'_>>,
+) -> Finding {
+    f.path = format!("<{}>", kind.as_str());
+    f.commit = commit.as_ref().map(commit_info);
+    f.in_message = Some(MessageOrigin {
+        kind,
+        object: object.to_string(),
+        name,
+    });
+    f
+}
+
+/// A commit's or tag's message: what follows the first blank line of the raw object (the
+/// headers end there; a multi-line header's lines start with a space).
+fn body(raw: &[u8]) -> &[u8] {
+    match memchr::memmem::find(raw, b"\n\n") {
+        Some(i) => &raw[i + 2..],
+        None => &[],
+    }
+}
+
+fn history_error(message: String) -> ScanError {
+    ScanError {
+        subject: Subject::History,
+        message,
+    }
+}
+
+/// True when `path` is where a notes tree keeps a note: the annotated object's 40 hex digits,
+/// whole or split by `/` (fan-out).
+fn is_note_path(path: &str) -> bool {
+    let hex = path.bytes().filter(|b| *b != b'/').count();
+    hex == 40 && path.bytes().all(|b| b == b'/' || b.is_ascii_hexdigit()) && !path.starts_with('/')
+}
+
+/// Adds the messages' findings to the blobs' (`findings`): a credential a blob holds is
+/// reported there, unless that blob is a note's text in a notes tree: then the note's finding
+/// stands instead.
+pub(crate) fn merge(findings: &mut Vec<Finding>, messages: Messages) {
+    let notes = &messages.in_notes;
+    if !notes.is_empty() {
+        findings.retain(|f| !(notes.contains(f.fingerprint.as_str()) && is_note_path(&f.path)));
+    }
+    let in_blobs: HashSet<String> = findings.iter().map(|f| f.fingerprint.clone()).collect();
+    findings.extend(
+        messages
+            .found
+            .into_iter()
+            .filter(|f| !in_blobs.contains(&f.fingerprint)),
+    );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_body_follows_the_headers() {
+        let raw = b"tree 1\nparent 2\ngpgsig -----BEGIN\n \n -----END\n\nsubject\n\nbody\n";
+        assert_eq!(body(raw), b"subject\n\nbody\n");
+        assert_eq!(body(b"tree 1\n"), b"");
+    }
+
+    #[test]
+    fn comments_and_what_follows_the_scissors_are_stripped() {
+        let text = b"subject\n# Please enter\nbody\n# ------------------------ >8 ------------------------\ndiff\n";
+        assert_eq!(strip_comments(text, b'#'), b"subject\n\nbody\n");
+        assert_eq!(strip_comments(b"; c\nx\n", b';'), b"\nx\n");
+    }
+
+    #[test]
+    fn note_paths_are_forty_hex_digits_with_fan_out() {
+        let hex = "0123456789abcdef0123456789abcdef01234567";
+        assert!(is_note_path(hex));
+        assert!(is_note_path(&format!("{}/{}", &hex[..2], &hex[2..])));
+        assert!(!is_note_path("src/main.rs"));
+        assert!(!is_note_path(&hex[1..]));
+    }
+}

@@ -1,0 +1,178 @@
+//! Content read only in part is a warning, not a failed gate: a truncated tar (git/git ships
+//! one as a fixture, t/t5000/huge-and-future.tar) gives exit 0 by findings alone, with the
+//! warning listed and counted in every format; `--strict` and `strict = true` make it an error
+//! (exit 2). A file that cannot be read at all stays an error.
+
+use crate::common::*;
+use crate::gitrepo::{findings, Repo};
+
+/// A plain tar whose second entry is cut off in its data, as git's fixture is.
+fn truncated_tar() -> Vec<u8> {
+    let mut b = tar::Builder::new(Vec::new());
+    for (name, data) in [
+        ("one.txt", vec![b'a'; 100]),
+        ("big.bin", vec![0u8; 100_000]),
+    ] {
+        let mut h = tar::Header::new_gnu();
+        h.set_size(data.len() as u64);
+        h.set_mode(0o644);
+        h.set_cksum();
+        b.append_data(&mut h, name, &data[..]).unwrap();
+    }
+    let mut tar = b.into_inner().unwrap();
+    tar.truncate(50_000);
+    tar
+}
+
+fn repo_with_truncated_tar() -> Repo {
+    let repo = Repo::new();
+    repo.write("t/fixture.tar", truncated_tar());
+    repo.write("README", "nothing here\n");
+    repo.commit("a truncated tar fixture");
+    repo
+}
+
+#[test]
+fn a_truncated_tar_in_history_is_a_warning_and_an_error_with_strict() {
+    let repo = repo_with_truncated_tar();
+    let (code, doc, stderr) = repo.keyfence_json(&["history"]);
+    assert_eq!(code, Some(0), "{stderr}{doc}");
+    assert_eq!(doc["errors"], serde_json::json!([]), "{doc}");
+    let warnings = doc["warnings"].as_array().cloned().unwrap_or_default();
+    assert_eq!(warnings.len(), 1, "{doc}");
+    assert_eq!(warnings[0]["path"], "t/fixture.tar", "{doc}");
+    assert!(
+        warnings[0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("cannot read the tar archive"),
+        "{doc}"
+    );
+    assert_eq!(doc["stats"]["warnings"], 1, "{doc}");
+    assert_eq!(doc["stats"]["errors"], 0, "{doc}");
+    assert!(stderr.contains("t/fixture.tar"), "{stderr}");
+    assert!(stderr.contains("--strict"), "{stderr}");
+
+    // --strict: the same part is an error, exit 2.
+    let (code, doc, _) = repo.keyfence_json(&["history", "--strict"]);
+    assert_eq!(code, Some(2), "{doc}");
+    assert_eq!(doc["errors"][0]["path"], "t/fixture.tar", "{doc}");
+    assert_eq!(doc["warnings"], serde_json::json!([]), "{doc}");
+    assert_eq!(doc["stats"]["errors"], 1, "{doc}");
+
+    // `strict = true` in the configuration does the same.
+    repo.write(".keyfence.toml", "strict = true\n");
+    let (code, doc, _) = repo.keyfence_json(&["history"]);
+    assert_eq!(code, Some(2), "{doc}");
+    assert_eq!(doc["stats"]["errors"], 1, "{doc}");
+}
+
+#[test]
+fn a_warning_leaves_findings_their_exit_code_and_shows_in_every_format() {
+    let repo = repo_with_truncated_tar();
+    let (creds, id, _) = credentials_file(29);
+    repo.write("config/credentials", &creds);
+    repo.commit("add credentials");
+    let (code, doc, _) = repo.keyfence_json(&["history"]);
+    assert_eq!(code, Some(1), "{doc}");
+    assert_eq!(findings(&doc)[0]["key_id"], id.as_str());
+    assert_eq!(doc["stats"]["warnings"], 1, "{doc}");
+
+    let run = |format: &str| {
+        let out = repo.keyfence(&["history", "--format", format], &[]);
+        assert_eq!(out.status.code(), Some(1), "{format}");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let text = run("text");
+    assert!(text.contains("WARNING t/fixture.tar"), "{text}");
+    assert!(text.contains("1 read in part"), "{text}");
+    let sarif: serde_json::Value = serde_json::from_str(&run("sarif")).unwrap();
+    let inv = &sarif["runs"][0]["invocations"][0];
+    assert_eq!(inv["executionSuccessful"], true, "{inv}");
+    let notes = inv["toolExecutionNotifications"].as_array().unwrap();
+    assert_eq!(notes.len(), 1, "{inv}");
+    assert_eq!(notes[0]["level"], "warning", "{inv}");
+    let github = run("github");
+    assert!(
+        github.contains("::warning file=t/fixture.tar,title=keyfence read this in part::"),
+        "{github}"
+    );
+}
+
+#[test]
+fn a_truncated_tar_on_disk_is_a_warning_and_an_unreadable_file_an_error() {
+    let fx = Fixture::new();
+    fx.write("fixture.tar", truncated_tar());
+    let scan = || {
+        let out = fx
+            .keyfence()
+            .args(["scan", ".", "--format", "json"])
+            .output()
+            .unwrap();
+        (out.status.code(), json_report(&out.stdout))
+    };
+    let (code, doc) = scan();
+    assert_eq!(code, Some(0), "{doc}");
+    assert_eq!(doc["stats"]["warnings"], 1, "{doc}");
+    // A file that cannot be read at all is still an error.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let p = fx.write("locked.txt", "x\n");
+        std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o000)).unwrap();
+        if std::fs::read(&p).is_err() {
+            let (code, doc) = scan();
+            assert_eq!(code, Some(2), "{doc}");
+            assert_eq!(doc["errors"][0]["path"], "locked.txt", "{doc}");
+        }
+    }
+}
+
+/// A depth-1 clone of a repository with two branches (`--no-single-branch`): two boundary
+/// commits. `history` scans what the clone holds and says once that history before them was
+/// not scanned, with their count: a warning (exit 0), an error with `--strict`.
+#[test]
+fn a_depth_1_clone_reports_its_boundary_once_with_the_count() {
+    let r = Repo::new();
+    for i in 0..4 {
+        r.write("a.txt", format!("{i}\n"));
+        r.commit(&format!("c{i}"));
+    }
+    r.git(&["checkout", "-q", "-b", "side", "HEAD~2"]);
+    r.write("b.txt", "b\n");
+    r.commit("side");
+    r.git(&["checkout", "-q", "main"]);
+    let clone = Fixture::new();
+    let url = format!("file://{}", r.path().display());
+    git_in(
+        clone.path(),
+        &[
+            "clone",
+            "-q",
+            "--depth",
+            "1",
+            "--no-single-branch",
+            &url,
+            "c",
+        ],
+    );
+    let c = clone.path().join("c");
+    let out = keyfence_in(&c)
+        .args(["history", "--format", "json"])
+        .output()
+        .unwrap();
+    let doc = json_report(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{doc}");
+    let warnings = doc["warnings"].as_array().unwrap();
+    assert_eq!(warnings.len(), 1, "{doc}");
+    let message = warnings[0]["message"].as_str().unwrap();
+    assert!(
+        message.contains("shallow clone") && message.contains("2 boundary commits"),
+        "{message}"
+    );
+    let out = keyfence_in(&c)
+        .args(["history", "--strict"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+}
