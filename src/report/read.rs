@@ -190,6 +190,23 @@ pub(crate) fn read_report(text: &str, file: &str) -> Result<ScanReport, ReadErro
     Ok(report)
 }
 
+/// The message a read-back finding is in, from its `origin`, `object` and `object_name`
+/// (a report or a datastore keeps them as JSON); `None` for a file's finding.
+fn message_origin(
+    origin: Option<&str>,
+    object: Option<String>,
+    name: Option<String>,
+) -> Option<MessageOrigin> {
+    let kind = [MessageKind::Commit, MessageKind::Tag, MessageKind::Note]
+        .into_iter()
+        .find(|k| Some(k.as_str()) == origin)?;
+    Some(MessageOrigin {
+        kind,
+        object: object.unwrap_or_default(),
+        name,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -290,21 +307,4 @@ mod tests {
         let e = read_report("\nhello\n", "x").unwrap_err().to_string();
         assert!(e.starts_with("x:2: not a keyfence"), "{e}");
     }
-}
-
-/// The message a read-back finding is in, from its `origin`, `object` and `object_name`
-/// (a report or a datastore keeps them as JSON); `None` for a file's finding.
-fn message_origin(
-    origin: Option<&str>,
-    object: Option<String>,
-    name: Option<String>,
-) -> Option<MessageOrigin> {
-    let kind = [MessageKind::Commit, MessageKind::Tag, MessageKind::Note]
-        .into_iter()
-        .find(|k| Some(k.as_str()) == origin)?;
-    Some(MessageOrigin {
-        kind,
-        object: object.unwrap_or_default(),
-        name,
-    })
 }
