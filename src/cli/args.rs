@@ -321,6 +321,19 @@ pub(crate) struct GitArgs {
     pub(crate) no_archives: bool,
 }
 
+/// Partial clones: fetching the blobs a scan needs that the clone lacks.
+#[derive(Debug, Default, Args)]
+pub(crate) struct FetchArgs {
+    /// In a partial clone, fetch nothing: scan the blobs the clone holds and report the
+    /// missing ones as one error with their count (exit 2).
+    #[arg(long)]
+    pub(crate) no_fetch: bool,
+    /// In a partial clone, stop fetching missing blobs once the fetched packs take SIZE bytes
+    /// on disk (`500m`, `2g`; default: no bound); what is left is one error with the count.
+    #[arg(long, value_name = "SIZE", value_parser = super::fetch::parse_size, conflicts_with = "no_fetch")]
+    pub(crate) max_fetch: Option<u64>,
+}
+
 /// The options every git scanning command takes.
 #[derive(Debug, Args)]
 pub(crate) struct GitScanArgs {
@@ -378,6 +391,9 @@ pub(crate) struct HistoryArgs {
     /// default: DATASTORE.clones beside the datastore.
     #[arg(long, value_name = "DIR", requires = "datastore")]
     pub(crate) cache_dir: Option<PathBuf>,
+    /// Partial-clone fetching options.
+    #[command(flatten)]
+    pub(crate) fetch: FetchArgs,
     /// Git, configuration and report options.
     #[command(flatten)]
     pub(crate) scan: GitScanArgs,
@@ -395,6 +411,9 @@ pub(crate) struct CiArgs {
     /// Datastore options.
     #[command(flatten)]
     pub(crate) store: StoreArgs,
+    /// Partial-clone fetching options.
+    #[command(flatten)]
+    pub(crate) fetch: FetchArgs,
     /// Git, configuration and report options.
     #[command(flatten)]
     pub(crate) scan: GitScanArgs,
@@ -484,6 +503,9 @@ pub(crate) struct PrePushArgs {
     /// The remote's URL, as git passes it to the hook.
     #[arg(value_name = "URL")]
     pub(crate) url: Option<String>,
+    /// Partial-clone fetching options.
+    #[command(flatten)]
+    pub(crate) fetch: FetchArgs,
     /// Git, configuration and report options.
     #[command(flatten)]
     pub(crate) scan: GitScanArgs,

@@ -7,8 +7,9 @@ use std::io::IsTerminal;
 use anyhow::Result;
 use git2::Repository;
 
-use super::args::{worker_threads, GitScanArgs, ProgressChoice, StoreArgs, VerifyArgs};
+use super::args::{worker_threads, FetchArgs, GitScanArgs, ProgressChoice, StoreArgs, VerifyArgs};
 use super::datastore::{open_store, record_and_apply, record_verifications, repo_name};
+use super::fetch::fetch_options;
 use super::load::{finish, load, Loaded};
 use super::output::{check_group, check_output, emit};
 use super::progress::with_progress;
@@ -53,8 +54,16 @@ pub(super) struct GitScan<'a> {
 }
 
 impl GitScan<'_> {
-    /// Scans the history `sel` selects.
-    pub(super) fn history(&self, sel: &RevSelection) -> Result<ScanReport> {
+    /// Scans the history `sel` selects, fetching the blobs a partial clone lacks as `fetch`
+    /// says.
+    pub(super) fn history_fetching(
+        &self,
+        sel: &RevSelection,
+        fetch: &FetchArgs,
+    ) -> Result<ScanReport> {
+        let mut opts = self.opts.clone();
+        opts.fetch = fetch_options(fetch);
+        let opts = &opts;
         let (engine, suppressor) = (self.engine, self.suppressor);
         *self.scanned.borrow_mut() = Some(sel.clone());
         Ok(scan_history(
@@ -62,7 +71,7 @@ impl GitScan<'_> {
             sel,
             engine,
             suppressor,
-            self.opts,
+            opts,
             self.progress,
         )?)
     }

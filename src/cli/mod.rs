@@ -6,6 +6,7 @@ mod args;
 mod cmd;
 mod datastore;
 mod exit;
+mod fetch;
 mod git;
 mod hooks;
 mod load;

@@ -32,6 +32,15 @@ pub(super) fn configure() {
             let _ = git2::opts::set_mwindow_size(MWINDOW_SIZE);
             let _ = git2::opts::set_mwindow_mapped_limit(MWINDOW_MAPPED_LIMIT);
         }
+        // SAFETY: as above, libgit2 reads its list of extensions without a lock when it opens
+        // a repository, and none is open yet. A partial clone's `extensions.partialclone`
+        // names its promisor remote; libgit2 refuses a repository with an extension it does
+        // not know, so keyfence declares it: it reads such a clone as it is, and fetches
+        // what it lacks itself (`source/git/promisor.rs`). On failure a partial clone made
+        // by an older git is refused with libgit2's words, as before.
+        unsafe {
+            let _ = git2::opts::set_extensions(&["partialclone"]);
+        }
         // SAFETY: `mallopt` takes two integers and only sets an allocator parameter (glibc
         // takes its own lock); a value it refuses leaves the default.
         #[cfg(all(target_os = "linux", target_env = "gnu"))]

@@ -21,6 +21,7 @@ mod moto;
 mod packaging;
 mod partial;
 mod pre_receive;
+mod promisor;
 mod remediation;
 mod report_grouped;
 mod report_html;

@@ -56,7 +56,7 @@ pub(crate) fn run(args: CiArgs) -> Result<ExitCode> {
                 range.origin
             ))
         );
-        g.history(&sel)
+        g.history_fetching(&sel, &args.fetch)
     })
 }
 

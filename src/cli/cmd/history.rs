@@ -14,6 +14,6 @@ pub(crate) fn run(args: HistoryArgs) -> Result<ExitCode> {
     }
     git_scan_verified(&args.scan, &args.verify, |g| {
         let sel = RevSelection::parse(g.repo, &args.revspecs)?;
-        g.history(&sel)
+        g.history_fetching(&sel, &args.fetch)
     })
 }

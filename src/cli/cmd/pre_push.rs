@@ -41,7 +41,7 @@ pub(crate) fn run(args: PrePushArgs) -> Result<ExitCode> {
         return Ok(ExitCode::Clean);
     };
     drop(repo);
-    git_scan(&args.scan, |g| g.history(&sel))
+    git_scan(&args.scan, |g| g.history_fetching(&sel, &args.fetch))
 }
 
 /// The commits of a push from git's pre-push hook input: one line per ref,

@@ -321,6 +321,9 @@ fn collect_and_scan(
     drop(pre);
     rest.sort_unstable_by_key(|(k, _)| *k);
     let rest: Vec<Job> = rest.into_iter().map(|(_, j)| j).collect();
+    // A partial clone's missing blobs are fetched first (see `promisor`).
+    let mut missing = super::promisor::Missing::new(repo, &opts.fetch);
+    let rest = missing.complete(rest);
     let t2 = Instant::now();
     let left = rest.len();
     collected.merge(scan_parallel(
@@ -338,7 +341,7 @@ fn collect_and_scan(
         before = base.len();
         collected.merge(scan_parallel(
             git_dir,
-            base.into_iter().map(|(_, j)| j).collect(),
+            missing.complete(base.into_iter().map(|(_, j)| j).collect()),
             engine,
             suppressor,
             opts,
@@ -346,6 +349,7 @@ fn collect_and_scan(
             progress,
         ));
     }
+    collected.errors.extend(missing.error());
     log::info!(
         target: TIMING,
         "walk and pack-order scan {:.2}s, attribution {:.2}s, \

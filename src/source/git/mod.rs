@@ -10,6 +10,7 @@ mod memo;
 mod messages;
 mod odb;
 mod oid_set;
+mod promisor;
 mod push;
 mod revs;
 mod shallow;
@@ -29,6 +30,7 @@ pub(crate) use memo::BlobMemo;
 pub(crate) use messages::{scan_commit_message, strip_comments};
 #[cfg(feature = "fuzzing")]
 pub(crate) use odb::fuzzing as odb_fuzzing;
+pub(crate) use promisor::{BlobFetcher, FetchOptions};
 pub(crate) use push::{
     commits_of, parse_updates, push_selection, quarantine_dirs, refs_containing, RefUpdate,
 };
@@ -146,6 +148,8 @@ pub(crate) struct GitOptions {
     pub all_places: bool,
     /// History: blobs to skip (a datastore had them scanned) and the record of those read.
     pub memo: Option<std::sync::Arc<BlobMemo>>,
+    /// Partial clones: whether and how far the blobs the scan needs are fetched.
+    pub fetch: FetchOptions,
 }
 
 /// Opens the repository at `git_dir` and adds `object_dirs` to the directories its objects are

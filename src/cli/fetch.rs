@@ -1,0 +1,153 @@
+//! Fetching the blobs a partial clone lacks (`--no-fetch`, `--max-fetch`): the `git` binary
+//! run as git's own lazy fetch runs it (`promisor-remote.c`: `git -c
+//! fetch.negotiationAlgorithm=noop fetch <remote> --no-tags --no-write-fetch-head
+//! --recurse-submodules=no --filter=blob:none --stdin`, the ids on standard input), never
+//! asking for credentials: no terminal prompt, SSH in batch mode and a stalled HTTP transfer
+//! cut off, unless the user configured those themselves.
+
+use std::io::Write;
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::sync::Arc;
+
+use git2::Oid;
+
+use super::args::FetchArgs;
+use crate::source::git::{BlobFetcher, FetchOptions};
+
+/// The fetch options of `--no-fetch` and `--max-fetch`.
+pub(super) fn fetch_options(args: &FetchArgs) -> FetchOptions {
+    FetchOptions {
+        fetcher: (!args.no_fetch).then(|| Arc::new(GitFetcher) as Arc<dyn BlobFetcher>),
+        max_bytes: args.max_fetch,
+        off_hint: " (--no-fetch: run without it to fetch them)".into(),
+        ..FetchOptions::default()
+    }
+}
+
+/// Runs `git fetch` for the ids.
+#[derive(Debug)]
+struct GitFetcher;
+
+impl BlobFetcher for GitFetcher {
+    fn fetch(&self, git_dir: &Path, remote: &str, oids: &[Oid]) -> Result<(), String> {
+        let mut cmd = Command::new("git");
+        cmd.arg("--git-dir").arg(git_dir);
+        cmd.args(["-c", "fetch.negotiationAlgorithm=noop"]);
+        let config = git2::Repository::open(git_dir).and_then(|r| r.config());
+        let unset = |key: &str| config.as_ref().is_ok_and(|c| c.get_entry(key).is_err());
+        let ssh_env = ["GIT_SSH_COMMAND", "GIT_SSH"]
+            .iter()
+            .any(|v| std::env::var_os(v).is_some());
+        if !ssh_env && unset("core.sshCommand") {
+            cmd.args(["-c", "core.sshCommand=ssh -o BatchMode=yes"]);
+        }
+        if unset("http.lowSpeedLimit") && unset("http.lowSpeedTime") {
+            cmd.args(["-c", "http.lowSpeedLimit=1", "-c", "http.lowSpeedTime=60"]);
+        }
+        cmd.args(["fetch", remote, "--no-tags", "--no-write-fetch-head"])
+            .args(["--recurse-submodules=no", "--filter=blob:none", "--stdin"])
+            .env("GIT_TERMINAL_PROMPT", "0")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped());
+        let mut child = cmd.spawn().map_err(|e| format!("cannot run git: {e}"))?;
+        let mut ids = String::with_capacity(oids.len() * 41);
+        for oid in oids {
+            ids.push_str(&oid.to_string());
+            ids.push('\n');
+        }
+        let mut stdin = child.stdin.take();
+        let writer = std::thread::spawn(move || {
+            if let Some(stdin) = stdin.as_mut() {
+                let _ = stdin.write_all(ids.as_bytes());
+            }
+        });
+        let out = child
+            .wait_with_output()
+            .map_err(|e| format!("git fetch: {e}"))?;
+        let _ = writer.join();
+        if out.status.success() {
+            return Ok(());
+        }
+        let text = String::from_utf8_lossy(&out.stderr);
+        let last: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
+        let tail = last[last.len().saturating_sub(4)..].join(" / ");
+        Err(format!(
+            "git fetch ({}): {}",
+            out.status,
+            strip_userinfo(&tail)
+        ))
+    }
+}
+
+/// `scheme://user:secret@host` as `scheme://***@host`: git's words may quote a URL.
+fn strip_userinfo(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find("://") {
+        let (head, tail) = rest.split_at(at + 3);
+        out.push_str(head);
+        let end = tail
+            .find(|c: char| c == '/' || c.is_whitespace())
+            .unwrap_or(tail.len());
+        match tail[..end].rfind('@') {
+            Some(a) => {
+                out.push_str("***");
+                rest = &tail[a..];
+            }
+            None => rest = tail,
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+/// A size in bytes, with an optional binary suffix as git writes them: `500m`, `2G`, `64k`,
+/// `1024` (`k`, `m`, `g`, `t`, upper or lower case, with or without a trailing `b`/`iB`).
+pub(super) fn parse_size(text: &str) -> Result<u64, String> {
+    let t = text.trim();
+    let lower = t.to_ascii_lowercase();
+    let digits = lower.trim_end_matches(|c: char| c.is_ascii_alphabetic());
+    let unit = &lower[digits.len()..];
+    let shift = match unit.trim_end_matches("ib").trim_end_matches('b') {
+        "" => 0,
+        "k" => 10,
+        "m" => 20,
+        "g" => 30,
+        "t" => 40,
+        _ => return Err(format!("{t:?}: not a size (e.g. 500m, 2g, 1048576)")),
+    };
+    let n: u64 = digits
+        .parse()
+        .map_err(|_| format!("{t:?}: not a size (e.g. 500m, 2g, 1048576)"))?;
+    n.checked_mul(1 << shift)
+        .ok_or_else(|| format!("{t:?}: too large"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes_take_binary_suffixes() {
+        assert_eq!(parse_size("1024"), Ok(1024));
+        assert_eq!(parse_size("64k"), Ok(64 << 10));
+        assert_eq!(parse_size("500M"), Ok(500 << 20));
+        assert_eq!(parse_size("2G"), Ok(2 << 30));
+        assert_eq!(parse_size("2GiB"), Ok(2 << 30));
+        assert_eq!(parse_size("1tb"), Ok(1 << 40));
+        assert!(parse_size("").is_err());
+        assert!(parse_size("12q").is_err());
+        assert!(parse_size("-1").is_err());
+        assert!(parse_size("99999999999t").is_err());
+    }
+
+    #[test]
+    fn userinfo_is_hidden() {
+        assert_eq!(
+            strip_userinfo("fatal: https://u:tok@host/r.git failed; see file:///tmp/x"),
+            "fatal: https://***@host/r.git failed; see file:///tmp/x"
+        );
+    }
+}
