@@ -188,3 +188,66 @@ fn a_shallow_clone_without_the_base_fails_and_says_fetch_depth_0() {
         "no report from a scan that did not run"
     );
 }
+
+/// The command a shallow checkout is told to run fetches what the range needs: after it, the
+/// same `keyfence ci` scans the range and finds only what it introduced.
+#[test]
+fn the_printed_fetch_command_makes_a_shallow_clone_scannable() {
+    let pr = pull_request();
+    // main moves on after the branch point: the base is the tip of main, as GitHub sends it.
+    pr.repo.git(&["checkout", "-q", "main"]);
+    pr.repo.write("later.txt", "later\n");
+    let base = pr.repo.commit("main moves on");
+    pr.repo.git(&["checkout", "-q", "pr"]);
+    let clones = Fixture::new();
+    let url = format!("file://{}", pr.repo.path().display());
+    git_in(
+        clones.path(),
+        &["clone", "-q", "--depth", "1", "-b", "pr", &url, "c"],
+    );
+    let clone = clones.path().join("c");
+    let env = [
+        ("GITLAB_CI", "true"),
+        ("CI_MERGE_REQUEST_DIFF_BASE_SHA", base.as_str()),
+        ("CI_COMMIT_SHA", pr.head.as_str()),
+    ];
+    let out = ci(&clone, &env, &["--format", "json"]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr).into_owned();
+    let command = err
+        .split('`')
+        .find(|part| part.starts_with("until git merge-base"))
+        .unwrap_or_else(|| panic!("no fetch command in {err}"));
+    assert!(
+        command.contains(&base) && command.contains(&pr.head),
+        "{command}"
+    );
+    // The base alone (`git fetch --depth=1 origin BASE`) is not enough: the head's history
+    // still ends at the clone's edge; the same command is given.
+    git_in(
+        &clone,
+        &["fetch", "-q", "--no-tags", "--depth=1", "origin", &base],
+    );
+    let out = ci(&clone, &env, &["--format", "json"]);
+    assert_eq!(out.status.code(), Some(2));
+    let again = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        again.contains("edge of this shallow clone") && again.contains(command),
+        "{again}"
+    );
+    let ran = std::process::Command::new("sh")
+        .args(["-c", command])
+        .current_dir(&clone)
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("HOME", &clone)
+        .output()
+        .unwrap();
+    assert!(
+        ran.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ran.stderr)
+    );
+    let out = ci(&clone, &env, &["--format", "json"]);
+    only_the_new_credential(&pr, &out);
+}

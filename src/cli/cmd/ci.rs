@@ -5,6 +5,7 @@
 use anyhow::Result;
 
 use super::ci_env::detect_range;
+use super::ci_shallow::explain;
 use super::ci_summary::step_summary;
 use crate::cli::args::CiArgs;
 use crate::cli::git::git_scan_then;
@@ -42,9 +43,16 @@ pub(crate) fn run(args: CiArgs) -> Result<ExitCode> {
                 }
             })
         };
+        // A shallow checkout is told how to fetch the range (see `ci_shallow`).
+        let head = find("head", &range.head);
+        let head_rev = head.as_ref().map_or(range.head.clone(), |h| h.to_string());
+        let shallow = |e, what: &str, rev: &str| {
+            let what = format!("{what} {rev} ({})", range.origin);
+            explain(e, &what, &range.base, &head_rev)
+        };
         let sel = RevSelection {
-            include: vec![find("head", &range.head)?],
-            exclude: vec![find("base", &range.base)?],
+            include: vec![head.map_err(|e| shallow(e, "head", &range.head))?],
+            exclude: vec![find("base", &range.base).map_err(|e| shallow(e, "base", &range.base))?],
             ..RevSelection::default()
         };
         eprintln!(
@@ -57,6 +65,7 @@ pub(crate) fn run(args: CiArgs) -> Result<ExitCode> {
             ))
         );
         g.history_fetching(&sel, &args.fetch)
+            .map_err(|e| shallow(e, "range", ""))
     })
 }
 

@@ -4,6 +4,7 @@
 pub(super) mod baseline;
 pub(super) mod ci;
 mod ci_env;
+mod ci_shallow;
 mod ci_summary;
 pub(super) mod commit_msg;
 pub(super) mod completions;
