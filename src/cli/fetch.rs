@@ -3,7 +3,8 @@
 //! fetch.negotiationAlgorithm=noop fetch <remote> --no-tags --no-write-fetch-head
 //! --recurse-submodules=no --filter=blob:none --stdin`, the ids on standard input), never
 //! asking for credentials: no terminal prompt, SSH in batch mode and a stalled HTTP transfer
-//! cut off, unless the user configured those themselves.
+//! cut off, unless the user configured those themselves; and no automatic maintenance (a
+//! repack while the scan reads the packs).
 
 use std::io::Write;
 use std::path::Path;
@@ -47,6 +48,8 @@ impl BlobFetcher for GitFetcher {
         }
         cmd.args(["fetch", remote, "--no-tags", "--no-write-fetch-head"])
             .args(["--recurse-submodules=no", "--filter=blob:none", "--stdin"])
+            // No repack while the scan reads the packs.
+            .arg("--no-auto-maintenance")
             .env("GIT_TERMINAL_PROMPT", "0")
             .stdin(Stdio::piped())
             .stdout(Stdio::null())

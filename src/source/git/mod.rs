@@ -1,4 +1,5 @@
-//! Git sources (keyfence never shells out to `git`): the staged change ([`staged`], the index read
+//! Git sources (which never shell out to `git`: a partial clone's missing blobs are fetched
+//! through the [`BlobFetcher`] the command line hands over): the staged change ([`staged`], the index read
 //! directly with its cache-tree), and commit history or a range of it ([`history`]). Objects are
 //! read with git2, and, on the hot path of a whole history, straight from the pack files
 //! (`odb`, which also parses the index), since libgit2 serialises readers on process-wide locks.
