@@ -87,12 +87,20 @@ impl<'a> Missing<'a> {
             return jobs;
         };
         let here = |oid| odb.exists_ext(oid, OdbLookupFlags::NO_REFRESH);
-        let mut missing: Vec<Oid> = jobs.iter().map(|j| j.oid).filter(|&o| !here(o)).collect();
-        if missing.is_empty() {
+        // By path, so that the versions of a file go in one batch: the remote sends them as
+        // deltas of each other, as its own packs hold them.
+        let mut by_path: Vec<(&[u8], Oid)> = jobs
+            .iter()
+            .filter(|j| !here(j.oid))
+            .map(|j| (j.path.as_slice(), j.oid))
+            .collect();
+        if by_path.is_empty() {
             return jobs;
         }
-        missing.sort_unstable();
-        missing.dedup();
+        by_path.sort_unstable();
+        let mut missing: Vec<Oid> = by_path.into_iter().map(|(_, o)| o).collect();
+        let mut seen = std::collections::HashSet::new();
+        missing.retain(|&o| seen.insert(o));
         let wanted = missing.len();
         for remote in self.remotes.clone() {
             if missing.is_empty() || self.stop.is_some() {
@@ -102,6 +110,7 @@ impl<'a> Missing<'a> {
             let _ = odb.refresh();
             missing.retain(|&o| !here(o));
         }
+        missing.sort_unstable();
         if self.opts.fetcher.is_none() {
             self.stop = Some(Stop::Off);
         }
