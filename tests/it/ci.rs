@@ -161,9 +161,9 @@ fn gitlab_merge_requests_and_an_explicit_base() {
     assert_eq!(out.status.code(), Some(0));
 }
 
-#[test]
-fn a_shallow_clone_without_the_base_fails_and_says_fetch_depth_0() {
-    let pr = pull_request();
+/// A depth-1 clone of the pull request's branch (as `actions/checkout` makes), in a temporary
+/// directory that lives as long as the fixture returned.
+fn depth_1_clone(pr: &PullRequest) -> (Fixture, std::path::PathBuf) {
     let clones = Fixture::new();
     let url = format!("file://{}", pr.repo.path().display());
     git_in(
@@ -171,6 +171,13 @@ fn a_shallow_clone_without_the_base_fails_and_says_fetch_depth_0() {
         &["clone", "-q", "--depth", "1", "-b", "pr", &url, "c"],
     );
     let clone = clones.path().join("c");
+    (clones, clone)
+}
+
+#[test]
+fn a_shallow_clone_without_the_base_fails_and_says_fetch_depth_0() {
+    let pr = pull_request();
+    let (_clones, clone) = depth_1_clone(&pr);
     let env = [
         ("GITLAB_CI", "true"),
         ("CI_MERGE_REQUEST_DIFF_BASE_SHA", pr.base.as_str()),
@@ -199,13 +206,7 @@ fn the_printed_fetch_command_makes_a_shallow_clone_scannable() {
     pr.repo.write("later.txt", "later\n");
     let base = pr.repo.commit("main moves on");
     pr.repo.git(&["checkout", "-q", "pr"]);
-    let clones = Fixture::new();
-    let url = format!("file://{}", pr.repo.path().display());
-    git_in(
-        clones.path(),
-        &["clone", "-q", "--depth", "1", "-b", "pr", &url, "c"],
-    );
-    let clone = clones.path().join("c");
+    let (_clones, clone) = depth_1_clone(&pr);
     let env = [
         ("GITLAB_CI", "true"),
         ("CI_MERGE_REQUEST_DIFF_BASE_SHA", base.as_str()),

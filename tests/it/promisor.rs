@@ -175,20 +175,12 @@ fn a_range_on_a_partial_clone_reads_fetched_base_versions() {
         head.trim(),
         base.trim()
     );
-    let mut child = keyfence_in(&part)
-        .args(["pre-push", "origin", &s.url(), "--format", "json"])
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .spawn()
+    let mut cmd = keyfence_in(&part);
+    cmd.args(["pre-push", "origin", &s.url(), "--format", "json"]);
+    let out = assert_cmd::Command::from_std(cmd)
+        .write_stdin(input)
+        .output()
         .unwrap();
-    use std::io::Write;
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(input.as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
     let doc = json_report(&out.stdout);
     assert_eq!(out.status.code(), Some(1), "{doc}");
     assert_eq!(places(&doc), places(&expected));
