@@ -275,6 +275,7 @@ pub(crate) mod tests {
             triage: None,
             repository: None,
             in_message: None,
+            unreachable: None,
         }
     }
 

@@ -89,6 +89,9 @@ struct Record {
     object: Option<String>,
     #[serde(default)]
     object_name: Option<String>,
+    /// `--all-objects`: the unreached object holding it.
+    #[serde(default)]
+    unreachable_object: Option<String>,
 }
 
 /// `{"findings": [...], "stats": {...}}`, the part of a JSON report read back.
@@ -179,6 +182,7 @@ pub(crate) fn read_report(text: &str, file: &str) -> Result<ScanReport, ReadErro
             triage: None,
             repository: r.repository,
             in_message: message_origin(r.origin.as_deref(), r.object, r.object_name),
+            unreachable: r.unreachable_object,
         });
     }
     let mut report = ScanReport {
@@ -244,6 +248,7 @@ mod tests {
             triage: None,
             repository: None,
             in_message: None,
+            unreachable: None,
         };
         let mut r = ScanReport {
             findings: vec![f],

@@ -46,6 +46,13 @@ fn write_finding(f: &Finding, opts: ReportOptions, out: &mut dyn Write) -> io::R
             sanitize(&name)
         )?;
     }
+    if let Some(object) = &f.unreachable {
+        writeln!(
+            out,
+            "  unreachable: no reference reaches object {}",
+            sanitize(object)
+        )?;
+    }
     if let Some(c) = &f.commit {
         writeln!(
             out,

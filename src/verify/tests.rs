@@ -36,6 +36,7 @@ fn finding(rule: &str, key: Option<String>, sk: Option<String>, tok: Option<Stri
         triage: None,
         repository: None,
         in_message: None,
+        unreachable: None,
     }
 }
 

@@ -221,11 +221,21 @@ fn scan_one(store: &mut Store, target: Option<&str>, ctx: &Ctx<'_>) -> Result<On
     } else {
         reached_tips(&repo, &include, &hidden).unwrap_or(exclude)
     };
-    let nothing_new = include.is_empty() && !hidden.is_empty();
-    let sel = RevSelection {
-        include,
-        exclude,
-        ..RevSelection::default()
+    let nothing_new = include.is_empty() && !hidden.is_empty() && !args.all_objects;
+    let sel = if args.all_objects {
+        // What no reference reaches is told from the walk of every reference: the whole
+        // history is walked again (the blobs the store knows are still skipped).
+        RevSelection {
+            include: tips.clone(),
+            all_objects: true,
+            ..RevSelection::default()
+        }
+    } else {
+        RevSelection {
+            include,
+            exclude,
+            ..RevSelection::default()
+        }
     };
     let memo = Arc::new(BlobMemo::new(known));
     opts.memo = Some(Arc::clone(&memo));

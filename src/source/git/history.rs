@@ -17,7 +17,7 @@ use git2::Repository;
 
 use super::blobs::{scan_parallel, Collected, Job, Prescan, Side};
 use super::odb::{PackEntries, PackObjects, PackOrder};
-use super::oid_set::{raw, OidMap};
+use super::oid_set::{raw, OidMap, OidSet};
 use super::walk::{base_versions, walk_commits, CommitWalk, TreeWalker};
 use super::{commit_info, open_with_objects, GitError, GitOptions, RevSelection, TIMING};
 use crate::report::{Finding, ScanError, ScanReport, Subject};
@@ -78,6 +78,67 @@ fn scan(
     })
 }
 
+/// The id that names the unreached object holding a finding of commit number `c` at `path`:
+/// the blob, for a blob no walked commit holds (its path is its id) or one of a commit no
+/// reference reaches (looked up in its tree; the commit's id if that fails); `None` for what a
+/// reference reaches.
+fn unreached_object(
+    repo: &Repository,
+    walk: &CommitWalk,
+    from: usize,
+    c: u32,
+    path: &str,
+) -> Option<String> {
+    // An archive's member is `archive!member`: the blob is the archive.
+    let blob_path = path.split('!').next().unwrap_or(path);
+    if c == UNREACHED_BLOB {
+        return Some(blob_path.to_string());
+    }
+    let &commit = walk
+        .commits
+        .get(c as usize)
+        .filter(|_| c as usize >= from)?;
+    let blob = repo
+        .find_commit(commit)
+        .and_then(|k| k.tree())
+        .and_then(|t| t.get_path(std::path::Path::new(blob_path)).map(|e| e.id()));
+    Some(blob.unwrap_or(commit).to_string())
+}
+
+/// `--all-objects`: lists the object database and puts the commits no reference reaches after
+/// the walk's (see `inventory`).
+fn add_unreached(
+    repo: &Repository,
+    walk: &mut CommitWalk,
+    order: &PackOrder,
+    listed: Option<&[PackEntries]>,
+) -> Result<(), GitError> {
+    let t0 = Instant::now();
+    let own;
+    let packs = match listed {
+        Some(p) => p,
+        None => {
+            own = order.packs();
+            &own
+        }
+    };
+    let inventory = super::inventory::list(repo, packs)?;
+    let unreached = super::inventory::unreached_commits(repo, &inventory.commits, &walk.commits)?;
+    log::info!(
+        target: TIMING,
+        "object database listed: {} commits ({} unreached), {} blobs, {} tags {:.2}s",
+        inventory.commits.len(),
+        unreached.len(),
+        inventory.blobs.len(),
+        inventory.tags.len(),
+        t0.elapsed().as_secs_f64()
+    );
+    let from = walk.commits.len();
+    walk.commits.extend(unreached);
+    walk.unreached = Some((from, inventory));
+    Ok(())
+}
+
 /// The pack-order reading of a whole history started before the commits were listed: the
 /// packs, their reader, and the flag that stops the early reader once the list is done.
 struct Early<'p> {
@@ -103,7 +164,10 @@ fn scan_listed(
     if let Some(e) = &early {
         e.listed.store(true, Ordering::Relaxed);
     }
-    let walk = walk?;
+    let mut walk = walk?;
+    if sel.all_objects {
+        add_unreached(repo, &mut walk, order, early.as_ref().map(|e| e.packs))?;
+    }
     log::info!(
         target: TIMING,
         "commit list ({} commits) {:.2}s",
@@ -176,13 +240,18 @@ fn scan_listed(
         .map(|x| (true, x))
         .chain(others.map(|x| (false, x)))
     {
-        let oid = walk.commits[c as usize];
-        let info = infos.entry(c).or_insert_with(|| {
-            repo.find_commit(oid)
-                .ok()
-                .map(|commit| commit_info(&commit))
-        });
-        f.commit = info.clone();
+        // A blob no walked commit holds has no commit (`--all-objects`).
+        if let Some(&oid) = walk.commits.get(c as usize) {
+            let info = infos.entry(c).or_insert_with(|| {
+                repo.find_commit(oid)
+                    .ok()
+                    .map(|commit| commit_info(&commit))
+            });
+            f.commit = info.clone();
+        }
+        if let Some((from, _)) = &walk.unreached {
+            f.unreachable = unreached_object(repo, &walk, *from, c, &f.path);
+        }
         if reported {
             report.findings.push(f);
         } else {
@@ -266,7 +335,7 @@ fn collect_and_scan(
                     })
                 })
                 .collect::<Result<Vec<_>, _>>()
-                .map(join_segments)
+                .map(|s| join_segments(s, walk.unreached.is_some()))
         });
         (produced, prescan.finish())
     } else {
@@ -275,6 +344,22 @@ fn collect_and_scan(
         (produce(repo, walk, None, progress, along), none)
     };
     let mut produced = produced?;
+    if let Some((_, inventory)) = &walk.unreached {
+        // Blobs no walked tree holds, each named by its id.
+        let met = std::mem::take(&mut produced.met);
+        produced.jobs.extend(
+            inventory
+                .blobs
+                .iter()
+                .filter(|b| !met.contains(*b))
+                .filter_map(|b| git2::Oid::from_bytes(b).ok())
+                .map(|oid| Job {
+                    oid,
+                    path: oid.to_string().into_bytes(),
+                    side: Side::Commit(UNREACHED_BLOB),
+                }),
+        );
+    }
     let known = opts
         .memo
         .as_ref()
@@ -362,10 +447,17 @@ fn collect_and_scan(
 /// per-commit errors.
 struct Produced {
     jobs: Vec<Job>,
+    /// With `--all-objects`: every blob the walk met (symbolic links' too), so that the others
+    /// can be scanned as unreached.
+    met: OidSet,
     submodules: u64,
     symlinks: u64,
     errors: Vec<ScanError>,
 }
+
+/// The walk index the findings of a blob no walked commit holds carry (`--all-objects`): after
+/// every commit, and never a commit's (a staged blob's is `u32::MAX`, not met in history).
+const UNREACHED_BLOB: u32 = u32::MAX - 1;
 
 /// Commits below which the commit walk is not split between threads.
 const MIN_COMMITS_PER_SEGMENT: usize = 1000;
@@ -437,11 +529,12 @@ fn walk_segment<'a>(
 }
 
 /// Joins the stretches of a walk, in order: a blob belongs to the first stretch that met it.
-fn join_segments(segments: Vec<Segment<'_>>) -> Produced {
+fn join_segments(segments: Vec<Segment<'_>>, keep_met: bool) -> Produced {
     let mut segments = segments.into_iter();
     let Some(first) = segments.next() else {
         return Produced {
             jobs: Vec::new(),
+            met: OidSet::default(),
             submodules: 0,
             symlinks: 0,
             errors: Vec::new(),
@@ -452,9 +545,15 @@ fn join_segments(segments: Vec<Segment<'_>>) -> Produced {
         jobs.extend(walker.absorb(later.walker, later.jobs));
         errors.extend(later.errors);
     }
+    let submodules = walker.submodules();
     Produced {
         jobs,
-        submodules: walker.submodules(),
+        met: if keep_met {
+            walker.take_blobs()
+        } else {
+            OidSet::default()
+        },
+        submodules,
         symlinks: walker.symlinks(),
         errors,
     }
@@ -469,7 +568,7 @@ fn produce(
     along: bool,
 ) -> Result<Produced, GitError> {
     let segment = walk_segment(repo, walk, 0..walk.commits.len(), packs, progress, along);
-    Ok(join_segments(vec![segment]))
+    Ok(join_segments(vec![segment], walk.unreached.is_some()))
 }
 
 fn blob_error(job: &Job, fault: &str) -> ScanError {

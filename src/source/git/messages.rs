@@ -50,6 +50,8 @@ struct Msg {
     name: Option<String>,
     /// The commit the finding carries (the commit itself, the tag's, the annotated one).
     commit: Option<Oid>,
+    /// No reference reaches the object (`--all-objects`).
+    unreached: bool,
 }
 
 /// Messages a reading thread takes at least (below that, one thread reads them all).
@@ -68,14 +70,20 @@ pub(crate) fn scan_messages(
     packs: Option<(&PackOrder, &[PackEntries])>,
 ) -> Messages {
     let t0 = std::time::Instant::now();
+    let unreached_from = walk
+        .unreached
+        .as_ref()
+        .map_or(usize::MAX, |(from, _)| *from);
     let mut jobs: Vec<Msg> = walk
         .commits
         .iter()
-        .map(|&c| Msg {
+        .enumerate()
+        .map(|(i, &c)| Msg {
             kind: MessageKind::Commit,
             object: c,
             name: None,
             commit: Some(c),
+            unreached: i >= unreached_from,
         })
         .collect();
     let mut errors = Vec::new();
@@ -90,6 +98,9 @@ pub(crate) fn scan_messages(
     list_tags(repo, Some(&sel.tags), &pushed, &mut jobs, &mut errors);
     list_tags(repo, None, &wanted, &mut jobs, &mut errors);
     list_notes(repo, &wanted, &mut jobs, &mut errors);
+    if let Some((_, inventory)) = &walk.unreached {
+        list_unreached_tags(repo, &inventory.tags, &mut jobs);
+    }
 
     log::info!(
         target: crate::source::TIMING,
@@ -139,8 +150,9 @@ pub(crate) fn scan_messages(
         if seen.insert(f.fingerprint.clone()) {
             let m = &jobs[i];
             let commit = m.commit.and_then(|c| repo.find_commit(c).ok());
-            out.found
-                .push(labelled(f, m.kind, m.object, m.name.clone(), commit));
+            let mut f = labelled(f, m.kind, m.object, m.name.clone(), commit);
+            f.unreachable = m.unreached.then(|| m.object.to_string());
+            out.found.push(f);
         }
     }
     out
@@ -288,6 +300,7 @@ fn list_tags(
                     object: oid,
                     name: name.clone(),
                     commit,
+                    unreached: false,
                 });
             }
             if tag.target_type() != Some(ObjectType::Tag) {
@@ -295,6 +308,31 @@ fn list_tags(
             }
             oid = target;
         }
+    }
+}
+
+/// `--all-objects`: the annotated tags of the object database that no listed tag (a
+/// reference's, or one down a chain from it) is, named by their ids.
+fn list_unreached_tags(repo: &Repository, tags: &[Oid], jobs: &mut Vec<Msg>) {
+    let listed: HashSet<Oid> = jobs
+        .iter()
+        .filter(|m| m.kind == MessageKind::Tag)
+        .map(|m| m.object)
+        .collect();
+    for &oid in tags.iter().filter(|t| !listed.contains(t)) {
+        let commit = repo
+            .find_tag(oid)
+            .ok()
+            .and_then(|t| t.target().ok())
+            .and_then(|t| t.peel_to_commit().ok())
+            .map(|c| c.id());
+        jobs.push(Msg {
+            kind: MessageKind::Tag,
+            object: oid,
+            name: None,
+            commit,
+            unreached: true,
+        });
     }
 }
 
@@ -334,6 +372,7 @@ fn list_notes(
                     object: note,
                     name: Some(format!("{name} on {annotated}")),
                     commit: Some(annotated),
+                    unreached: false,
                 });
             }
         }

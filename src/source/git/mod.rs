@@ -6,6 +6,7 @@
 mod blobs;
 mod date;
 mod history;
+mod inventory;
 mod memo;
 mod messages;
 mod odb;

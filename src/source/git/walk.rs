@@ -30,6 +30,9 @@ pub(crate) struct CommitWalk {
     pub tips: Vec<Oid>,
     /// A walked commit at the edge of a shallow clone (its parents are not in the clone).
     pub shallow_edge: Option<Oid>,
+    /// With `--all-objects`: where the commits no reference reaches start in `commits` (they
+    /// come after the reachable ones), and the blobs and tags of the object database.
+    pub unreached: Option<(usize, super::inventory::Inventory)>,
 }
 
 /// Walks the commits of `sel`.
@@ -163,6 +166,11 @@ impl<'a> TreeWalker<'a> {
     /// Unique symbolic-link blobs met: their content is a path, not scanned.
     pub(crate) fn symlinks(&self) -> u64 {
         self.symlinks.len() as u64
+    }
+
+    /// Every blob met, taken from the walker (which then has met none).
+    pub(crate) fn take_blobs(&mut self) -> OidSet {
+        std::mem::take(&mut self.blobs)
     }
 
     /// Takes in the walker of a later stretch of the same walk and the jobs it listed: keeps the
