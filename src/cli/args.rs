@@ -319,6 +319,10 @@ pub(crate) struct GitArgs {
     /// they are (binary, so skipped unless `--binary`).
     #[arg(long)]
     pub(crate) no_archives: bool,
+    /// History, ranges and the push hooks: scan file contents only, not commit messages, tag
+    /// annotations and notes.
+    #[arg(long)]
+    pub(crate) no_messages: bool,
 }
 
 /// The options every git scanning command takes.

@@ -109,6 +109,25 @@ fn a_pair_in_a_commit_message_a_tag_and_a_note_is_found_once_each_in_history() {
     let (code, doc, _) = r.keyfence_json(&["history", "main"]);
     assert_eq!(code, Some(1));
     assert_eq!(origins(&doc).len(), 3, "{doc}");
+
+    // Packed, the commits are read whole by the tree walk, which scans their messages there:
+    // the same findings, each once; `--no-messages` scans file contents only.
+    let loose = origins(&doc);
+    r.git(&["repack", "-adq"]);
+    let (code, doc, stderr) = r.keyfence_json(&["history", "main"]);
+    assert_eq!(code, Some(1), "{stderr}");
+    assert_eq!(origins(&doc), loose, "{doc}");
+    let (code, doc, _) = r.keyfence_json(&["history", "--threads", "1"]);
+    assert_eq!(code, Some(1));
+    assert_eq!(origins(&doc), want, "{doc}");
+    // (The note's text is still a blob of the notes reference's tree: found there, as a file.)
+    let (code, doc, _) = r.keyfence_json(&["history", "--no-messages"]);
+    assert_eq!(code, Some(1), "{doc}");
+    assert_eq!(doc["stats"]["messages_scanned"], 0, "{doc}");
+    let files = origins(&doc);
+    assert_eq!(files.len(), 1, "{doc}");
+    assert_eq!(files[0].0, "file");
+    assert_eq!(files[0].3, n_id);
 }
 
 #[test]

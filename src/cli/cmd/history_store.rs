@@ -185,6 +185,7 @@ fn scan_one(store: &mut Store, target: Option<&str>, ctx: &Ctx<'_>) -> Result<On
     let effective = EffectiveConfig::discover(&root, config.config.as_deref())?;
     let git = &args.scan.git;
     let mut opts = git_options(git.binary, worker_threads(args.scan.report.threads));
+    opts.no_messages = git.no_messages;
     opts.archives = if git.no_archives {
         ArchiveOptions::disabled()
     } else {

@@ -16,6 +16,7 @@ use std::time::Instant;
 use git2::Repository;
 
 use super::blobs::{scan_parallel, Collected, Job, Prescan, Side};
+use super::messages::WalkMessages;
 use super::odb::{PackEntries, PackObjects, PackOrder};
 use super::oid_set::{raw, OidMap, OidSet};
 use super::walk::{base_versions, walk_commits, CommitWalk, TreeWalker};
@@ -220,8 +221,12 @@ fn scan_listed(
     // Commit messages, tag annotations and notes (see `messages`).
     let t_messages = Instant::now();
     let packs = listed_packs.map(|p| (order, p));
-    let mut messages =
-        super::messages::scan_messages(repo, &walk, sel, engine, suppressor, opts, packs);
+    let in_walk = std::mem::take(&mut produced.messages);
+    let mut messages = if opts.no_messages {
+        super::messages::Messages::default()
+    } else {
+        super::messages::scan_messages(repo, &walk, sel, engine, suppressor, opts, packs, in_walk)
+    };
     log::info!(
         target: TIMING,
         "{} messages {:.2}s",
@@ -307,7 +312,16 @@ fn collect_and_scan(
                             .map(|repo| {
                                 let range = k * per..((k + 1) * per).min(n);
                                 let objects = PackObjects::new(order, packs);
-                                walk_segment(&repo, walk, range, Some(objects), progress, false)
+                                let messages = (!opts.no_messages).then_some((engine, suppressor));
+                                walk_segment(
+                                    &repo,
+                                    walk,
+                                    range,
+                                    Some(objects),
+                                    messages,
+                                    progress,
+                                    false,
+                                )
                             });
                         log::info!(
                             target: TIMING,
@@ -403,7 +417,14 @@ fn collect_and_scan(
     }
     collected.stats.merge(&attributor.stats);
     collected.errors.append(&mut attributor.errors);
-    drop(pre);
+    // Blobs the walk did not meet that gave nothing: a note's text is one when its notes
+    // reference is not walked, and need not be read again as a message.
+    if !opts.no_messages {
+        produced.messages.clean = pre
+            .into_iter()
+            .filter_map(|(id, p)| Some((id, p.clean_size()?)))
+            .collect();
+    }
     rest.sort_unstable_by_key(|(k, _)| *k);
     let rest: Vec<Job> = rest.into_iter().map(|(_, j)| j).collect();
     let t2 = Instant::now();
@@ -450,6 +471,8 @@ struct Produced {
     /// With `--all-objects`: every blob the walk met (symbolic links' too), so that the others
     /// can be scanned as unreached.
     met: OidSet,
+    /// Commit messages the walk scanned.
+    messages: WalkMessages,
     submodules: u64,
     symlinks: u64,
     errors: Vec<ScanError>,
@@ -468,6 +491,7 @@ struct Segment<'a> {
     walker: TreeWalker<'a>,
     jobs: Vec<Job>,
     errors: Vec<ScanError>,
+    messages: WalkMessages,
 }
 
 /// Walks the commits `range` of the walk (the first stretch marks the trees of the base, a
@@ -479,11 +503,15 @@ fn walk_segment<'a>(
     walk: &CommitWalk,
     range: std::ops::Range<usize>,
     packs: Option<PackObjects<'a>>,
+    messages: Option<(&ScanEngine, &Suppressor)>,
     progress: &Progress,
     along: bool,
 ) -> Segment<'a> {
     let mut errors = Vec::new();
     let mut jobs = Vec::new();
+    // Each commit is read whole when its message is scanned here (see `messages`).
+    let mut scanner = messages.map(|(e, s)| BlobScanner::new(e, s, false));
+    let mut scanned = WalkMessages::default();
     let mut walker = TreeWalker::new(packs);
     let base = if range.start == 0 {
         &walk.boundary[..]
@@ -513,9 +541,17 @@ fn walk_segment<'a>(
     }
     for i in range {
         let oid = walk.commits[i];
-        let walked = walker
-            .commit_tree(repo, oid)
-            .and_then(|tree| walker.walk_commit(repo, tree, i as u32, &mut |j| jobs.push(j)));
+        let tree = match scanner.as_mut() {
+            Some(scanner) => walker.commit_tree_and_raw(repo, oid).map(|(tree, raw)| {
+                if let Some(raw) = raw {
+                    scanned.scan(scanner, i, &raw);
+                }
+                tree
+            }),
+            None => walker.commit_tree(repo, oid),
+        };
+        let walked =
+            tree.and_then(|tree| walker.walk_commit(repo, tree, i as u32, &mut |j| jobs.push(j)));
         if let Err(e) = walked {
             errors.push(commit_error(oid, &e));
         }
@@ -525,6 +561,7 @@ fn walk_segment<'a>(
         walker,
         jobs,
         errors,
+        messages: scanned,
     }
 }
 
@@ -535,15 +572,18 @@ fn join_segments(segments: Vec<Segment<'_>>, keep_met: bool) -> Produced {
         return Produced {
             jobs: Vec::new(),
             met: OidSet::default(),
+            messages: WalkMessages::default(),
             submodules: 0,
             symlinks: 0,
             errors: Vec::new(),
         };
     };
     let (mut walker, mut jobs, mut errors) = (first.walker, first.jobs, first.errors);
+    let mut messages = first.messages;
     for later in segments {
         jobs.extend(walker.absorb(later.walker, later.jobs));
         errors.extend(later.errors);
+        messages.merge(later.messages);
     }
     let submodules = walker.submodules();
     Produced {
@@ -554,6 +594,7 @@ fn join_segments(segments: Vec<Segment<'_>>, keep_met: bool) -> Produced {
             OidSet::default()
         },
         submodules,
+        messages,
         symlinks: walker.symlinks(),
         errors,
     }
@@ -567,7 +608,15 @@ fn produce(
     progress: &Progress,
     along: bool,
 ) -> Result<Produced, GitError> {
-    let segment = walk_segment(repo, walk, 0..walk.commits.len(), packs, progress, along);
+    let segment = walk_segment(
+        repo,
+        walk,
+        0..walk.commits.len(),
+        packs,
+        None,
+        progress,
+        along,
+    );
     Ok(join_segments(vec![segment], walk.unreached.is_some()))
 }
 

@@ -16,6 +16,9 @@ use super::tree_entries::{Dir, TreeEntries, Version, MODE_TREE};
 use super::{git_path, join_path, GitError};
 
 const MODE_LINK: i32 = 0o120000;
+
+/// A commit object as stored, read whole.
+pub(crate) type RawCommit = Arc<Vec<u8>>;
 const MODE_GITLINK: i32 = 0o160000;
 
 /// The commits of a selection, in walk order (every parent before its children).
@@ -197,6 +200,19 @@ impl<'a> TreeWalker<'a> {
         repo.find_commit(commit)
             .map(|c| c.tree_id())
             .map_err(|e| GitError::git(format!("commit {commit}"), e))
+    }
+
+    /// [`TreeWalker::commit_tree`], with the whole commit when the packs hold it (for its
+    /// message); libgit2 reads a loose commit's tree only.
+    pub(crate) fn commit_tree_and_raw(
+        &mut self,
+        repo: &Repository,
+        commit: Oid,
+    ) -> Result<(Oid, Option<RawCommit>), GitError> {
+        if let Some(Ok(Some((tree, raw)))) = self.packs.as_mut().map(|p| p.commit(commit)) {
+            return Ok((tree, Some(raw)));
+        }
+        self.commit_tree(repo, commit).map(|tree| (tree, None))
     }
 
     /// Marks everything in `tree` as seen without reporting it: the base of a range.
