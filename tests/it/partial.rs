@@ -79,23 +79,21 @@ fn a_warning_leaves_findings_their_exit_code_and_shows_in_every_format() {
     assert_eq!(doc["stats"]["warnings"], 1, "{doc}");
 
     let run = |format: &str| {
-        let out = repo.keyfence(&["history", "--format", format], &[]);
-        assert_eq!(out.status.code(), Some(1), "{format}");
+        let out = repo.keyfence_exit(&["history", "--format", format], 1);
         String::from_utf8_lossy(&out.stdout).into_owned()
     };
     let text = run("text");
-    assert!(text.contains("WARNING t/fixture.tar"), "{text}");
-    assert!(text.contains("1 read in part"), "{text}");
+    assert_contains(&text, "WARNING t/fixture.tar");
+    assert_contains(&text, "1 read in part");
     let sarif: serde_json::Value = serde_json::from_str(&run("sarif")).unwrap();
     let inv = &sarif["runs"][0]["invocations"][0];
     assert_eq!(inv["executionSuccessful"], true, "{inv}");
     let notes = inv["toolExecutionNotifications"].as_array().unwrap();
     assert_eq!(notes.len(), 1, "{inv}");
     assert_eq!(notes[0]["level"], "warning", "{inv}");
-    let github = run("github");
-    assert!(
-        github.contains("::warning file=t/fixture.tar,title=keyfence read this in part::"),
-        "{github}"
+    assert_contains(
+        &run("github"),
+        "::warning file=t/fixture.tar,title=keyfence read this in part::",
     );
 }
 
@@ -142,27 +140,8 @@ fn a_depth_1_clone_reports_its_boundary_once_with_the_count() {
     r.write("b.txt", "b\n");
     r.commit("side");
     r.git(&["checkout", "-q", "main"]);
-    let clone = Fixture::new();
-    let url = format!("file://{}", r.path().display());
-    git_in(
-        clone.path(),
-        &[
-            "clone",
-            "-q",
-            "--depth",
-            "1",
-            "--no-single-branch",
-            &url,
-            "c",
-        ],
-    );
-    let c = clone.path().join("c");
-    let out = keyfence_in(&c)
-        .args(["history", "--format", "json"])
-        .output()
-        .unwrap();
-    let doc = json_report(&out.stdout);
-    assert_eq!(out.status.code(), Some(0), "{doc}");
+    let (_clone, c) = r.shallow_clone(1);
+    let doc = run_json(keyfence_in(&c).args(["history", "--format", "json"]), 0);
     let warnings = doc["warnings"].as_array().unwrap();
     assert_eq!(warnings.len(), 1, "{doc}");
     let message = warnings[0]["message"].as_str().unwrap();
@@ -170,9 +149,5 @@ fn a_depth_1_clone_reports_its_boundary_once_with_the_count() {
         message.contains("shallow clone") && message.contains("2 boundary commits"),
         "{message}"
     );
-    let out = keyfence_in(&c)
-        .args(["history", "--strict"])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(2));
+    run_exit(keyfence_in(&c).args(["history", "--strict"]), 2);
 }

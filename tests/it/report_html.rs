@@ -34,31 +34,27 @@ fn chromium() -> PathBuf {
 /// standard output (the DOM) and standard error (the console, with --enable-logging).
 fn run_chromium(page: &Path, extra: &[&str]) -> (String, String) {
     let profile = tempfile::tempdir().unwrap();
-    let out = Command::new(chromium())
-        .args([
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-quic",
-            "--no-first-run",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--disable-dev-shm-usage",
-            "--enable-logging=stderr",
-            "--v=0",
-            "--virtual-time-budget=3000",
-        ])
-        .arg(format!("--user-data-dir={}", profile.path().display()))
-        .args(extra)
-        .arg(format!("file://{}", page.display()))
-        .env("HOME", profile.path())
-        .output()
-        .expect("chromium runs");
-    assert!(
-        out.status.success(),
-        "chromium failed: {}",
-        String::from_utf8_lossy(&out.stderr)
+    let out = run_exit(
+        Command::new(chromium())
+            .args([
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--disable-dev-shm-usage",
+                "--enable-logging=stderr",
+                "--v=0",
+                "--virtual-time-budget=3000",
+            ])
+            .arg(format!("--user-data-dir={}", profile.path().display()))
+            .args(extra)
+            .arg(format!("file://{}", page.display()))
+            .env("HOME", profile.path()),
+        0,
     );
     (
         String::from_utf8_lossy(&out.stdout).into_owned(),
@@ -134,26 +130,22 @@ fn the_html_report_renders_in_chromium_and_hostile_names_stay_data() {
     s.repo.write("third.env", credentials_file(44).0);
     s.repo.write("notes.txt", "token tok_abcdefgh\n");
     s.repo.git(&["add", "-A"]);
-    let out = git_command(s.repo.path())
-        .args([
-            "commit",
-            "-q",
-            "--no-verify",
-            "-m",
-            &format!("<script>{PWN}</script><img src=http:/127.0.0.1:{port}/msg.png>"),
-        ])
-        .env(
-            "GIT_AUTHOR_NAME",
-            format!("Eve\" onmouseover=\"{PWN}\" x=\"&amp;"),
-        )
-        .env("GIT_AUTHOR_DATE", "1780009000 +0200")
-        .env("GIT_COMMITTER_DATE", "1780009000 +0200")
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    run_exit(
+        git_command(s.repo.path())
+            .args([
+                "commit",
+                "-q",
+                "--no-verify",
+                "-m",
+                &format!("<script>{PWN}</script><img src=http:/127.0.0.1:{port}/msg.png>"),
+            ])
+            .env(
+                "GIT_AUTHOR_NAME",
+                format!("Eve\" onmouseover=\"{PWN}\" x=\"&amp;"),
+            )
+            .env("GIT_AUTHOR_DATE", "1780009000 +0200")
+            .env("GIT_COMMITTER_DATE", "1780009000 +0200"),
+        0,
     );
     s.repo.write(
         ".keyfence.toml",
@@ -165,15 +157,9 @@ fn the_html_report_renders_in_chromium_and_hostile_names_stay_data() {
     );
     let page = s.repo.path().join("../report.html");
     let page = std::path::absolute(page).unwrap();
-    let out = s.repo.keyfence(
-        &["history", "--format", "html", "-o"],
-        &[page.to_str().unwrap()],
-    );
-    assert_eq!(
-        out.status.code(),
-        Some(1),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    s.repo.keyfence_exit(
+        &["history", "--format", "html", "-o", page.to_str().unwrap()],
+        1,
     );
     let html = std::fs::read_to_string(&page).unwrap();
     assert!(!html.contains(&s.secret), "redacted");
