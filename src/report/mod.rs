@@ -15,6 +15,8 @@ mod model;
 mod read;
 mod recognize;
 mod remediation;
+#[cfg(test)]
+mod sample;
 mod sanitize;
 mod sarif;
 mod text;
