@@ -639,3 +639,28 @@ fn verification_outcomes_are_recorded_in_the_store_with_their_time() {
         .unwrap();
     assert_eq!(key, id);
 }
+
+#[test]
+fn the_store_keeps_whether_each_finding_is_still_at_head() {
+    let r = Repo::with_files(&[("gone.env", &pair(61).0), ("kept.env", &pair(62).0)]);
+    std::fs::remove_file(r.path().join("gone.env")).unwrap();
+    r.commit("remove one");
+    let db = r.path().join(".git/kf.db");
+    assert_eq!(run_with(&r, &db, &[]).0, Some(1));
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    let mut stmt = conn
+        .prepare("SELECT path, at_tip FROM findings ORDER BY path")
+        .unwrap();
+    let rows: Vec<(String, Option<bool>)> = stmt
+        .query_map([], |row| Ok((row.get(0)?, row.get(1)?)))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    assert_eq!(
+        rows,
+        [
+            ("gone.env".to_string(), Some(false)),
+            ("kept.env".to_string(), Some(true))
+        ]
+    );
+}
