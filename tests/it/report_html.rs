@@ -255,3 +255,67 @@ fn the_html_report_renders_in_chromium_and_hostile_names_stay_data() {
     }
     assert!(server.hits() > 0, "the control request was not seen");
 }
+
+/// Counts, in Chromium at `width` pixels, the table headers shown and those whose text runs
+/// over more than one line: a copy of `page` without its policy, so that a measuring script
+/// may run, with `css` replaced by `with` in its style.
+fn wrapped_headers(page: &Path, width: u32, css: &str, with: &str) -> (usize, usize) {
+    let html = std::fs::read_to_string(page).unwrap();
+    let policy = html
+        .lines()
+        .find(|l| l.starts_with("<meta http-equiv=\"Content-Security-Policy\""))
+        .expect("the page has a policy");
+    assert!(html.contains(css), "the style has {css}");
+    let measure = "<script>const shown = [...document.querySelectorAll('thead th')]\
+        .map(th => { const r = document.createRange(); r.selectNodeContents(th); \
+        return r.getClientRects().length; }).filter(n => n > 0);\
+        document.body.setAttribute('data-headers', shown.length);\
+        document.body.setAttribute('data-wrapped', shown.filter(n => n > 1).length);</script>";
+    let copy = page.with_file_name(format!("measure-{width}-{}.html", with.len()));
+    std::fs::write(
+        &copy,
+        html.replace(policy, "")
+            .replace(css, with)
+            .replace("</body>", &format!("{measure}</body>")),
+    )
+    .unwrap();
+    let (dom, console) = run_chromium(
+        &copy,
+        &["--dump-dom", &format!("--window-size={width},900")],
+    );
+    let attr = |name: &str| -> usize {
+        let at = format!("{name}=\"");
+        let rest = dom
+            .split(&at)
+            .nth(1)
+            .unwrap_or_else(|| panic!("no {name} (the script did not run): {console}"));
+        rest[..rest.find('"').unwrap()].parse().unwrap()
+    };
+    (attr("data-headers"), attr("data-wrapped"))
+}
+
+#[test]
+fn table_headers_stay_on_one_line_in_a_narrow_window() {
+    let s = spread(|i| format!("conf/copy{i}.ini"));
+    let page = std::path::absolute(s.repo.path().join("../report.html")).unwrap();
+    s.repo.keyfence_exit(
+        &["history", "--format", "html", "-o", page.to_str().unwrap()],
+        1,
+    );
+    let nowrap = "white-space: nowrap; overflow-wrap: normal; ";
+    for width in [700, 1280] {
+        // The credentials table's 9, and those of the locations tables Chromium lays out.
+        let (shown, wrapped) = wrapped_headers(&page, width, nowrap, nowrap);
+        assert!(shown >= 9, "{shown} headers at {width} px");
+        assert_eq!(
+            wrapped, 0,
+            "{wrapped} of {shown} headers wrapped at {width} px"
+        );
+    }
+    // The control: without the rule, the same measure sees headers broken in a narrow window.
+    let (shown, wrapped) = wrapped_headers(&page, 700, nowrap, "");
+    assert!(
+        shown >= 9 && wrapped > 0,
+        "the control saw {wrapped} of {shown} wrapped"
+    );
+}

@@ -94,7 +94,7 @@ fn credential(c: &Credential<'_>, opts: ReportOptions, out: &mut String) {
         "<tbody class=\"credential\" id=\"c-{fp}\" data-fingerprint=\"{fp}\" data-rule=\"{}\" \
          data-account=\"{}\" data-status=\"{status}\" data-covered=\"{}\" data-tip=\"{}\" \
          data-paths=\"{}\"><tr class=\"row\"><td class=\"sev sev-{sev}\">{}</td><td>{}</td>\
-         <td class=\"mono\">{}</td><td class=\"mono\">{}</td><td class=\"status status-{status}\">\
+         <td class=\"mono id\">{}</td><td class=\"mono id\">{}</td><td class=\"status status-{status}\">\
          {status}</td><td class=\"count\">{}</td><td>{}</td><td>{}</td><td class=\"covered\">{}\
          </td></tr>",
         escape(c.rule_id()),
