@@ -95,6 +95,43 @@ fn a_warning_leaves_findings_their_exit_code_and_shows_in_every_format() {
         &run("github"),
         "::warning file=t/fixture.tar,title=keyfence read this in part::",
     );
+    let md = run("markdown");
+    assert_contains(&md, "\n### Read in part\n");
+    assert_contains(&md, "\n- t/fixture.tar: cannot read the tar archive");
+    let html = run("html");
+    assert_contains(
+        &html,
+        "<section class=\"card\" id=\"warnings\"><h2>Read in part</h2>",
+    );
+    assert_contains(
+        &html,
+        "<li><span class=\"mono\">t/fixture.tar</span>: cannot read the tar archive",
+    );
+}
+
+#[test]
+fn a_warning_about_a_hostile_name_is_escaped_in_html_and_markdown() {
+    let repo = Repo::new();
+    let name = "t/<img src=x onerror=alert(1)>|[x](y)\x1b[31m.tar";
+    repo.write(name, truncated_tar());
+    repo.commit("a truncated tar with a hostile name");
+    let run = |format: &str| {
+        let out = repo.keyfence_exit(&["history", "--format", format], 0);
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let html = run("html");
+    assert_contains(
+        &html,
+        "<span class=\"mono\">t/&lt;img src=x onerror=alert(1)&gt;|[x](y)?[31m.tar</span>",
+    );
+    let md = run("markdown");
+    assert_contains(
+        &md,
+        "- t/&lt;img src=x onerror=alert\\(1\\)&gt;\\|\\[x\\]\\(y\\)?\\[31m.tar: cannot read",
+    );
+    for page in [&html, &md] {
+        assert!(!page.contains("<img") && !page.contains('\x1b'), "{page}");
+    }
 }
 
 #[test]
