@@ -664,3 +664,73 @@ fn the_store_keeps_whether_each_finding_is_still_at_head() {
         ]
     );
 }
+
+#[test]
+fn findings_shows_the_verification_outcomes_the_store_recorded_without_asking_again() {
+    let moto = crate::moto::Moto::start();
+    let (id, sk) = moto.create_key("store-reader");
+    let fx = Fixture::new();
+    fx.write(
+        "app/creds",
+        format!("[default]\naws_access_key_id = {id}\naws_secret_access_key = {sk}\n"),
+    );
+    let db = fx.path().join("v.db").display().to_string();
+    let verified = run_json(
+        fx.keyfence()
+            .args(["scan", "app", "--format", "json", "--datastore", &db])
+            .args(["--verify", "--verify-endpoint", &moto.endpoint]),
+        1,
+    );
+    assert_eq!(findings(&verified)[0]["verification"]["status"], "active");
+    // A credential scanned later without --verify has no outcome.
+    let (text, other) = pair(71);
+    fx.write("app/later.env", text);
+    run_exit(
+        fx.keyfence()
+            .args(["scan", "app", "--format", "json", "--datastore", &db]),
+        1,
+    );
+    let posts = moto.posts_reaching(1);
+    let doc = run_json(
+        fx.keyfence()
+            .args(["findings", "--format", "json", "--datastore", &db]),
+        1,
+    );
+    let by_key = |key: &str| {
+        findings(&doc)
+            .into_iter()
+            .find(|f| f["key_id"] == key)
+            .unwrap_or_else(|| panic!("no finding of {key}: {doc}"))
+    };
+    // The outcome as the scan reported it, field for field.
+    assert_eq!(
+        by_key(&id)["verification"],
+        findings(&verified)[0]["verification"],
+        "{doc}"
+    );
+    assert_eq!(
+        by_key(&id)["verification"]["arn"],
+        "arn:aws:iam::123456789012:user/store-reader"
+    );
+    assert!(by_key(&other).get("verification").is_none(), "{doc}");
+    let out = run_exit(
+        fx.keyfence()
+            .args(["findings", "--color", "never", "--datastore", &db]),
+        1,
+    );
+    assert_contains(
+        &String::from_utf8_lossy(&out.stdout),
+        "verify   ACTIVE: arn:aws:iam::123456789012:user/store-reader",
+    );
+    assert_eq!(moto.posts(), posts, "findings asked STS nothing");
+
+    // An outcome another program wrote that does not read back is an error naming the store.
+    sql(
+        Path::new(&db),
+        "UPDATE verifications SET outcome = '{\"status\": \"maybe\"}'",
+    );
+    let out = run_exit(fx.keyfence().args(["findings", "--datastore", &db]), 2);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_contains(&err, "v.db: the verification outcome of");
+    assert_contains(&err, "does not read back: unknown status `maybe`");
+}
