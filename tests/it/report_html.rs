@@ -155,8 +155,9 @@ fn the_html_report_renders_in_chromium_and_hostile_names_stay_data() {
              regex = 'tok_[a-z]{{8}}'\n"
         ),
     );
-    let page = s.repo.path().join("../report.html");
-    let page = std::path::absolute(page).unwrap();
+    // Outside the repository, in a directory of this test's own.
+    let side = Fixture::new();
+    let page = side.path().join("report.html");
     s.repo.keyfence_exit(
         &["history", "--format", "html", "-o", page.to_str().unwrap()],
         1,
@@ -297,7 +298,8 @@ fn wrapped_headers(page: &Path, width: u32, css: &str, with: &str) -> (usize, us
 #[test]
 fn table_headers_stay_on_one_line_in_a_narrow_window() {
     let s = spread(|i| format!("conf/copy{i}.ini"));
-    let page = std::path::absolute(s.repo.path().join("../report.html")).unwrap();
+    let side = Fixture::new();
+    let page = side.path().join("report.html");
     s.repo.keyfence_exit(
         &["history", "--format", "html", "-o", page.to_str().unwrap()],
         1,
