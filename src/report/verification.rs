@@ -174,22 +174,29 @@ impl Verification {
                 .map(str::to_string)
                 .ok_or_else(|| format!("no `{name}` text"))
         };
-        Ok(match field("status")?.as_str() {
+        let status = field("status")?;
+        Ok(match status.as_str() {
             "active" => Verification::Active {
                 arn: field("arn")?,
                 account: field("account")?,
                 user_id: field("user_id")?,
             },
-            "inactive" => Verification::Inactive {
-                code: field("code")?,
-                message: field("message")?,
-                reason: field("reason")?,
-            },
-            "expired" => Verification::Expired {
-                code: field("code")?,
-                message: field("message")?,
-                reason: field("reason")?,
-            },
+            "inactive" | "expired" => {
+                let (code, message, reason) = (field("code")?, field("message")?, field("reason")?);
+                if status == "inactive" {
+                    Verification::Inactive {
+                        code,
+                        message,
+                        reason,
+                    }
+                } else {
+                    Verification::Expired {
+                        code,
+                        message,
+                        reason,
+                    }
+                }
+            }
             "unavailable" => Verification::Unavailable {
                 reason: field("reason")?,
             },
