@@ -220,18 +220,11 @@ mod tests {
 
     fn report() -> ScanReport {
         let f = Finding {
-            rule_id: "aws-access-key".into(),
-            severity: Severity::Critical,
             message: "m".into(),
             remediation: "r".into(),
-            path: "a/b.env".into(),
-            line: 3,
-            column: 1,
             end_line: 4,
             key_id: Some(key_id("AKIA", 1)),
-            account_id: None,
             secret: Some(Secret::new(secret(1))),
-            session_token: None,
             fingerprint: "fp".into(),
             commit: Some(CommitInfo {
                 id: "c".repeat(40),
@@ -242,13 +235,8 @@ mod tests {
             key_id_commit: Some("d".repeat(40)),
             expires: Some("2026-12-31T00:00:00Z".into()),
             region: Some("us-east-1".into()),
-            service: None,
-            verification: None,
             decoded: vec![Decoding::Utf16Le, Decoding::Base64],
-            triage: None,
-            repository: None,
-            in_message: None,
-            unreachable: None,
+            ..Finding::sample("aws-access-key", Severity::Critical, "a/b.env", 3)
         };
         let mut r = ScanReport {
             findings: vec![f],

@@ -7,9 +7,8 @@ use crate::gitrepo::{findings, Repo};
 
 /// A bare server that was pushed a commit with a credential in a file and in its message and
 /// an annotated tag with one in its annotation, then had the commit force-pushed away and the
-/// tag deleted; it also holds a blob with a credential that no tree names. Returns the
-/// server's path, the force-pushed commit, the key IDs of the file, the message, the tag and
-/// the lone blob, the lone blob's id, and the key ID of a reachable credential.
+/// tag deleted; it also holds a blob with a credential that no tree names. `ids` are the key
+/// IDs of the force-pushed file, its message, the tag, the lone blob, and a reachable file.
 struct Server {
     _client: Repo,
     bare: Fixture,
@@ -63,14 +62,9 @@ fn server() -> Server {
     }
 }
 
-fn run(dir: &std::path::Path, args: &[&str]) -> (Option<i32>, serde_json::Value, String) {
-    let out = keyfence_in(dir)
-        .args(args)
-        .args(["--format", "json"])
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
-    (out.status.code(), json_report(&out.stdout), stderr)
+/// keyfence `args` in `dir` with a JSON report, expecting exit `code`.
+fn run(dir: &std::path::Path, args: &[&str], code: i32) -> serde_json::Value {
+    run_json(keyfence_in(dir).args(args).args(["--format", "json"]), code)
 }
 
 fn by_key_id<'a>(doc: &'a [serde_json::Value], id: &str) -> &'a serde_json::Value {
@@ -85,14 +79,12 @@ fn a_force_pushed_away_commit_is_found_only_with_all_objects() {
     let [file_id, msg_id, tag_id, lone_id, kept_id] = &s.ids;
 
     // Without the flag: only what a reference reaches.
-    let (code, doc, stderr) = run(s.bare.path(), &["history"]);
-    assert_eq!(code, Some(1), "{stderr}{doc}");
+    let doc = run(s.bare.path(), &["history"], 1);
     let found = findings(&doc);
     assert_eq!(found.len(), 1, "{doc}");
     assert_eq!(found[0]["key_id"], kept_id.as_str());
 
-    let (code, doc, stderr) = run(s.bare.path(), &["history", "--all-objects"]);
-    assert_eq!(code, Some(1), "{stderr}{doc}");
+    let doc = run(s.bare.path(), &["history", "--all-objects"], 1);
     let found = findings(&doc);
     assert_eq!(found.len(), 5, "{doc}");
 
@@ -127,20 +119,18 @@ fn a_force_pushed_away_commit_is_found_only_with_all_objects() {
     assert!(lone["commit"].is_null(), "{lone}");
 
     // Text and SARIF name the unreachable object too.
-    let out = keyfence_in(s.bare.path())
-        .args(["history", "--all-objects"])
-        .output()
-        .unwrap();
-    let text = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        text.contains(&format!("no reference reaches object {}", s.lone_blob)),
-        "{text}"
+    let out = run_exit(
+        keyfence_in(s.bare.path()).args(["history", "--all-objects"]),
+        1,
     );
-    let out = keyfence_in(s.bare.path())
-        .args(["history", "--all-objects", "--format", "sarif"])
-        .output()
-        .unwrap();
-    let sarif = json_report(&out.stdout);
+    assert_contains(
+        &String::from_utf8_lossy(&out.stdout),
+        &format!("no reference reaches object {}", s.lone_blob),
+    );
+    let sarif = run_json(
+        keyfence_in(s.bare.path()).args(["history", "--all-objects", "--format", "sarif"]),
+        1,
+    );
     let results = sarif["runs"][0]["results"].as_array().unwrap();
     assert_eq!(
         results
@@ -158,8 +148,7 @@ fn once_pruned_nothing_unreachable_is_left_to_find() {
     // `git gc --prune=now` with no reflogs drops what no reference reaches.
     s.bare.git(&["reflog", "expire", "--expire=now", "--all"]);
     s.bare.git(&["gc", "-q", "--prune=now"]);
-    let (code, doc, stderr) = run(s.bare.path(), &["history", "--all-objects"]);
-    assert_eq!(code, Some(1), "{stderr}{doc}");
+    let doc = run(s.bare.path(), &["history", "--all-objects"], 1);
     let found = findings(&doc);
     assert_eq!(found.len(), 1, "{doc}");
     assert!(found[0].get("unreachable_object").is_none());
@@ -171,9 +160,8 @@ fn all_objects_takes_no_revisions() {
     r.write("a", "a\n");
     r.commit("a");
     let out = r.keyfence(&["history", "--all-objects", "HEAD"], &[]);
-    assert_eq!(out.status.code(), Some(2));
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("--all-objects"), "{stderr}");
+    assert_exit(&out, 2, "history --all-objects HEAD");
+    assert_contains(&String::from_utf8_lossy(&out.stderr), "--all-objects");
 }
 
 #[test]
@@ -182,16 +170,16 @@ fn a_packed_unreachable_commit_is_walked_after_the_reachable_ones() {
     // pack-order reading finds the blobs, the walk attributes them.
     let s = server();
     s.bare.git(&["repack", "-a", "-d", "-k", "-q"]);
-    let (code, doc, stderr) = run(s.bare.path(), &["history", "--all-objects"]);
-    assert_eq!(code, Some(1), "{stderr}{doc}");
+    let doc = run(s.bare.path(), &["history", "--all-objects"], 1);
     let found = findings(&doc);
     assert_eq!(found.len(), 5, "{doc}");
     let gone = by_key_id(&found, &s.ids[0]);
     assert_eq!(gone["commit"], s.gone_commit.as_str());
     // One thread reads the same (no early pack reader).
-    let (_, one, _) = run(
+    let one = run(
         s.bare.path(),
         &["history", "--all-objects", "--threads", "1"],
+        1,
     );
     let key = |d: &serde_json::Value| {
         let mut v: Vec<String> = findings(d)

@@ -27,11 +27,11 @@ use crate::cli::progress::with_progress;
 use crate::cli::verify::{check_unused, verify_report};
 use crate::cli::ExitCode;
 use crate::config::EffectiveConfig;
-use crate::report::{Finding, ScanError, ScanReport, Subject};
+use crate::report::{ScanError, ScanReport, Subject};
 use crate::rules::RuleSet;
 use crate::source::archive::ArchiveOptions;
 use crate::source::git::{
-    discover_repository, repository_root, scan_history, BlobMemo, RevSelection,
+    discover_repository, mark_at_tip, repository_root, scan_history, BlobMemo, RevSelection,
 };
 use crate::source::TIMING;
 use crate::store::{FindingFilter, NewFinding, RepoKind, RepoRecord, Store, StoreError};
@@ -268,12 +268,18 @@ fn scan_one(store: &mut Store, target: Option<&str>, ctx: &Ctx<'_>) -> Result<On
         .errors
         .iter()
         .any(|e| matches!(e.subject, Subject::Commit(_)));
+    // Whether each finding is still at HEAD, kept with it in the store; the report itself
+    // (the store's findings, filled in below) does not say.
+    mark_at_tip(&repo, &RevSelection::default(), &loaded.engine, &mut report);
+    let present = report.at_tip.take();
     let findings = report
         .findings
         .iter()
         .map(|f| NewFinding {
             finding: f.clone(),
-            at_tip: at_tip(&repo, f),
+            at_tip: present
+                .as_ref()
+                .map(|p| p.contains(&(f.fingerprint.clone(), f.path.clone()))),
         })
         .collect();
     let t1 = Instant::now();
@@ -380,22 +386,4 @@ fn reached_tips(repo: &Repository, new: &[Oid], old: &HashSet<Oid>) -> Option<Ve
         }
     }
     Some(reached)
-}
-
-/// Whether the credential of `f` is still in its file at HEAD; `None` when that cannot be
-/// told (a decoded credential, an archive member, no HEAD).
-fn at_tip(repo: &Repository, f: &Finding) -> Option<bool> {
-    if !f.decoded.is_empty() || f.path.contains('!') {
-        return None;
-    }
-    let needle = f
-        .key_id
-        .as_deref()
-        .or(f.secret.as_ref().map(|s| s.expose()))?;
-    let tree = repo.head().ok()?.peel_to_tree().ok()?;
-    let Ok(entry) = tree.get_path(Path::new(&f.path)) else {
-        return Some(false);
-    };
-    let blob = repo.find_blob(entry.id()).ok()?;
-    Some(memchr::memmem::find(blob.content(), needle.as_bytes()).is_some())
 }

@@ -126,7 +126,10 @@ mod tests {
         let sub = git_in(
             d,
             &["mktree"],
-            &format!("100644 blob {b}\t{}\n100644 blob {other}\tnot-hex\n", &tb[2..]),
+            &format!(
+                "100644 blob {b}\t{}\n100644 blob {other}\tnot-hex\n",
+                &tb[2..]
+            ),
         );
         let root = git_in(
             d,
