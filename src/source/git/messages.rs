@@ -10,6 +10,11 @@
 //! then notes) unless a blob of the history holds it already. A note's text is also a blob of
 //! its notes reference's tree: that blob's finding (at a path made of the annotated object's
 //! hex digits) gives way to the note's, which says what it is.
+//!
+//! Reading: a whole history's tree walk reads each packed commit whole and scans its message
+//! there ([`WalkMessages`]); what is left (loose commits, a range's, tags, notes) is read here on
+//! the workers, from the packs when they hold it. A note whose blob the pack-order scan already
+//! read and found clean is counted, not read again.
 
 use std::collections::HashSet;
 
