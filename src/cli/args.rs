@@ -319,6 +319,10 @@ pub(crate) struct GitArgs {
     /// they are (binary, so skipped unless `--binary`).
     #[arg(long)]
     pub(crate) no_archives: bool,
+    /// History, ranges and the push hooks: scan file contents only, not commit messages, tag
+    /// annotations and notes.
+    #[arg(long)]
+    pub(crate) no_messages: bool,
 }
 
 /// Partial clones: fetching the blobs a scan needs that the clone lacks.
@@ -380,6 +384,12 @@ pub(crate) struct HistoryArgs {
     /// and HEAD. With `--datastore`: repositories (paths or clone URLs), each walked whole.
     #[arg(value_name = "REVSPEC|REPO", allow_hyphen_values = false)]
     pub(crate) revspecs: Vec<String>,
+    /// Also scan every object no reference reaches (what a force-push, a deleted branch or
+    /// tag, a dropped stash or `git add` without a commit leaves in the object database):
+    /// every commit, blob and annotated tag of the packs and loose objects. Findings there name
+    /// the unreachable object (and the commit that holds the blob, when there is one).
+    #[arg(long)]
+    pub(crate) all_objects: bool,
     /// Datastore options.
     #[command(flatten)]
     pub(crate) store: StoreArgs,

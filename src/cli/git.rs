@@ -137,6 +137,7 @@ pub(super) fn git_scan_then(
         ProgressChoice::Auto => std::io::stderr().is_terminal(),
     };
     let mut opts = git_options(git.binary, worker_threads(report.threads));
+    opts.no_messages = git.no_messages;
     opts.all_places = grouped;
     opts.archives = if git.no_archives {
         ArchiveOptions::disabled()

@@ -78,22 +78,24 @@ fn is_report_file(path: &Path) -> bool {
 
 /// Prints one warning per scan error on stderr.
 pub(super) fn warn_errors(errors: &[ScanError]) {
-    for e in errors {
-        eprintln!(
-            "keyfence: warning: {}: {}",
-            sanitize(&e.subject()),
-            sanitize(&e.message)
-        );
-    }
+    warn_each(errors, "");
 }
 
 /// Prints one line per part read only in part on stderr.
 pub(super) fn warn_partial(warnings: &[ScanError]) {
-    for w in warnings {
+    warn_each(
+        warnings,
+        " (read as far as it could be; --strict makes this an error)",
+    );
+}
+
+/// `keyfence: warning: subject: message` and `tail` on stderr for each of `list`.
+fn warn_each(list: &[ScanError], tail: &str) {
+    for e in list {
         eprintln!(
-            "keyfence: warning: {}: {} (read as far as it could be; --strict makes this an error)",
-            sanitize(&w.subject()),
-            sanitize(&w.message)
+            "keyfence: warning: {}: {}{tail}",
+            sanitize(&e.subject()),
+            sanitize(&e.message)
         );
     }
 }

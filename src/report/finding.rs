@@ -128,6 +128,10 @@ pub(crate) struct Finding {
     /// History: the message the credential is in (a commit message, a tag annotation, a note),
     /// when it is not in a file; its `line` and `column` are then within that message.
     pub in_message: Option<MessageOrigin>,
+    /// History with `--all-objects`: the id of the object no reference reaches that holds the
+    /// credential: the blob (of the `commit` when one holds it, else on its own, its id then
+    /// also the `path`), or the commit or tag whose message holds it.
+    pub unreachable: Option<String>,
 }
 
 /// The git message a finding is in, and the object that holds it.

@@ -242,39 +242,23 @@ pub(crate) mod tests {
         line: usize,
         commit: Option<(&str, &str)>,
     ) -> Finding {
+        let severity = if rule == "low" {
+            Severity::Low
+        } else {
+            Severity::Critical
+        };
         Finding {
-            rule_id: rule.into(),
-            severity: if rule == "low" {
-                Severity::Low
-            } else {
-                Severity::Critical
-            },
             message: "m".into(),
             remediation: "r".into(),
-            path: path.into(),
-            line,
-            column: 1,
-            end_line: line,
             key_id: Some(key.into()),
-            account_id: None,
             secret: Some(Secret::new(format!("{key}-secret-part-long"))),
-            session_token: None,
             fingerprint: fingerprint(rule, Some(key), None),
             commit: commit.map(|(id, date)| CommitInfo {
                 id: id.into(),
                 author: "A <a@example.com>".into(),
                 date: date.into(),
             }),
-            occurrences: 1,
-            key_id_commit: None,
-            expires: None,
-            region: None,
-            service: None,
-            verification: None,
-            decoded: Vec::new(),
-            triage: None,
-            repository: None,
-            in_message: None,
+            ..Finding::sample(rule, severity, path, line)
         }
     }
 

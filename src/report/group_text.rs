@@ -44,19 +44,14 @@ fn write_credential(
         sanitize(c.rule_id()).bold()
     )?;
     writeln!(out, "  credential  {}", c.fingerprint)?;
-    if let Some(s) = c.secret() {
-        writeln!(
-            out,
-            "  secret      {}",
-            sanitize(&s.render(opts.show_secrets))
-        )?;
-    }
-    if let Some(t) = c.session_token() {
-        writeln!(
-            out,
-            "  token       {}",
-            sanitize(&t.render(opts.show_secrets))
-        )?;
+    for (label, value) in [("secret", c.secret()), ("token", c.session_token())] {
+        if let Some(v) = value {
+            writeln!(
+                out,
+                "  {label:<12}{}",
+                sanitize(&v.render(opts.show_secrets))
+            )?;
+        }
     }
     let status = match c.verification() {
         Some(v) => sanitize(&v.summary()),
@@ -149,4 +144,46 @@ pub(crate) fn write(
         )?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::group::tests::finding;
+    use crate::report::Secret;
+
+    #[test]
+    fn the_secret_and_token_lines_line_up_and_are_redacted_unless_asked() {
+        let mut f = finding("aws-temporary-credentials", "K1", "a.env", 1, None);
+        f.session_token = Some(Secret::new("token-text-of-the-test"));
+        let secret = f.secret.clone().unwrap();
+        let report = ScanReport {
+            findings: vec![f],
+            ..ScanReport::default()
+        };
+        let text = |show_secrets| {
+            let mut out = Vec::new();
+            let opts = ReportOptions {
+                show_secrets,
+                ..ReportOptions::default()
+            };
+            write(&report, opts, &mut out).unwrap();
+            String::from_utf8(out).unwrap()
+        };
+        let shown = text(true);
+        assert!(
+            shown.contains(&format!("\n  secret      {}\n", secret.expose())),
+            "{shown}"
+        );
+        assert!(
+            shown.contains("\n  token       token-text-of-the-test\n"),
+            "{shown}"
+        );
+        let redacted = text(false);
+        assert!(!redacted.contains(secret.expose()), "{redacted}");
+        assert!(
+            redacted.contains(&format!("\n  secret      {}\n", secret.redacted())),
+            "{redacted}"
+        );
+    }
 }

@@ -49,6 +49,9 @@ pub(crate) fn finding_json(f: &Finding, show_secrets: bool) -> Value {
         v["object"] = json!(m.object);
         v["object_name"] = json!(m.name);
     }
+    if let Some(object) = &f.unreachable {
+        v["unreachable_object"] = json!(object);
+    }
     v
 }
 

@@ -9,7 +9,7 @@ use std::fmt::Write as _;
 use super::group::{credentials, Credential};
 use super::group_text::{short_id, yes_no};
 use super::html::escape_with;
-use super::model::ScanReport;
+use super::model::{ScanError, ScanReport};
 use super::remediation::steps;
 use super::sanitize::sanitize;
 use super::text::summary_line;
@@ -134,24 +134,38 @@ pub(crate) fn render(report: &ScanReport, opts: ReportOptions) -> String {
             details(c, opts, &mut out);
         }
     }
-    if !report.errors.is_empty() {
-        out.push_str("\n### Not scanned\n\n");
-        for e in &report.errors {
-            let _ = writeln!(
-                out,
-                "- {}: {}",
-                md_escape(&e.subject()),
-                md_escape(&e.message)
-            );
-        }
-    }
+    problems(&mut out, "Not scanned", "", &report.errors);
+    problems(
+        &mut out,
+        "Read in part",
+        "Read as far as it could be: these may hold more than was scanned. `--strict` makes \
+         them errors.\n\n",
+        &report.warnings,
+    );
     out
+}
+
+/// A section listing scan problems under `title`, after `note`; nothing when there are none.
+fn problems(out: &mut String, title: &str, note: &str, list: &[ScanError]) {
+    if list.is_empty() {
+        return;
+    }
+    let _ = write!(out, "\n### {title}\n\n{note}");
+    for e in list {
+        let _ = writeln!(
+            out,
+            "- {}: {}",
+            md_escape(&e.subject()),
+            md_escape(&e.message)
+        );
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::report::group::tests::finding;
+    use crate::report::Subject;
 
     #[test]
     fn markup_is_escaped_and_fences_hold() {
@@ -162,6 +176,37 @@ mod tests {
         assert_eq!(md_escape("a\nb\x1b"), "a?b?");
         let f = fenced("sh", "echo ```x```");
         assert!(f.starts_with("````sh\n") && f.ends_with("\n````\n"), "{f}");
+    }
+
+    #[test]
+    fn warnings_are_listed_escaped_after_the_errors() {
+        let report = ScanReport {
+            errors: vec![ScanError::path("locked.txt", "permission denied")],
+            warnings: vec![ScanError::partial(
+                Subject::Path("t/<img src=x>|[a](b)\x1b[31m.tar".into()),
+                "cannot read the tar archive: *cut*",
+            )],
+            ..ScanReport::default()
+        };
+        let md = render(&report, ReportOptions::default());
+        let (errors, warnings) = md.split_once("\n### Read in part\n\n").expect("a section");
+        assert!(errors.contains("\n### Not scanned\n\n- locked.txt: permission denied\n"));
+        assert!(
+            warnings.starts_with("Read as far as it could be"),
+            "{warnings}"
+        );
+        assert!(
+            warnings.contains("`--strict` makes them errors"),
+            "{warnings}"
+        );
+        assert!(
+            warnings.contains(
+                "- t/&lt;img src=x&gt;\\|\\[a\\]\\(b\\)?\\[31m.tar: cannot read the tar \
+                 archive: \\*cut\\*\n"
+            ),
+            "{warnings}"
+        );
+        assert!(!md.contains('\x1b'));
     }
 
     #[test]

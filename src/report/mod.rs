@@ -15,6 +15,8 @@ mod model;
 mod read;
 mod recognize;
 mod remediation;
+#[cfg(test)]
+mod sample;
 mod sanitize;
 mod sarif;
 mod text;
@@ -37,6 +39,7 @@ pub(crate) use model::{ScanError, ScanReport, Stats, Subject, SuppressedBy, Unus
 pub(crate) use read::read_report;
 pub(crate) use recognize::is_keyfence_report;
 pub(crate) use sanitize::{sanitize, sanitize_lines};
+pub(crate) use time::utc_compact;
 pub(crate) use triage::{Triage, TriageStatus};
 pub(crate) use verification::{SkipReason, Verification};
 

@@ -89,6 +89,9 @@ struct Record {
     object: Option<String>,
     #[serde(default)]
     object_name: Option<String>,
+    /// `--all-objects`: the unreached object holding it.
+    #[serde(default)]
+    unreachable_object: Option<String>,
 }
 
 /// `{"findings": [...], "stats": {...}}`, the part of a JSON report read back.
@@ -179,6 +182,7 @@ pub(crate) fn read_report(text: &str, file: &str) -> Result<ScanReport, ReadErro
             triage: None,
             repository: r.repository,
             in_message: message_origin(r.origin.as_deref(), r.object, r.object_name),
+            unreachable: r.unreachable_object,
         });
     }
     let mut report = ScanReport {
@@ -216,18 +220,11 @@ mod tests {
 
     fn report() -> ScanReport {
         let f = Finding {
-            rule_id: "aws-access-key".into(),
-            severity: Severity::Critical,
             message: "m".into(),
             remediation: "r".into(),
-            path: "a/b.env".into(),
-            line: 3,
-            column: 1,
             end_line: 4,
             key_id: Some(key_id("AKIA", 1)),
-            account_id: None,
             secret: Some(Secret::new(secret(1))),
-            session_token: None,
             fingerprint: "fp".into(),
             commit: Some(CommitInfo {
                 id: "c".repeat(40),
@@ -238,12 +235,8 @@ mod tests {
             key_id_commit: Some("d".repeat(40)),
             expires: Some("2026-12-31T00:00:00Z".into()),
             region: Some("us-east-1".into()),
-            service: None,
-            verification: None,
             decoded: vec![Decoding::Utf16Le, Decoding::Base64],
-            triage: None,
-            repository: None,
-            in_message: None,
+            ..Finding::sample("aws-access-key", Severity::Critical, "a/b.env", 3)
         };
         let mut r = ScanReport {
             findings: vec![f],

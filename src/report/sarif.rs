@@ -157,6 +157,9 @@ fn result_json(f: &Finding, rules: &RuleSet, opts: ReportOptions) -> Value {
             result["properties"]["objectName"] = json!(n);
         }
     }
+    if let Some(object) = &f.unreachable {
+        result["properties"]["unreachableObject"] = json!(object);
+    }
     if let Some(c) = &f.commit {
         result["properties"]["commit"] = json!(c.id);
         result["properties"]["author"] = json!(c.author);

@@ -46,6 +46,13 @@ fn write_finding(f: &Finding, opts: ReportOptions, out: &mut dyn Write) -> io::R
             sanitize(&name)
         )?;
     }
+    if let Some(object) = &f.unreachable {
+        writeln!(
+            out,
+            "  unreachable: no reference reaches object {}",
+            sanitize(object)
+        )?;
+    }
     if let Some(c) = &f.commit {
         writeln!(
             out,
@@ -214,23 +221,19 @@ pub(crate) fn write(
 
 /// One `ERROR subject: message` line per scan error.
 pub(crate) fn write_errors(report: &ScanReport, out: &mut dyn Write) -> io::Result<()> {
-    for e in &report.errors {
-        writeln!(
-            out,
-            "{} {}: {}",
-            "ERROR".red(),
-            sanitize(&e.subject()),
-            sanitize(&e.message)
-        )?;
-    }
-    for w in &report.warnings {
-        writeln!(
-            out,
-            "{} {}: {}",
-            "WARNING".yellow(),
-            sanitize(&w.subject()),
-            sanitize(&w.message)
-        )?;
+    let labelled = [
+        ("ERROR".red(), &report.errors),
+        ("WARNING".yellow(), &report.warnings),
+    ];
+    for (label, list) in labelled {
+        for e in list {
+            writeln!(
+                out,
+                "{label} {}: {}",
+                sanitize(&e.subject()),
+                sanitize(&e.message)
+            )?;
+        }
     }
     Ok(())
 }

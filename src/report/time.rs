@@ -45,6 +45,11 @@ pub(crate) fn utc_plain(unix_secs: i64) -> String {
     s
 }
 
+/// `YYYYMMDDTHHMMSSZ` in UTC: ISO 8601's basic form, as SigV4's `X-Amz-Date` wants it.
+pub(crate) fn utc_compact(unix_secs: i64) -> String {
+    format_rfc3339(unix_secs).replace(['-', ':'], "")
+}
+
 /// Seconds since the epoch now.
 pub(crate) fn now_unix() -> i64 {
     std::time::SystemTime::now()
@@ -64,6 +69,7 @@ mod tests {
         assert_eq!(unix_seconds("2026-12-01T18:59:38Z"), Some(1_796_151_578));
         assert_eq!(utc_plain(1_796_151_578), "2026-12-01T18:59:38");
         assert_eq!(utc_plain(-86_400), "1969-12-31T00:00:00");
+        assert_eq!(utc_compact(1_796_151_578), "20261201T185938Z");
         for bad in [
             "",
             "2026-13-01T00:00:00Z",

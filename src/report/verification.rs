@@ -21,6 +21,16 @@ pub(crate) enum SkipReason {
 }
 
 impl SkipReason {
+    /// Every reason, for reading one back by name.
+    const ALL: [SkipReason; 6] = [
+        SkipReason::KeyIdOnly,
+        SkipReason::SecretOnly,
+        SkipReason::NoSessionToken,
+        SkipReason::Bedrock,
+        SkipReason::Unsupported,
+        SkipReason::CanaryAccount,
+    ];
+
     /// The machine name (`key_id_only`, …), as JSON writes it.
     pub(crate) fn as_str(self) -> &'static str {
         match self {
@@ -154,6 +164,56 @@ impl Verification {
             }),
         }
     }
+
+    /// The outcome [`Verification::to_json`] wrote, read back (a datastore keeps outcomes so);
+    /// what is missing or unknown is named in the error.
+    pub(crate) fn from_json(v: &Value) -> Result<Verification, String> {
+        let field = |name: &str| -> Result<String, String> {
+            v.get(name)
+                .and_then(Value::as_str)
+                .map(str::to_string)
+                .ok_or_else(|| format!("no `{name}` text"))
+        };
+        let status = field("status")?;
+        Ok(match status.as_str() {
+            "active" => Verification::Active {
+                arn: field("arn")?,
+                account: field("account")?,
+                user_id: field("user_id")?,
+            },
+            "inactive" | "expired" => {
+                let (code, message, reason) = (field("code")?, field("message")?, field("reason")?);
+                if status == "inactive" {
+                    Verification::Inactive {
+                        code,
+                        message,
+                        reason,
+                    }
+                } else {
+                    Verification::Expired {
+                        code,
+                        message,
+                        reason,
+                    }
+                }
+            }
+            "unavailable" => Verification::Unavailable {
+                reason: field("reason")?,
+            },
+            "skipped" => {
+                let name = field("skip")?;
+                let skip = SkipReason::ALL
+                    .into_iter()
+                    .find(|s| s.as_str() == name)
+                    .ok_or_else(|| format!("unknown skip reason `{name}`"))?;
+                Verification::Skipped {
+                    skip,
+                    reason: field("reason")?,
+                }
+            }
+            other => return Err(format!("unknown status `{other}`")),
+        })
+    }
 }
 
 #[cfg(test)]
@@ -189,7 +249,31 @@ mod tests {
             assert_eq!(j["status"], v.status());
             assert!(j["reason"].is_string());
             assert!(v.summary().starts_with(v.status()));
+            assert_eq!(Verification::from_json(&j).as_ref(), Ok(v));
+        }
+        for skip in SkipReason::ALL {
+            let v = Verification::Skipped {
+                skip,
+                reason: "r".into(),
+            };
+            assert_eq!(Verification::from_json(&v.to_json()), Ok(v));
         }
         assert_eq!(all[4].to_json()["skip"], "canary_account");
+    }
+
+    #[test]
+    fn outcomes_that_do_not_read_back_say_what_is_wrong() {
+        let bad = |v: Value| Verification::from_json(&v).unwrap_err();
+        assert_eq!(bad(json!({"reason": "r"})), "no `status` text");
+        assert_eq!(bad(json!({"status": "maybe"})), "unknown status `maybe`");
+        assert_eq!(
+            bad(json!({"status": "active", "arn": "a"})),
+            "no `account` text"
+        );
+        assert_eq!(
+            bad(json!({"status": "skipped", "skip": "bored", "reason": "r"})),
+            "unknown skip reason `bored`"
+        );
+        assert_eq!(bad(json!([1])), "no `status` text");
     }
 }

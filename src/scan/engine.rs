@@ -284,6 +284,7 @@ impl ScanEngine {
                         triage: None,
                         repository: None,
                         in_message: None,
+                        unreachable: None,
                     },
                 }
             })

@@ -12,6 +12,7 @@ mod schema;
 #[cfg(test)]
 mod tests;
 mod triage;
+mod verifications;
 
 use std::path::Path;
 

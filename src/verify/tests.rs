@@ -12,30 +12,11 @@ use std::sync::atomic::AtomicUsize;
 fn finding(rule: &str, key: Option<String>, sk: Option<String>, tok: Option<String>) -> Finding {
     let account = key.as_deref().and_then(crate::validate::account_id);
     Finding {
-        rule_id: rule.to_string(),
-        severity: Severity::High,
-        message: String::new(),
-        remediation: String::new(),
-        path: "f".to_string(),
-        line: 1,
-        column: 1,
-        end_line: 1,
         key_id: key,
         account_id: account,
         secret: sk.map(Secret::new),
         session_token: tok.map(Secret::new),
-        fingerprint: String::new(),
-        commit: None,
-        occurrences: 1,
-        key_id_commit: None,
-        expires: None,
-        region: None,
-        service: None,
-        verification: None,
-        decoded: Vec::new(),
-        triage: None,
-        repository: None,
-        in_message: None,
+        ..Finding::sample(rule, Severity::High, "f", 1)
     }
 }
 

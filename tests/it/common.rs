@@ -4,7 +4,7 @@
 #![allow(dead_code, unused_imports)]
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Command, Output};
 
 use assert_cmd::cargo::CommandCargoExt;
 use tempfile::TempDir;
@@ -38,6 +38,11 @@ impl Fixture {
     /// The `keyfence` binary, started in the fixture with a clean environment.
     pub fn keyfence(&self) -> Command {
         keyfence_in(self.path())
+    }
+
+    /// Runs the `keyfence` binary in the fixture with `args`; its output, whatever its exit.
+    pub fn output(&self, args: &[&str]) -> Output {
+        self.keyfence().args(args).output().expect("keyfence runs")
     }
 
     /// Runs `git` in the fixture and panics on failure.
@@ -88,6 +93,52 @@ pub fn credentials_file(seed: u64) -> (String, String, String) {
     let (id, sk) = (key_id("AKIA", seed), secret(seed));
     let text = format!("[default]\naws_access_key_id = {id}\naws_secret_access_key = {sk}\n");
     (text, id, sk)
+}
+
+/// A command as a failure message names it: the program and its arguments.
+fn shown(cmd: &Command) -> String {
+    let mut s = cmd.get_program().to_string_lossy().into_owned();
+    for a in cmd.get_args() {
+        s.push(' ');
+        s.push_str(&a.to_string_lossy());
+    }
+    s
+}
+
+/// Asserts that `out` exited with `code`; otherwise fails naming `what` and showing what the
+/// program wrote.
+#[track_caller]
+pub fn assert_exit(out: &Output, code: i32, what: &str) {
+    assert_eq!(
+        out.status.code(),
+        Some(code),
+        "{what}: exit {:?}, not {code}\n{}{}",
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// Runs `cmd` and asserts that it exits with `code` (see [`assert_exit`]); returns its output.
+#[track_caller]
+pub fn run_exit(cmd: &mut Command, code: i32) -> Output {
+    let out = cmd
+        .output()
+        .unwrap_or_else(|e| panic!("{} does not run: {e}", shown(cmd)));
+    assert_exit(&out, code, &shown(cmd));
+    out
+}
+
+/// Runs `cmd`, asserts that it exits with `code` and parses the JSON report it prints.
+#[track_caller]
+pub fn run_json(cmd: &mut Command, code: i32) -> serde_json::Value {
+    json_report(&run_exit(cmd, code).stdout)
+}
+
+/// Asserts that `text` contains `part`, showing both otherwise.
+#[track_caller]
+pub fn assert_contains(text: &str, part: &str) {
+    assert!(text.contains(part), "{part:?} is not in:\n{text}");
 }
 
 /// Parses the JSON report on a command's standard output.

@@ -35,10 +35,7 @@ fn db_in(r: &Repo) -> String {
 
 #[test]
 fn a_second_run_after_three_commits_reads_only_their_blobs_and_agrees_with_a_full_scan() {
-    let r = Repo::new();
-    r.write("README.md", "hello\n");
-    r.write("src/a.txt", "a\n");
-    r.commit("init");
+    let r = Repo::with_files(&[("README.md", "hello\n"), ("src/a.txt", "a\n")]);
     r.write("config/credentials", pair(1).0);
     r.commit("add credentials");
     r.write("src/b.txt", "b\n");
@@ -74,13 +71,7 @@ fn a_second_run_after_three_commits_reads_only_their_blobs_and_agrees_with_a_ful
     let c7 = r.commit("later");
     let (code, doc, _) = r.keyfence_json(&["history", "--datastore", &db, "--new"]);
     assert_eq!(code, Some(1));
-    assert_eq!(
-        summary(&doc)
-            .iter()
-            .map(|s| s.2.clone())
-            .collect::<Vec<_>>(),
-        [c7]
-    );
+    assert_eq!(commits(&doc), [c7]);
     let (code, doc, _) = r.keyfence_json(&["history", "--datastore", &db, "--new"]);
     assert_eq!((code, findings(&doc).len()), (Some(0), 0), "{doc}");
     assert_eq!(doc["stats"]["commits_scanned"], 0);
@@ -116,10 +107,10 @@ fn a_key_id_committed_before_its_secret_pairs_across_runs_as_in_one_walk() {
 
 #[test]
 fn a_new_rule_rescans_everything_and_an_unchanged_one_nothing() {
-    let r = Repo::new();
-    r.write("notes.txt", "deploy with kfst_q8w7e6r5t4y3u2i1o9p8a7s6\n");
-    r.write("README.md", "hi\n");
-    r.commit("init");
+    let r = Repo::with_files(&[
+        ("notes.txt", "deploy with kfst_q8w7e6r5t4y3u2i1o9p8a7s6\n"),
+        ("README.md", "hi\n"),
+    ]);
     let db = db_in(&r);
     let (code, doc, _) = r.keyfence_json(&["history", "--datastore", &db]);
     assert_eq!(
@@ -163,9 +154,7 @@ examples = ["token kfst_z9y8x7w6v5u4t3s2r1q0p9o8"]
 
 #[test]
 fn triage_closes_a_finding_for_the_gate_and_survives_rescans_and_merges() {
-    let r = Repo::new();
-    r.write("README.md", "hi\n");
-    r.commit("init");
+    let r = Repo::with_files(&[("README.md", "hi\n")]);
     let (text, id) = pair(31);
     r.write("a.env", text);
     r.commit("one");
@@ -181,22 +170,25 @@ fn triage_closes_a_finding_for_the_gate_and_survives_rescans_and_merges() {
         .as_str()
         .unwrap()
         .to_string();
-    let out = r.keyfence(
+    r.keyfence_exit(
         &[
-            "triage", &id, "--status", "revoked", "--note", "rotated", "--by", "Sec Team",
+            "triage",
+            &id,
+            "--status",
+            "revoked",
+            "--note",
+            "rotated",
+            "--by",
+            "Sec Team",
+            "--datastore",
+            &db,
         ],
-        &["--datastore", &db],
+        0,
     );
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let out = r.keyfence(
+    r.keyfence_exit(
         &["triage", &other, "--status", "accepted", "--datastore", &db],
-        &[],
+        0,
     );
-    assert!(out.status.success());
     // The revoked one is gone from the report; the accepted one is shown with its status and
     // still fails the gate.
     let (code, doc, _) = r.keyfence_json(&["history", "--datastore", &db]);
@@ -226,11 +218,17 @@ fn triage_closes_a_finding_for_the_gate_and_survives_rescans_and_merges() {
         "{covered:?}"
     );
     assert!(covered.contains(&"[]".to_string()), "{covered:?}");
-    let out = r.keyfence(
-        &["triage", &other, "--status", "false-positive"],
-        &["--datastore", &db],
+    r.keyfence_exit(
+        &[
+            "triage",
+            &other,
+            "--status",
+            "false-positive",
+            "--datastore",
+            &db,
+        ],
+        0,
     );
-    assert!(out.status.success());
     let (code, doc, _) = r.keyfence_json(&["history", "--datastore", &db]);
     assert_eq!((code, findings(&doc).len()), (Some(0), 0), "{doc}");
     // A rescan (new commits) keeps the triage.
@@ -250,12 +248,7 @@ fn triage_closes_a_finding_for_the_gate_and_survives_rescans_and_merges() {
     // Merged into another store, the triage comes along; merging again changes nothing.
     let merged = r.path().join(".git/merged.db").display().to_string();
     for _ in 0..2 {
-        let out = r.keyfence(&["datastore", "merge", &merged, &db], &[]);
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        r.keyfence_exit(&["datastore", "merge", &merged, &db], 0);
         let (_, doc, _) = r.keyfence_json(&["findings", "--datastore", &merged]);
         assert_eq!(findings(&doc).len(), 2);
         let statuses: BTreeSet<String> = findings(&doc)
@@ -273,21 +266,18 @@ fn triage_closes_a_finding_for_the_gate_and_survives_rescans_and_merges() {
     let (code, _, _) = r.keyfence_json(&["ci", "--base", "HEAD~3"]);
     assert_eq!(code, Some(1));
     // An unknown target is an error naming it.
-    let out = r.keyfence(
+    let out = r.keyfence_exit(
         &["triage", "nope", "--status", "open", "--datastore", &db],
-        &[],
+        2,
     );
-    assert_eq!(out.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("no finding has"));
+    assert_contains(&String::from_utf8_lossy(&out.stderr), "no finding has");
 }
 
 /// `n` small repositories, each with a few commits and credentials of their own.
 fn small_repos(n: u64) -> Vec<Repo> {
     (0..n)
         .map(|k| {
-            let r = Repo::new();
-            r.write("README.md", format!("repo {k}\n"));
-            r.commit("init");
+            let r = Repo::with_files(&[("README.md", &format!("repo {k}\n"))]);
             r.write(&format!("conf/{k}.env"), pair(100 + k).0);
             r.commit("creds");
             r.write("src/x.txt", format!("x {k}\n"));
@@ -356,16 +346,8 @@ fn a_many_repository_run_killed_at_random_points_resumes_without_loss_or_duplica
     let list = repos_file(work.path(), &repos.iter().collect::<Vec<_>>());
     let reference_db = work.path().join("reference.db");
     let t0 = Instant::now();
-    let out = history_run(work.path(), &reference_db, &list)
-        .output()
-        .unwrap();
+    run_exit(&mut history_run(work.path(), &reference_db, &list), 1);
     let took = t0.elapsed();
-    assert_eq!(
-        out.status.code(),
-        Some(1),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
     let reference = stored(work.path(), &reference_db);
     assert_eq!(reference.len(), 12);
     let mut killed_mid_run = 0;
@@ -387,14 +369,8 @@ fn a_many_repository_run_killed_at_random_points_resumes_without_loss_or_duplica
         }
         child.kill().ok(); // SIGKILL
         child.wait().unwrap();
-        let out = history_run(work.path(), &db, &list).output().unwrap();
-        assert_eq!(
-            out.status.code(),
-            Some(1),
-            "seed {seed}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let doc = json_report(&out.stdout);
+        // The store's name in the failure message names the seed.
+        let doc = run_json(&mut history_run(work.path(), &db, &list), 1);
         assert_eq!(findings(&doc).len(), 12, "seed {seed}");
         assert_eq!(stored(work.path(), &db), reference, "seed {seed}");
     }
@@ -423,25 +399,15 @@ fn two_shards_merged_equal_one_run_over_both_lists() {
     let one = work.path().join("one.db");
     let (sa, sb) = (work.path().join("a.db"), work.path().join("b.db"));
     for (db, list) in [(&one, &all), (&sa, &a), (&sb, &b)] {
-        let out = history_run(work.path(), db, list).output().unwrap();
-        assert_eq!(
-            out.status.code(),
-            Some(1),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        run_exit(&mut history_run(work.path(), db, list), 1);
     }
     let merged = work.path().join("merged.db");
     for _ in 0..2 {
-        let out = keyfence_in(work.path())
-            .args(["datastore", "merge"])
-            .args([&merged, &sa, &sb])
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
+        run_exit(
+            keyfence_in(work.path())
+                .args(["datastore", "merge"])
+                .args([&merged, &sa, &sb]),
+            0,
         );
         assert_eq!(stored(work.path(), &merged), stored(work.path(), &one));
     }
@@ -460,14 +426,7 @@ fn clone_urls_are_mirrored_once_and_fetched_on_later_runs() {
     let list = work.path().join("urls.txt");
     std::fs::write(&list, format!("{url}\n")).unwrap();
     let db = work.path().join("s.db");
-    let out = history_run(work.path(), &db, &list).output().unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(1),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let doc = json_report(&out.stdout);
+    let doc = run_json(&mut history_run(work.path(), &db, &list), 1);
     assert_eq!(findings(&doc)[0]["repository"], url.as_str());
     let clones: Vec<_> = std::fs::read_dir(work.path().join("s.db.clones"))
         .unwrap()
@@ -480,13 +439,7 @@ fn clone_urls_are_mirrored_once_and_fetched_on_later_runs() {
         .output()
         .unwrap();
     let doc = json_report(&out.stdout);
-    assert_eq!(
-        summary(&doc)
-            .iter()
-            .map(|s| s.2.clone())
-            .collect::<Vec<_>>(),
-        [c]
-    );
+    assert_eq!(commits(&doc), [c]);
     assert_eq!(doc["stats"]["commits_scanned"], 1);
 }
 
@@ -504,6 +457,15 @@ fn run_with(r: &Repo, db: &Path, env: &[(&str, &str)]) -> (Option<i32>, String) 
     )
 }
 
+/// Runs `history --datastore db` in `r` and asserts that it fails (exit 2) saying `part`;
+/// returns what it said.
+fn refused(r: &Repo, db: &Path, part: &str) -> String {
+    let (code, err) = run_with(r, db, &[]);
+    assert_eq!(code, Some(2), "{err}");
+    assert_contains(&err, part);
+    err
+}
+
 /// Runs `sql` on the SQLite file at `path`, as another program would.
 fn sql(path: &Path, sql: &str) {
     rusqlite::Connection::open(path)
@@ -514,30 +476,22 @@ fn sql(path: &Path, sql: &str) {
 
 #[test]
 fn bad_stores_are_refused_by_name_and_left_as_they_were() {
-    let r = Repo::new();
-    r.write("a.txt", "a\n");
-    r.commit("init");
+    let r = Repo::with_files(&[("a.txt", "a\n")]);
     let dir = r.path().join(".git");
     // A text file.
     let text = dir.join("notes.db");
     std::fs::write(&text, "not a database\n").unwrap();
-    let (code, err) = run_with(&r, &text, &[]);
-    assert_eq!(code, Some(2));
-    assert!(err.contains("notes.db: not a keyfence datastore"), "{err}");
+    refused(&r, &text, "notes.db: not a keyfence datastore");
     assert_eq!(std::fs::read_to_string(&text).unwrap(), "not a database\n");
     // Another program's SQLite database.
     let other = dir.join("other.db");
     sql(&other, "CREATE TABLE t (x)");
-    let (code, err) = run_with(&r, &other, &[]);
-    assert_eq!(code, Some(2));
-    assert!(err.contains("another program"), "{err}");
+    refused(&r, &other, "another program");
     // A newer schema.
     let db = dir.join("kf.db");
     assert_eq!(run_with(&r, &db, &[]).0, Some(0));
     sql(&db, "PRAGMA user_version = 99");
-    let (code, err) = run_with(&r, &db, &[]);
-    assert_eq!(code, Some(2));
-    assert!(err.contains("schema version 99 is newer"), "{err}");
+    refused(&r, &db, "schema version 99 is newer");
     // A damaged one: pages overwritten past the header.
     let db = dir.join("damaged.db");
     assert_eq!(run_with(&r, &db, &[]).0, Some(0));
@@ -546,9 +500,7 @@ fn bad_stores_are_refused_by_name_and_left_as_they_were() {
         *b = 0x5a;
     }
     std::fs::write(&db, &bytes).unwrap();
-    let (code, err) = run_with(&r, &db, &[]);
-    assert_eq!(code, Some(2));
-    assert!(err.contains("damaged.db"), "{err}");
+    let err = refused(&r, &db, "damaged.db");
     assert!(!err.contains("panicked"), "{err}");
     // Read-only.
     let db = dir.join("ro.db");
@@ -556,28 +508,20 @@ fn bad_stores_are_refused_by_name_and_left_as_they_were() {
     let mut perms = std::fs::metadata(&db).unwrap().permissions();
     perms.set_readonly(true);
     std::fs::set_permissions(&db, perms).unwrap();
-    let (code, err) = run_with(&r, &db, &[]);
-    assert_eq!(code, Some(2));
-    assert!(err.contains("ro.db: the datastore is read-only"), "{err}");
+    refused(&r, &db, "ro.db: the datastore is read-only");
     // Reading a read-only store works.
-    let out = r.keyfence(&["findings", "--datastore", ".git/ro.db"], &[]);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    r.keyfence_exit(&["findings", "--datastore", ".git/ro.db"], 0);
     // Missing, for a command that only reads.
-    let out = r.keyfence(&["findings", "--datastore", "nowhere.db"], &[]);
-    assert_eq!(out.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("nowhere.db: no such datastore"));
+    let out = r.keyfence_exit(&["findings", "--datastore", "nowhere.db"], 2);
+    assert_contains(
+        &String::from_utf8_lossy(&out.stderr),
+        "nowhere.db: no such datastore",
+    );
 }
 
 #[test]
 fn a_second_writer_waits_for_the_busy_timeout_then_fails_naming_the_store() {
-    let r = Repo::new();
-    r.write("a.env", pair(5).0);
-    r.commit("init");
+    let r = Repo::with_files(&[("a.env", &pair(5).0)]);
     let db = r.path().join(".git/kf.db");
     assert_eq!(run_with(&r, &db, &[]).0, Some(1));
     let conn = rusqlite::Connection::open(&db).unwrap();
@@ -612,19 +556,17 @@ fn scan_with_a_store_applies_triage_and_new() {
     assert_eq!((code, findings(&doc).len()), (Some(1), 1));
     let (code, doc) = run(&["--new"]);
     assert_eq!((code, findings(&doc).len()), (Some(0), 0));
-    let out = fx
-        .keyfence()
-        .args([
+    run_exit(
+        fx.keyfence().args([
             "triage",
             &id,
             "--status",
             "false-positive",
             "--datastore",
             &db,
-        ])
-        .output()
-        .unwrap();
-    assert!(out.status.success());
+        ]),
+        0,
+    );
     let (code, doc) = run(&[]);
     assert_eq!((code, findings(&doc).len()), (Some(0), 0));
     assert_eq!(doc["stats"]["closed_by_triage"], 1);
@@ -637,16 +579,16 @@ fn a_repository_that_cannot_be_opened_is_an_error_of_the_run_and_the_others_go_o
     let not_git = work.path().join("plain");
     std::fs::create_dir(&not_git).unwrap();
     let db = work.path().join("s.db");
-    let out = keyfence_in(work.path())
-        .args(["history", "--format", "json", "--datastore"])
-        .arg(&db)
-        .arg(&not_git)
-        .arg(repos[0].path())
-        .arg("main..feature")
-        .output()
-        .unwrap();
+    let out = run_exit(
+        keyfence_in(work.path())
+            .args(["history", "--format", "json", "--datastore"])
+            .arg(&db)
+            .arg(&not_git)
+            .arg(repos[0].path())
+            .arg("main..feature"),
+        1,
+    );
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(1), "{stderr}");
     let doc = json_report(&out.stdout);
     assert_eq!(findings(&doc).len(), 2);
     let errors = doc["errors"].as_array().unwrap();
@@ -666,28 +608,13 @@ fn verification_outcomes_are_recorded_in_the_store_with_their_time() {
     fx.write("creds", text);
     let closed = format!("http://127.0.0.1:{}", crate::moto::free_port());
     let db = fx.path().join("v.db");
-    let out = fx
-        .keyfence()
-        .args([
-            "scan",
-            "creds",
-            "--format",
-            "json",
-            "--verify",
-            "--verify-endpoint",
-            &closed,
-        ])
-        .arg("--datastore")
-        .arg(&db)
-        .output()
-        .unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(1),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let doc = run_json(
+        fx.keyfence()
+            .args(["scan", "creds", "--format", "json", "--verify"])
+            .args(["--verify-endpoint", &closed, "--datastore"])
+            .arg(&db),
+        1,
     );
-    let doc = json_report(&out.stdout);
     let fp = findings(&doc)[0]["fingerprint"]
         .as_str()
         .unwrap()
@@ -711,4 +638,99 @@ fn verification_outcomes_are_recorded_in_the_store_with_their_time() {
         )
         .unwrap();
     assert_eq!(key, id);
+}
+
+#[test]
+fn the_store_keeps_whether_each_finding_is_still_at_head() {
+    let r = Repo::with_files(&[("gone.env", &pair(61).0), ("kept.env", &pair(62).0)]);
+    std::fs::remove_file(r.path().join("gone.env")).unwrap();
+    r.commit("remove one");
+    let db = r.path().join(".git/kf.db");
+    assert_eq!(run_with(&r, &db, &[]).0, Some(1));
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    let mut stmt = conn
+        .prepare("SELECT path, at_tip FROM findings ORDER BY path")
+        .unwrap();
+    let rows: Vec<(String, Option<bool>)> = stmt
+        .query_map([], |row| Ok((row.get(0)?, row.get(1)?)))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    assert_eq!(
+        rows,
+        [
+            ("gone.env".to_string(), Some(false)),
+            ("kept.env".to_string(), Some(true))
+        ]
+    );
+}
+
+#[test]
+fn findings_shows_the_verification_outcomes_the_store_recorded_without_asking_again() {
+    let moto = crate::moto::Moto::start();
+    let (id, sk) = moto.create_key("store-reader");
+    let fx = Fixture::new();
+    fx.write(
+        "app/creds",
+        format!("[default]\naws_access_key_id = {id}\naws_secret_access_key = {sk}\n"),
+    );
+    let db = fx.path().join("v.db").display().to_string();
+    let verified = run_json(
+        fx.keyfence()
+            .args(["scan", "app", "--format", "json", "--datastore", &db])
+            .args(["--verify", "--verify-endpoint", &moto.endpoint]),
+        1,
+    );
+    assert_eq!(findings(&verified)[0]["verification"]["status"], "active");
+    // A credential scanned later without --verify has no outcome.
+    let (text, other) = pair(71);
+    fx.write("app/later.env", text);
+    run_exit(
+        fx.keyfence()
+            .args(["scan", "app", "--format", "json", "--datastore", &db]),
+        1,
+    );
+    let posts = moto.posts_reaching(1);
+    let doc = run_json(
+        fx.keyfence()
+            .args(["findings", "--format", "json", "--datastore", &db]),
+        1,
+    );
+    let by_key = |key: &str| {
+        findings(&doc)
+            .into_iter()
+            .find(|f| f["key_id"] == key)
+            .unwrap_or_else(|| panic!("no finding of {key}: {doc}"))
+    };
+    // The outcome as the scan reported it, field for field.
+    assert_eq!(
+        by_key(&id)["verification"],
+        findings(&verified)[0]["verification"],
+        "{doc}"
+    );
+    assert_eq!(
+        by_key(&id)["verification"]["arn"],
+        "arn:aws:iam::123456789012:user/store-reader"
+    );
+    assert!(by_key(&other).get("verification").is_none(), "{doc}");
+    let out = run_exit(
+        fx.keyfence()
+            .args(["findings", "--color", "never", "--datastore", &db]),
+        1,
+    );
+    assert_contains(
+        &String::from_utf8_lossy(&out.stdout),
+        "verify   ACTIVE: arn:aws:iam::123456789012:user/store-reader",
+    );
+    assert_eq!(moto.posts(), posts, "findings asked STS nothing");
+
+    // An outcome another program wrote that does not read back is an error naming the store.
+    sql(
+        Path::new(&db),
+        "UPDATE verifications SET outcome = '{\"status\": \"maybe\"}'",
+    );
+    let out = run_exit(fx.keyfence().args(["findings", "--datastore", &db]), 2);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_contains(&err, "v.db: the verification outcome of");
+    assert_contains(&err, "does not read back: unknown status `maybe`");
 }

@@ -25,6 +25,16 @@ impl Repo {
         }
     }
 
+    /// A repository whose first commit (`init`) holds `files` (path, contents).
+    pub fn with_files(files: &[(&str, &str)]) -> Repo {
+        let r = Repo::new();
+        for (path, contents) in files {
+            r.write(path, contents);
+        }
+        r.commit("init");
+        r
+    }
+
     pub fn path(&self) -> &std::path::Path {
         self.fx.path()
     }
@@ -59,8 +69,8 @@ impl Repo {
         let t = self.tick.get() + 1;
         self.tick.set(t);
         let date = format!("{} +0000", 1_780_000_000 + t * 60);
-        let out = self
-            .git_command(&[
+        run_exit(
+            self.git_command(&[
                 "commit",
                 "-q",
                 "--allow-empty",
@@ -69,15 +79,32 @@ impl Repo {
                 message,
             ])
             .env("GIT_AUTHOR_DATE", &date)
-            .env("GIT_COMMITTER_DATE", &date)
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "commit failed: {}",
-            String::from_utf8_lossy(&out.stderr)
+            .env("GIT_COMMITTER_DATE", &date),
+            0,
         );
         self.head()
+    }
+
+    /// A `--depth depth --no-single-branch` clone of the repository (over `file://`), in a new
+    /// fixture: the fixture (which removes it when dropped) and the clone's path.
+    pub fn shallow_clone(&self, depth: u32) -> (Fixture, std::path::PathBuf) {
+        let clone = Fixture::new();
+        let url = format!("file://{}", self.path().display());
+        let depth = depth.to_string();
+        git_in(
+            clone.path(),
+            &[
+                "clone",
+                "-q",
+                "--depth",
+                &depth,
+                "--no-single-branch",
+                &url,
+                "c",
+            ],
+        );
+        let c = clone.path().join("c");
+        (clone, c)
     }
 
     pub fn head(&self) -> String {
@@ -95,6 +122,12 @@ impl Repo {
     /// Runs keyfence in the repository with `args` and then `extra`.
     pub fn keyfence(&self, args: &[&str], extra: &[&str]) -> Output {
         self.fx.keyfence().args(args).args(extra).output().unwrap()
+    }
+
+    /// Runs keyfence in the repository with `args` and asserts that it exits with `code`.
+    #[track_caller]
+    pub fn keyfence_exit(&self, args: &[&str], code: i32) -> Output {
+        run_exit(self.fx.keyfence().args(args), code)
     }
 }
 
@@ -115,6 +148,11 @@ pub fn summary(doc: &serde_json::Value) -> Vec<(String, String, String)> {
             )
         })
         .collect()
+}
+
+/// The commit of each finding (empty for one without).
+pub fn commits(doc: &serde_json::Value) -> Vec<String> {
+    summary(doc).into_iter().map(|s| s.2).collect()
 }
 
 /// An INI credentials file with the pair of `seed`, and its key ID.

@@ -184,21 +184,7 @@ fn a_shallow_clone_without_the_base_exits_2_and_says_to_fetch_more() {
     }
     // A side branch that forked from the first commit.
     r.git(&["branch", "old", &first]);
-    let clone = Fixture::new();
-    let url = format!("file://{}", r.path().display());
-    git_in(
-        clone.path(),
-        &[
-            "clone",
-            "-q",
-            "--depth",
-            "2",
-            "--no-single-branch",
-            &url,
-            "c",
-        ],
-    );
-    let c = clone.path().join("c");
+    let (_clone, c) = r.shallow_clone(2);
     let run = |args: &[&str]| keyfence_in(&c).args(args).output().unwrap();
     // The base commit is not in the clone.
     let out = run(&["history", &format!("{first}..HEAD")]);

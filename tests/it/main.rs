@@ -1,6 +1,7 @@
 //! The one integration-test binary: every module runs the real `keyfence` binary on real files
 //! and real git repositories built in temporary directories.
 
+mod all_objects;
 mod archive;
 mod baseline;
 mod ci;

@@ -77,15 +77,9 @@ fn a_pair_in_a_commit_message_a_tag_and_a_note_is_found_once_each_in_history() {
     // Every format names the origin and the object.
     let out = r.keyfence(&["history"], &[]);
     let text = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        text.contains(&format!("in       commit-message {commit}")),
-        "{text}"
-    );
-    assert!(
-        text.contains(&format!("in       tag-message {tag} (refs/tags/v1)")),
-        "{text}"
-    );
-    assert!(text.contains(&format!("in       note {note}")), "{text}");
+    assert_contains(&text, &format!("in       commit-message {commit}"));
+    assert_contains(&text, &format!("in       tag-message {tag} (refs/tags/v1)"));
+    assert_contains(&text, &format!("in       note {note}"));
     let out = r.keyfence(&["history", "--format", "sarif"], &[]);
     let sarif: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let results = sarif["runs"][0]["results"].as_array().unwrap();
@@ -109,6 +103,25 @@ fn a_pair_in_a_commit_message_a_tag_and_a_note_is_found_once_each_in_history() {
     let (code, doc, _) = r.keyfence_json(&["history", "main"]);
     assert_eq!(code, Some(1));
     assert_eq!(origins(&doc).len(), 3, "{doc}");
+
+    // Packed, the commits are read whole by the tree walk, which scans their messages there:
+    // the same findings, each once; `--no-messages` scans file contents only.
+    let loose = origins(&doc);
+    r.git(&["repack", "-adq"]);
+    let (code, doc, stderr) = r.keyfence_json(&["history", "main"]);
+    assert_eq!(code, Some(1), "{stderr}");
+    assert_eq!(origins(&doc), loose, "{doc}");
+    let (code, doc, _) = r.keyfence_json(&["history", "--threads", "1"]);
+    assert_eq!(code, Some(1));
+    assert_eq!(origins(&doc), want, "{doc}");
+    // (The note's text is still a blob of the notes reference's tree: found there, as a file.)
+    let (code, doc, _) = r.keyfence_json(&["history", "--no-messages"]);
+    assert_eq!(code, Some(1), "{doc}");
+    assert_eq!(doc["stats"]["messages_scanned"], 0, "{doc}");
+    let files = origins(&doc);
+    assert_eq!(files.len(), 1, "{doc}");
+    assert_eq!(files[0].0, "file");
+    assert_eq!(files[0].3, n_id);
 }
 
 #[test]
@@ -178,21 +191,15 @@ fn a_credential_in_a_file_and_a_message_is_reported_once() {
 fn server_and_client() -> (Fixture, String, Repo) {
     let fx = Fixture::new();
     fx.git(&["init", "-q", "--bare", "-b", "main", "srv.git"]);
-    let out = keyfence_in(fx.path())
-        .args(["install", "--pre-receive", "--bare", "srv.git"])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(0));
+    run_exit(
+        keyfence_in(fx.path()).args(["install", "--pre-receive", "--bare", "srv.git"]),
+        0,
+    );
     let url = format!("file://{}", fx.path().join("srv.git").display());
     let c = Repo::new();
     c.write("README", "hello\n");
     c.commit("initial");
-    let out = c.git_output(&["push", "-q", &url, "main"]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_exit(&c.git_output(&["push", "-q", &url, "main"]), 0, "push");
     (fx, url, c)
 }
 
@@ -209,12 +216,7 @@ fn pre_receive_rejects_a_credential_in_a_pushed_commit_message_and_tag() {
 
     // Amended to a clean message, the push passes.
     c.git(&["commit", "-q", "--amend", "-m", "add a"]);
-    let out = c.git_output(&["push", &url, "main"]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_exit(&c.git_output(&["push", &url, "main"]), 0, "push");
 
     // A tag of a commit the server already has, with a credential in its annotation.
     let (tag_msg, tag_id) = leaky_message(107);
@@ -228,12 +230,7 @@ fn pre_receive_rejects_a_credential_in_a_pushed_commit_message_and_tag() {
     );
     c.git(&["tag", "-d", "v1"]);
     c.git(&["tag", "-a", "-m", "release 1", "v1"]);
-    let out = c.git_output(&["push", &url, "refs/tags/v1"]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_exit(&c.git_output(&["push", &url, "refs/tags/v1"]), 0, "push");
 }
 
 #[test]
@@ -241,16 +238,7 @@ fn the_commit_msg_hook_blocks_a_credential_and_passes_a_clean_message() {
     let r = Repo::new();
     r.write("README", "hello\n");
     r.commit("initial");
-    let out = keyfence_in(r.path())
-        .args(["install", "--commit-msg"])
-        .output()
-        .unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    r.keyfence_exit(&["install", "--commit-msg"], 0);
     assert!(r.path().join(".git/hooks/commit-msg").exists());
     let commit = |msg: &str| {
         r.write("msg.txt", msg);
@@ -271,47 +259,29 @@ fn the_commit_msg_hook_blocks_a_credential_and_passes_a_clean_message() {
     assert_eq!(r.head(), before, "no commit was made");
     // A clean message passes; so does one whose credential is only in comment lines, which
     // git's cleanup drops (`-F` with `--cleanup=strip`).
-    let out = commit("add docs\n");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_exit(&commit("add docs\n"), 0, "a clean commit");
     let (creds, _, _) = credentials_file(109);
     let commented: String = creds.lines().map(|l| format!("# {l}\n")).collect();
     r.write("msg.txt", format!("tidy\n{commented}"));
-    let out = git_command(r.path())
-        .args([
+    run_exit(
+        git_command(r.path()).args([
             "commit",
             "-q",
             "--allow-empty",
             "--cleanup=strip",
             "-F",
             "msg.txt",
-        ])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+        ]),
+        0,
     );
 
     // `keyfence commit-msg FILE` itself: a JSON report naming the origin and the line.
     let path = r.path().join("leaky.txt");
     std::fs::write(&path, &msg).unwrap();
-    let out = keyfence_in(r.path())
-        .args(["commit-msg", "leaky.txt", "--format", "json"])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(1));
-    let doc = json_report(&out.stdout);
+    let (code, doc, _) = r.keyfence_json(&["commit-msg", "leaky.txt"]);
+    assert_eq!(code, Some(1));
     assert_eq!(origins(&doc)[0].0, "commit-message");
     assert_eq!(origins(&doc)[0].2, 5);
-    let out = keyfence_in(r.path())
-        .args(["commit-msg", "missing.txt"])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("missing.txt"));
+    let out = r.keyfence_exit(&["commit-msg", "missing.txt"], 2);
+    assert_contains(&String::from_utf8_lossy(&out.stderr), "missing.txt");
 }

@@ -79,24 +79,59 @@ fn a_warning_leaves_findings_their_exit_code_and_shows_in_every_format() {
     assert_eq!(doc["stats"]["warnings"], 1, "{doc}");
 
     let run = |format: &str| {
-        let out = repo.keyfence(&["history", "--format", format], &[]);
-        assert_eq!(out.status.code(), Some(1), "{format}");
+        let out = repo.keyfence_exit(&["history", "--format", format], 1);
         String::from_utf8_lossy(&out.stdout).into_owned()
     };
     let text = run("text");
-    assert!(text.contains("WARNING t/fixture.tar"), "{text}");
-    assert!(text.contains("1 read in part"), "{text}");
+    assert_contains(&text, "WARNING t/fixture.tar");
+    assert_contains(&text, "1 read in part");
     let sarif: serde_json::Value = serde_json::from_str(&run("sarif")).unwrap();
     let inv = &sarif["runs"][0]["invocations"][0];
     assert_eq!(inv["executionSuccessful"], true, "{inv}");
     let notes = inv["toolExecutionNotifications"].as_array().unwrap();
     assert_eq!(notes.len(), 1, "{inv}");
     assert_eq!(notes[0]["level"], "warning", "{inv}");
-    let github = run("github");
-    assert!(
-        github.contains("::warning file=t/fixture.tar,title=keyfence read this in part::"),
-        "{github}"
+    assert_contains(
+        &run("github"),
+        "::warning file=t/fixture.tar,title=keyfence read this in part::",
     );
+    let md = run("markdown");
+    assert_contains(&md, "\n### Read in part\n");
+    assert_contains(&md, "\n- t/fixture.tar: cannot read the tar archive");
+    let html = run("html");
+    assert_contains(
+        &html,
+        "<section class=\"card\" id=\"warnings\"><h2>Read in part</h2>",
+    );
+    assert_contains(
+        &html,
+        "<li><span class=\"mono\">t/fixture.tar</span>: cannot read the tar archive",
+    );
+}
+
+#[test]
+fn a_warning_about_a_hostile_name_is_escaped_in_html_and_markdown() {
+    let repo = Repo::new();
+    let name = "t/<img src=x onerror=alert(1)>|[x](y)\x1b[31m.tar";
+    repo.write(name, truncated_tar());
+    repo.commit("a truncated tar with a hostile name");
+    let run = |format: &str| {
+        let out = repo.keyfence_exit(&["history", "--format", format], 0);
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let html = run("html");
+    assert_contains(
+        &html,
+        "<span class=\"mono\">t/&lt;img src=x onerror=alert(1)&gt;|[x](y)?[31m.tar</span>",
+    );
+    let md = run("markdown");
+    assert_contains(
+        &md,
+        "- t/&lt;img src=x onerror=alert\\(1\\)&gt;\\|\\[x\\]\\(y\\)?\\[31m.tar: cannot read",
+    );
+    for page in [&html, &md] {
+        assert!(!page.contains("<img") && !page.contains('\x1b'), "{page}");
+    }
 }
 
 #[test]
@@ -142,27 +177,8 @@ fn a_depth_1_clone_reports_its_boundary_once_with_the_count() {
     r.write("b.txt", "b\n");
     r.commit("side");
     r.git(&["checkout", "-q", "main"]);
-    let clone = Fixture::new();
-    let url = format!("file://{}", r.path().display());
-    git_in(
-        clone.path(),
-        &[
-            "clone",
-            "-q",
-            "--depth",
-            "1",
-            "--no-single-branch",
-            &url,
-            "c",
-        ],
-    );
-    let c = clone.path().join("c");
-    let out = keyfence_in(&c)
-        .args(["history", "--format", "json"])
-        .output()
-        .unwrap();
-    let doc = json_report(&out.stdout);
-    assert_eq!(out.status.code(), Some(0), "{doc}");
+    let (_clone, c) = r.shallow_clone(1);
+    let doc = run_json(keyfence_in(&c).args(["history", "--format", "json"]), 0);
     let warnings = doc["warnings"].as_array().unwrap();
     assert_eq!(warnings.len(), 1, "{doc}");
     let message = warnings[0]["message"].as_str().unwrap();
@@ -170,9 +186,5 @@ fn a_depth_1_clone_reports_its_boundary_once_with_the_count() {
         message.contains("shallow clone") && message.contains("2 boundary commits"),
         "{message}"
     );
-    let out = keyfence_in(&c)
-        .args(["history", "--strict"])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(2));
+    run_exit(keyfence_in(&c).args(["history", "--strict"]), 2);
 }

@@ -70,23 +70,18 @@ fn run_aws(moto: &Moto, line: &str) -> Output {
     ))
     .unwrap();
     let home = tempfile::tempdir().unwrap();
-    let out = Command::new("sh")
-        .args(["-c", line])
-        .env_clear()
-        .env("PATH", path)
-        .env("HOME", home.path())
-        .env("AWS_ACCESS_KEY_ID", id)
-        .env("AWS_SECRET_ACCESS_KEY", sk)
-        .env("AWS_DEFAULT_REGION", "us-east-1")
-        .env("AWS_ENDPOINT_URL", &moto.endpoint)
-        .output()
-        .expect("sh runs");
-    assert!(
-        out.status.success(),
-        "{line} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out
+    run_exit(
+        Command::new("sh")
+            .args(["-c", line])
+            .env_clear()
+            .env("PATH", path)
+            .env("HOME", home.path())
+            .env("AWS_ACCESS_KEY_ID", id)
+            .env("AWS_SECRET_ACCESS_KEY", sk)
+            .env("AWS_DEFAULT_REGION", "us-east-1")
+            .env("AWS_ENDPOINT_URL", &moto.endpoint),
+        0,
+    )
 }
 
 /// The grouped JSON report of `scan --verify` on `fx`, and its only credential.

@@ -146,13 +146,7 @@ fn one_key_in_five_files_over_three_commits_is_one_credential_in_json_and_text()
 #[test]
 fn a_baselined_credential_is_listed_as_covered_and_not_reported() {
     let s = spread(plain_path);
-    let out = s.repo.keyfence(&["baseline", "--history"], &[]);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    s.repo.keyfence_exit(&["baseline", "--history"], 0);
     // The baseline file itself is committed nowhere: it covers both keys.
     let out = s
         .repo
@@ -203,21 +197,14 @@ fn markdown_for_any_command_and_the_ci_step_summary_are_grouped_and_redacted() {
     let side = Fixture::new();
     let summary = side.path().join("summary.md");
     std::fs::write(&summary, "earlier step\n").unwrap();
-    let out = s
-        .repo
-        .fx
-        .keyfence()
-        .args(["ci", "--base", &s.commits[0], "--format", "json"])
-        .env("GITHUB_STEP_SUMMARY", &summary)
-        .output()
-        .unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(1),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    run_json(
+        s.repo
+            .fx
+            .keyfence()
+            .args(["ci", "--base", &s.commits[0], "--format", "json"])
+            .env("GITHUB_STEP_SUMMARY", &summary),
+        1,
     );
-    json_report(&out.stdout);
     let text = std::fs::read_to_string(&summary).unwrap();
     assert!(text.starts_with("earlier step\n## keyfence\n"), "{text}");
     assert!(text.contains("other.env"), "{text}");
@@ -245,11 +232,10 @@ fn validate_gitlab(dir: &Path, report: &[u8]) {
         .arg(&file)
         .output()
         .expect("python3 runs");
-    assert!(
-        out.status.success(),
-        "the GitLab report does not validate (the jsonschema package is needed): {}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
+    assert_exit(
+        &out,
+        0,
+        "the GitLab report does not validate (the jsonschema package is needed)",
     );
 }
 
@@ -281,22 +267,14 @@ fn the_gitlab_report_validates_against_the_published_schema_and_is_redacted() {
     // A directory scan (no commits), with an unreadable file's warning as a message.
     let fx = Fixture::new();
     fx.write("a.env", credentials_file(43).0);
-    let out = fx
-        .keyfence()
-        .args(["scan", ".", "--format", "gitlab"])
-        .output()
-        .unwrap();
+    let out = fx.output(&["scan", ".", "--format", "gitlab"]);
     validate_gitlab(side.path(), &out.stdout);
     let doc = json_report(&out.stdout);
     assert_eq!(
         doc["vulnerabilities"][0]["location"]["commit"]["sha"],
         "0000000"
     );
-    let shown = fx
-        .keyfence()
-        .args(["scan", ".", "--format", "gitlab", "--show-secrets"])
-        .output()
-        .unwrap();
+    let shown = fx.output(&["scan", ".", "--format", "gitlab", "--show-secrets"]);
     assert!(stdout(&shown).contains(&credentials_file(43).2));
 }
 
@@ -305,21 +283,21 @@ fn group_is_refused_with_formats_that_list_places() {
     let fx = Fixture::new();
     fx.write("a.env", credentials_file(45).0);
     for format in ["sarif", "jsonl", "github"] {
-        let out = fx
-            .keyfence()
-            .args(["scan", ".", "--group", "credential", "--format", format])
-            .output()
-            .unwrap();
-        assert_eq!(out.status.code(), Some(2), "{format}");
-        assert!(String::from_utf8_lossy(&out.stderr).contains("--group credential applies to"));
+        let out = run_exit(
+            fx.keyfence()
+                .args(["scan", ".", "--group", "credential", "--format", format]),
+            2,
+        );
+        assert_contains(
+            &String::from_utf8_lossy(&out.stderr),
+            "--group credential applies to",
+        );
     }
     // A directory scan grouped: present now, no commit.
-    let out = fx
-        .keyfence()
-        .args(["scan", ".", "--group", "credential", "--format", "json"])
-        .output()
-        .unwrap();
-    let doc = json_report(&out.stdout);
+    let doc = json_report(
+        &fx.output(&["scan", ".", "--group", "credential", "--format", "json"])
+            .stdout,
+    );
     assert_eq!(doc["credentials"][0]["at_tip"], true);
     assert_eq!(doc["credentials"][0]["first_commit"], Value::Null);
 }

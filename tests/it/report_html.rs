@@ -34,31 +34,27 @@ fn chromium() -> PathBuf {
 /// standard output (the DOM) and standard error (the console, with --enable-logging).
 fn run_chromium(page: &Path, extra: &[&str]) -> (String, String) {
     let profile = tempfile::tempdir().unwrap();
-    let out = Command::new(chromium())
-        .args([
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-quic",
-            "--no-first-run",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--disable-dev-shm-usage",
-            "--enable-logging=stderr",
-            "--v=0",
-            "--virtual-time-budget=3000",
-        ])
-        .arg(format!("--user-data-dir={}", profile.path().display()))
-        .args(extra)
-        .arg(format!("file://{}", page.display()))
-        .env("HOME", profile.path())
-        .output()
-        .expect("chromium runs");
-    assert!(
-        out.status.success(),
-        "chromium failed: {}",
-        String::from_utf8_lossy(&out.stderr)
+    let out = run_exit(
+        Command::new(chromium())
+            .args([
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--disable-dev-shm-usage",
+                "--enable-logging=stderr",
+                "--v=0",
+                "--virtual-time-budget=3000",
+            ])
+            .arg(format!("--user-data-dir={}", profile.path().display()))
+            .args(extra)
+            .arg(format!("file://{}", page.display()))
+            .env("HOME", profile.path()),
+        0,
     );
     (
         String::from_utf8_lossy(&out.stdout).into_owned(),
@@ -134,26 +130,22 @@ fn the_html_report_renders_in_chromium_and_hostile_names_stay_data() {
     s.repo.write("third.env", credentials_file(44).0);
     s.repo.write("notes.txt", "token tok_abcdefgh\n");
     s.repo.git(&["add", "-A"]);
-    let out = git_command(s.repo.path())
-        .args([
-            "commit",
-            "-q",
-            "--no-verify",
-            "-m",
-            &format!("<script>{PWN}</script><img src=http:/127.0.0.1:{port}/msg.png>"),
-        ])
-        .env(
-            "GIT_AUTHOR_NAME",
-            format!("Eve\" onmouseover=\"{PWN}\" x=\"&amp;"),
-        )
-        .env("GIT_AUTHOR_DATE", "1780009000 +0200")
-        .env("GIT_COMMITTER_DATE", "1780009000 +0200")
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    run_exit(
+        git_command(s.repo.path())
+            .args([
+                "commit",
+                "-q",
+                "--no-verify",
+                "-m",
+                &format!("<script>{PWN}</script><img src=http:/127.0.0.1:{port}/msg.png>"),
+            ])
+            .env(
+                "GIT_AUTHOR_NAME",
+                format!("Eve\" onmouseover=\"{PWN}\" x=\"&amp;"),
+            )
+            .env("GIT_AUTHOR_DATE", "1780009000 +0200")
+            .env("GIT_COMMITTER_DATE", "1780009000 +0200"),
+        0,
     );
     s.repo.write(
         ".keyfence.toml",
@@ -163,17 +155,12 @@ fn the_html_report_renders_in_chromium_and_hostile_names_stay_data() {
              regex = 'tok_[a-z]{{8}}'\n"
         ),
     );
-    let page = s.repo.path().join("../report.html");
-    let page = std::path::absolute(page).unwrap();
-    let out = s.repo.keyfence(
-        &["history", "--format", "html", "-o"],
-        &[page.to_str().unwrap()],
-    );
-    assert_eq!(
-        out.status.code(),
-        Some(1),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    // Outside the repository, in a directory of this test's own.
+    let side = Fixture::new();
+    let page = side.path().join("report.html");
+    s.repo.keyfence_exit(
+        &["history", "--format", "html", "-o", page.to_str().unwrap()],
+        1,
     );
     let html = std::fs::read_to_string(&page).unwrap();
     assert!(!html.contains(&s.secret), "redacted");
@@ -268,4 +255,69 @@ fn the_html_report_renders_in_chromium_and_hostile_names_stay_data() {
         std::thread::sleep(Duration::from_millis(20));
     }
     assert!(server.hits() > 0, "the control request was not seen");
+}
+
+/// Counts, in Chromium at `width` pixels, the table headers shown and those whose text runs
+/// over more than one line: a copy of `page` without its policy, so that a measuring script
+/// may run, with `css` replaced by `with` in its style.
+fn wrapped_headers(page: &Path, width: u32, css: &str, with: &str) -> (usize, usize) {
+    let html = std::fs::read_to_string(page).unwrap();
+    let policy = html
+        .lines()
+        .find(|l| l.starts_with("<meta http-equiv=\"Content-Security-Policy\""))
+        .expect("the page has a policy");
+    assert!(html.contains(css), "the style has {css}");
+    let measure = "<script>const shown = [...document.querySelectorAll('thead th')]\
+        .map(th => { const r = document.createRange(); r.selectNodeContents(th); \
+        return r.getClientRects().length; }).filter(n => n > 0);\
+        document.body.setAttribute('data-headers', shown.length);\
+        document.body.setAttribute('data-wrapped', shown.filter(n => n > 1).length);</script>";
+    let copy = page.with_file_name(format!("measure-{width}-{}.html", with.len()));
+    std::fs::write(
+        &copy,
+        html.replace(policy, "")
+            .replace(css, with)
+            .replace("</body>", &format!("{measure}</body>")),
+    )
+    .unwrap();
+    let (dom, console) = run_chromium(
+        &copy,
+        &["--dump-dom", &format!("--window-size={width},900")],
+    );
+    let attr = |name: &str| -> usize {
+        let at = format!("{name}=\"");
+        let rest = dom
+            .split(&at)
+            .nth(1)
+            .unwrap_or_else(|| panic!("no {name} (the script did not run): {console}"));
+        rest[..rest.find('"').unwrap()].parse().unwrap()
+    };
+    (attr("data-headers"), attr("data-wrapped"))
+}
+
+#[test]
+fn table_headers_stay_on_one_line_in_a_narrow_window() {
+    let s = spread(|i| format!("conf/copy{i}.ini"));
+    let side = Fixture::new();
+    let page = side.path().join("report.html");
+    s.repo.keyfence_exit(
+        &["history", "--format", "html", "-o", page.to_str().unwrap()],
+        1,
+    );
+    let nowrap = "white-space: nowrap; overflow-wrap: normal; ";
+    for width in [700, 1280] {
+        // The credentials table's 9, and those of the locations tables Chromium lays out.
+        let (shown, wrapped) = wrapped_headers(&page, width, nowrap, nowrap);
+        assert!(shown >= 9, "{shown} headers at {width} px");
+        assert_eq!(
+            wrapped, 0,
+            "{wrapped} of {shown} headers wrapped at {width} px"
+        );
+    }
+    // The control: without the rule, the same measure sees headers broken in a narrow window.
+    let (shown, wrapped) = wrapped_headers(&page, 700, nowrap, "");
+    assert!(
+        shown >= 9 && wrapped > 0,
+        "the control saw {wrapped} of {shown} wrapped"
+    );
 }

@@ -1,5 +1,7 @@
 //! `keyfence findings --datastore FILE`: the findings a datastore holds, in any report format,
-//! without scanning. Exit 1 when an open (or accepted) finding is listed.
+//! without scanning, each with the last verification outcome recorded for its credential (as
+//! `--verify` found it then: nothing is sent to AWS). Exit 1 when an open (or accepted) finding
+//! is listed.
 
 use std::path::Path;
 
@@ -20,11 +22,16 @@ pub(crate) fn run(args: &FindingsArgs) -> Result<ExitCode> {
         repos: (!args.repo.is_empty()).then(|| args.repo.clone()),
         statuses: args.status.clone(),
     };
+    let outcomes = store.verifications()?;
     let mut report = ScanReport {
         findings: store
             .findings(&filter)?
             .into_iter()
-            .map(|s| s.finding)
+            .map(|s| {
+                let mut f = s.finding;
+                f.verification = outcomes.get(&f.fingerprint).cloned();
+                f
+            })
             .collect(),
         ..ScanReport::default()
     };

@@ -27,11 +27,11 @@ use crate::cli::progress::with_progress;
 use crate::cli::verify::{check_unused, verify_report};
 use crate::cli::ExitCode;
 use crate::config::EffectiveConfig;
-use crate::report::{Finding, ScanError, ScanReport, Subject};
+use crate::report::{ScanError, ScanReport, Subject};
 use crate::rules::RuleSet;
 use crate::source::archive::ArchiveOptions;
 use crate::source::git::{
-    discover_repository, repository_root, scan_history, BlobMemo, RevSelection,
+    discover_repository, mark_at_tip, repository_root, scan_history, BlobMemo, RevSelection,
 };
 use crate::source::TIMING;
 use crate::store::{FindingFilter, NewFinding, RepoKind, RepoRecord, Store, StoreError};
@@ -186,6 +186,7 @@ fn scan_one(store: &mut Store, target: Option<&str>, ctx: &Ctx<'_>) -> Result<On
     let git = &args.scan.git;
     let mut opts = git_options(git.binary, worker_threads(args.scan.report.threads));
     opts.fetch = crate::cli::fetch::fetch_options(&args.fetch);
+    opts.no_messages = git.no_messages;
     opts.archives = if git.no_archives {
         ArchiveOptions::disabled()
     } else {
@@ -222,11 +223,21 @@ fn scan_one(store: &mut Store, target: Option<&str>, ctx: &Ctx<'_>) -> Result<On
     } else {
         reached_tips(&repo, &include, &hidden).unwrap_or(exclude)
     };
-    let nothing_new = include.is_empty() && !hidden.is_empty();
-    let sel = RevSelection {
-        include,
-        exclude,
-        ..RevSelection::default()
+    let nothing_new = include.is_empty() && !hidden.is_empty() && !args.all_objects;
+    let sel = if args.all_objects {
+        // What no reference reaches is told from the walk of every reference: the whole
+        // history is walked again (the blobs the store knows are still skipped).
+        RevSelection {
+            include: tips.clone(),
+            all_objects: true,
+            ..RevSelection::default()
+        }
+    } else {
+        RevSelection {
+            include,
+            exclude,
+            ..RevSelection::default()
+        }
     };
     let memo = Arc::new(BlobMemo::new(known));
     opts.memo = Some(Arc::clone(&memo));
@@ -258,12 +269,18 @@ fn scan_one(store: &mut Store, target: Option<&str>, ctx: &Ctx<'_>) -> Result<On
         .errors
         .iter()
         .any(|e| matches!(e.subject, Subject::Commit(_)));
+    // Whether each finding is still at HEAD, kept with it in the store; the report itself
+    // (the store's findings, filled in below) does not say.
+    mark_at_tip(&repo, &RevSelection::default(), &loaded.engine, &mut report);
+    let present = report.at_tip.take();
     let findings = report
         .findings
         .iter()
         .map(|f| NewFinding {
             finding: f.clone(),
-            at_tip: at_tip(&repo, f),
+            at_tip: present
+                .as_ref()
+                .map(|p| p.contains(&(f.fingerprint.clone(), f.path.clone()))),
         })
         .collect();
     let t1 = Instant::now();
@@ -370,22 +387,4 @@ fn reached_tips(repo: &Repository, new: &[Oid], old: &HashSet<Oid>) -> Option<Ve
         }
     }
     Some(reached)
-}
-
-/// Whether the credential of `f` is still in its file at HEAD; `None` when that cannot be
-/// told (a decoded credential, an archive member, no HEAD).
-fn at_tip(repo: &Repository, f: &Finding) -> Option<bool> {
-    if !f.decoded.is_empty() || f.path.contains('!') {
-        return None;
-    }
-    let needle = f
-        .key_id
-        .as_deref()
-        .or(f.secret.as_ref().map(|s| s.expose()))?;
-    let tree = repo.head().ok()?.peel_to_tree().ok()?;
-    let Ok(entry) = tree.get_path(Path::new(&f.path)) else {
-        return Some(false);
-    };
-    let blob = repo.find_blob(entry.id()).ok()?;
-    Some(memchr::memmem::find(blob.content(), needle.as_bytes()).is_some())
 }

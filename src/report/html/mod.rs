@@ -19,7 +19,7 @@ pub(crate) use escape::{escape, escape_with};
 
 use super::group::{credentials, Credential};
 use super::group_text::{short_id, yes_no};
-use super::model::ScanReport;
+use super::model::{ScanError, ScanReport};
 use super::remediation::steps;
 use super::text::summary_line;
 use super::ReportOptions;
@@ -27,6 +27,10 @@ use crate::validate::synthetic::base64_encode;
 
 const STYLE: &str = include_str!("style.css");
 const SCRIPT: &str = include_str!("script.js");
+
+/// What a warning means, above the list of them.
+const READ_IN_PART: &str = "Read as far as it could be: these may hold more than was scanned. \
+                            --strict makes them errors.";
 
 /// `'sha256-…'` of an inline element's text, as CSP wants it.
 fn csp_hash(text: &str) -> String {
@@ -94,7 +98,7 @@ fn credential(c: &Credential<'_>, opts: ReportOptions, out: &mut String) {
         "<tbody class=\"credential\" id=\"c-{fp}\" data-fingerprint=\"{fp}\" data-rule=\"{}\" \
          data-account=\"{}\" data-status=\"{status}\" data-covered=\"{}\" data-tip=\"{}\" \
          data-paths=\"{}\"><tr class=\"row\"><td class=\"sev sev-{sev}\">{}</td><td>{}</td>\
-         <td class=\"mono\">{}</td><td class=\"mono\">{}</td><td class=\"status status-{status}\">\
+         <td class=\"mono id\">{}</td><td class=\"mono id\">{}</td><td class=\"status status-{status}\">\
          {status}</td><td class=\"count\">{}</td><td>{}</td><td>{}</td><td class=\"covered\">{}\
          </td></tr>",
         escape(c.rule_id()),
@@ -170,6 +174,28 @@ fn credential(c: &Credential<'_>, opts: ReportOptions, out: &mut String) {
     out.push_str("</ol></details></td></tr></tbody>");
 }
 
+/// A card listing scan problems under `title`, with a note under the title when there is one;
+/// nothing when there are none.
+fn problems(out: &mut String, id: &str, title: &str, note: &str, list: &[ScanError]) {
+    if list.is_empty() {
+        return;
+    }
+    let _ = write!(out, "<section class=\"card\" id=\"{id}\"><h2>{title}</h2>");
+    if !note.is_empty() {
+        let _ = write!(out, "<p class=\"muted\">{note}</p>");
+    }
+    out.push_str("<ul>");
+    for e in list {
+        let _ = write!(
+            out,
+            "<li><span class=\"mono\">{}</span>: {}</li>",
+            escape(&e.subject()),
+            escape(&e.message)
+        );
+    }
+    out.push_str("</ul></section>\n");
+}
+
 /// The whole page.
 pub(crate) fn render(report: &ScanReport, opts: ReportOptions) -> String {
     let creds = credentials(report);
@@ -206,18 +232,14 @@ pub(crate) fn render(report: &ScanReport, opts: ReportOptions) -> String {
         out.push('\n');
     }
     out.push_str("</table></section>\n");
-    if !report.errors.is_empty() {
-        out.push_str("<section class=\"card\" id=\"errors\"><h2>Not scanned</h2><ul>");
-        for e in &report.errors {
-            let _ = write!(
-                out,
-                "<li><span class=\"mono\">{}</span>: {}</li>",
-                escape(&e.subject()),
-                escape(&e.message)
-            );
-        }
-        out.push_str("</ul></section>\n");
-    }
+    problems(&mut out, "errors", "Not scanned", "", &report.errors);
+    problems(
+        &mut out,
+        "warnings",
+        "Read in part",
+        READ_IN_PART,
+        &report.warnings,
+    );
     let _ = write!(out, "</main>\n<script>{SCRIPT}</script>\n</body></html>\n");
     out
 }
@@ -226,6 +248,7 @@ pub(crate) fn render(report: &ScanReport, opts: ReportOptions) -> String {
 mod tests {
     use super::*;
     use crate::report::group::tests::finding;
+    use crate::report::Subject;
 
     #[test]
     fn hostile_strings_are_data_and_secrets_are_redacted() {
@@ -257,6 +280,39 @@ mod tests {
             },
         );
         assert!(shown.contains(secret.expose()));
+    }
+
+    #[test]
+    fn warnings_and_errors_are_listed_escaped() {
+        let hostile = "t/<img src=x onerror=alert(3)>\x1b[31m.tar";
+        let report = ScanReport {
+            warnings: vec![ScanError::partial(
+                Subject::Path(hostile.into()),
+                "cannot read the tar archive: <b>cut</b>",
+            )],
+            ..ScanReport::default()
+        };
+        let page = render(&report, ReportOptions::default());
+        assert!(!page.contains("id=\"errors\""), "no errors, no card");
+        let card = page
+            .split("id=\"warnings\"")
+            .nth(1)
+            .expect("a warnings card");
+        assert!(card.starts_with("><h2>Read in part</h2>"), "{card}");
+        assert!(card.contains("--strict makes them errors"), "{card}");
+        assert!(
+            card.contains("t/&lt;img src=x onerror=alert(3)&gt;?[31m.tar"),
+            "{card}"
+        );
+        assert!(card.contains("cannot read the tar archive: &lt;b&gt;cut&lt;/b&gt;"));
+        assert!(!page.contains("<img") && !page.contains("<b>") && !page.contains('\x1b'));
+        let report = ScanReport {
+            errors: vec![ScanError::path("a<b>.env", "unreadable")],
+            ..ScanReport::default()
+        };
+        let page = render(&report, ReportOptions::default());
+        assert!(page.contains("<h2>Not scanned</h2><ul><li><span class=\"mono\">a&lt;b&gt;.env"));
+        assert!(!page.contains("id=\"warnings\""));
     }
 
     #[test]

@@ -167,6 +167,15 @@ impl Prescanned {
         }
     }
 
+    /// The size of a blob that gave nothing (clean, or skipped as binary: then 0).
+    pub(crate) fn clean_size(&self) -> Option<u64> {
+        match self {
+            Prescanned::Binary => Some(0),
+            Prescanned::Clean(size) => Some(*size),
+            Prescanned::Found(_) => None,
+        }
+    }
+
     /// The blob met at `path` by commit number `commit`: counts it, applies the path step and
     /// adds its findings.
     pub(crate) fn attribute(

@@ -16,8 +16,9 @@ use std::time::Instant;
 use git2::Repository;
 
 use super::blobs::{scan_parallel, Collected, Job, Prescan, Side};
+use super::messages::WalkMessages;
 use super::odb::{PackEntries, PackObjects, PackOrder};
-use super::oid_set::{raw, OidMap};
+use super::oid_set::{raw, OidMap, OidSet};
 use super::walk::{base_versions, walk_commits, CommitWalk, TreeWalker};
 use super::{commit_info, open_with_objects, GitError, GitOptions, RevSelection, TIMING};
 use crate::report::{Finding, ScanError, ScanReport, Subject};
@@ -78,6 +79,67 @@ fn scan(
     })
 }
 
+/// The id that names the unreached object holding a finding of commit number `c` at `path`:
+/// the blob, for a blob no walked commit holds (its path is its id) or one of a commit no
+/// reference reaches (looked up in its tree; the commit's id if that fails); `None` for what a
+/// reference reaches.
+fn unreached_object(
+    repo: &Repository,
+    walk: &CommitWalk,
+    from: usize,
+    c: u32,
+    path: &str,
+) -> Option<String> {
+    // An archive's member is `archive!member`: the blob is the archive.
+    let blob_path = path.split('!').next().unwrap_or(path);
+    if c == UNREACHED_BLOB {
+        return Some(blob_path.to_string());
+    }
+    let &commit = walk
+        .commits
+        .get(c as usize)
+        .filter(|_| c as usize >= from)?;
+    let blob = repo
+        .find_commit(commit)
+        .and_then(|k| k.tree())
+        .and_then(|t| t.get_path(std::path::Path::new(blob_path)).map(|e| e.id()));
+    Some(blob.unwrap_or(commit).to_string())
+}
+
+/// `--all-objects`: lists the object database and puts the commits no reference reaches after
+/// the walk's (see `inventory`).
+fn add_unreached(
+    repo: &Repository,
+    walk: &mut CommitWalk,
+    order: &PackOrder,
+    listed: Option<&[PackEntries]>,
+) -> Result<(), GitError> {
+    let t0 = Instant::now();
+    let own;
+    let packs = match listed {
+        Some(p) => p,
+        None => {
+            own = order.packs();
+            &own
+        }
+    };
+    let inventory = super::inventory::list(repo, packs)?;
+    let unreached = super::inventory::unreached_commits(repo, &inventory.commits, &walk.commits)?;
+    log::info!(
+        target: TIMING,
+        "object database listed: {} commits ({} unreached), {} blobs, {} tags {:.2}s",
+        inventory.commits.len(),
+        unreached.len(),
+        inventory.blobs.len(),
+        inventory.tags.len(),
+        t0.elapsed().as_secs_f64()
+    );
+    let from = walk.commits.len();
+    walk.commits.extend(unreached);
+    walk.unreached = Some((from, inventory));
+    Ok(())
+}
+
 /// The pack-order reading of a whole history started before the commits were listed: the
 /// packs, their reader, and the flag that stops the early reader once the list is done.
 struct Early<'p> {
@@ -103,7 +165,10 @@ fn scan_listed(
     if let Some(e) = &early {
         e.listed.store(true, Ordering::Relaxed);
     }
-    let walk = walk?;
+    let mut walk = walk?;
+    if sel.all_objects {
+        add_unreached(repo, &mut walk, order, early.as_ref().map(|e| e.packs))?;
+    }
     log::info!(
         target: TIMING,
         "commit list ({} commits) {:.2}s",
@@ -156,8 +221,12 @@ fn scan_listed(
     // Commit messages, tag annotations and notes (see `messages`).
     let t_messages = Instant::now();
     let packs = listed_packs.map(|p| (order, p));
-    let mut messages =
-        super::messages::scan_messages(repo, &walk, sel, engine, suppressor, opts, packs);
+    let in_walk = std::mem::take(&mut produced.messages);
+    let mut messages = if opts.no_messages {
+        super::messages::Messages::default()
+    } else {
+        super::messages::scan_messages(repo, &walk, sel, engine, suppressor, opts, packs, in_walk)
+    };
     log::info!(
         target: TIMING,
         "{} messages {:.2}s",
@@ -176,13 +245,18 @@ fn scan_listed(
         .map(|x| (true, x))
         .chain(others.map(|x| (false, x)))
     {
-        let oid = walk.commits[c as usize];
-        let info = infos.entry(c).or_insert_with(|| {
-            repo.find_commit(oid)
-                .ok()
-                .map(|commit| commit_info(&commit))
-        });
-        f.commit = info.clone();
+        // A blob no walked commit holds has no commit (`--all-objects`).
+        if let Some(&oid) = walk.commits.get(c as usize) {
+            let info = infos.entry(c).or_insert_with(|| {
+                repo.find_commit(oid)
+                    .ok()
+                    .map(|commit| commit_info(&commit))
+            });
+            f.commit = info.clone();
+        }
+        if let Some((from, _)) = &walk.unreached {
+            f.unreachable = unreached_object(repo, &walk, *from, c, &f.path);
+        }
         if reported {
             report.findings.push(f);
         } else {
@@ -238,7 +312,16 @@ fn collect_and_scan(
                             .map(|repo| {
                                 let range = k * per..((k + 1) * per).min(n);
                                 let objects = PackObjects::new(order, packs);
-                                walk_segment(&repo, walk, range, Some(objects), progress, false)
+                                let messages = (!opts.no_messages).then_some((engine, suppressor));
+                                walk_segment(
+                                    &repo,
+                                    walk,
+                                    range,
+                                    Some(objects),
+                                    messages,
+                                    progress,
+                                    false,
+                                )
                             });
                         log::info!(
                             target: TIMING,
@@ -266,7 +349,7 @@ fn collect_and_scan(
                     })
                 })
                 .collect::<Result<Vec<_>, _>>()
-                .map(join_segments)
+                .map(|s| join_segments(s, walk.unreached.is_some()))
         });
         (produced, prescan.finish())
     } else {
@@ -275,6 +358,22 @@ fn collect_and_scan(
         (produce(repo, walk, None, progress, along), none)
     };
     let mut produced = produced?;
+    if let Some((_, inventory)) = &walk.unreached {
+        // Blobs no walked tree holds, each named by its id.
+        let met = std::mem::take(&mut produced.met);
+        produced.jobs.extend(
+            inventory
+                .blobs
+                .iter()
+                .filter(|b| !met.contains(*b))
+                .filter_map(|b| git2::Oid::from_bytes(b).ok())
+                .map(|oid| Job {
+                    oid,
+                    path: oid.to_string().into_bytes(),
+                    side: Side::Commit(UNREACHED_BLOB),
+                }),
+        );
+    }
     let known = opts
         .memo
         .as_ref()
@@ -318,7 +417,14 @@ fn collect_and_scan(
     }
     collected.stats.merge(&attributor.stats);
     collected.errors.append(&mut attributor.errors);
-    drop(pre);
+    // Blobs the walk did not meet that gave nothing: a note's text is one when its notes
+    // reference is not walked, and need not be read again as a message.
+    if !opts.no_messages {
+        produced.messages.clean = pre
+            .into_iter()
+            .filter_map(|(id, p)| Some((id, p.clean_size()?)))
+            .collect();
+    }
     rest.sort_unstable_by_key(|(k, _)| *k);
     let rest: Vec<Job> = rest.into_iter().map(|(_, j)| j).collect();
     // A partial clone's missing blobs are fetched first (see `promisor`).
@@ -366,10 +472,19 @@ fn collect_and_scan(
 /// per-commit errors.
 struct Produced {
     jobs: Vec<Job>,
+    /// With `--all-objects`: every blob the walk met (symbolic links' too), so that the others
+    /// can be scanned as unreached.
+    met: OidSet,
+    /// Commit messages the walk scanned.
+    messages: WalkMessages,
     submodules: u64,
     symlinks: u64,
     errors: Vec<ScanError>,
 }
+
+/// The walk index the findings of a blob no walked commit holds carry (`--all-objects`): after
+/// every commit, and never a commit's (a staged blob's is `u32::MAX`, not met in history).
+const UNREACHED_BLOB: u32 = u32::MAX - 1;
 
 /// Commits below which the commit walk is not split between threads.
 const MIN_COMMITS_PER_SEGMENT: usize = 1000;
@@ -380,6 +495,7 @@ struct Segment<'a> {
     walker: TreeWalker<'a>,
     jobs: Vec<Job>,
     errors: Vec<ScanError>,
+    messages: WalkMessages,
 }
 
 /// Walks the commits `range` of the walk (the first stretch marks the trees of the base, a
@@ -391,11 +507,15 @@ fn walk_segment<'a>(
     walk: &CommitWalk,
     range: std::ops::Range<usize>,
     packs: Option<PackObjects<'a>>,
+    messages: Option<(&ScanEngine, &Suppressor)>,
     progress: &Progress,
     along: bool,
 ) -> Segment<'a> {
     let mut errors = Vec::new();
     let mut jobs = Vec::new();
+    // Each commit is read whole when its message is scanned here (see `messages`).
+    let mut scanner = messages.map(|(e, s)| BlobScanner::new(e, s, false));
+    let mut scanned = WalkMessages::default();
     let mut walker = TreeWalker::new(packs);
     let base = if range.start == 0 {
         &walk.boundary[..]
@@ -425,9 +545,17 @@ fn walk_segment<'a>(
     }
     for i in range {
         let oid = walk.commits[i];
-        let walked = walker
-            .commit_tree(repo, oid)
-            .and_then(|tree| walker.walk_commit(repo, tree, i as u32, &mut |j| jobs.push(j)));
+        let tree = match scanner.as_mut() {
+            Some(scanner) => walker.commit_tree_and_raw(repo, oid).map(|(tree, raw)| {
+                if let Some(raw) = raw {
+                    scanned.scan(scanner, i, &raw);
+                }
+                tree
+            }),
+            None => walker.commit_tree(repo, oid),
+        };
+        let walked =
+            tree.and_then(|tree| walker.walk_commit(repo, tree, i as u32, &mut |j| jobs.push(j)));
         if let Err(e) = walked {
             errors.push(commit_error(oid, &e));
         }
@@ -437,28 +565,40 @@ fn walk_segment<'a>(
         walker,
         jobs,
         errors,
+        messages: scanned,
     }
 }
 
 /// Joins the stretches of a walk, in order: a blob belongs to the first stretch that met it.
-fn join_segments(segments: Vec<Segment<'_>>) -> Produced {
+fn join_segments(segments: Vec<Segment<'_>>, keep_met: bool) -> Produced {
     let mut segments = segments.into_iter();
     let Some(first) = segments.next() else {
         return Produced {
             jobs: Vec::new(),
+            met: OidSet::default(),
+            messages: WalkMessages::default(),
             submodules: 0,
             symlinks: 0,
             errors: Vec::new(),
         };
     };
     let (mut walker, mut jobs, mut errors) = (first.walker, first.jobs, first.errors);
+    let mut messages = first.messages;
     for later in segments {
         jobs.extend(walker.absorb(later.walker, later.jobs));
         errors.extend(later.errors);
+        messages.merge(later.messages);
     }
+    let submodules = walker.submodules();
     Produced {
         jobs,
-        submodules: walker.submodules(),
+        met: if keep_met {
+            walker.take_blobs()
+        } else {
+            OidSet::default()
+        },
+        submodules,
+        messages,
         symlinks: walker.symlinks(),
         errors,
     }
@@ -472,8 +612,16 @@ fn produce(
     progress: &Progress,
     along: bool,
 ) -> Result<Produced, GitError> {
-    let segment = walk_segment(repo, walk, 0..walk.commits.len(), packs, progress, along);
-    Ok(join_segments(vec![segment]))
+    let segment = walk_segment(
+        repo,
+        walk,
+        0..walk.commits.len(),
+        packs,
+        None,
+        progress,
+        along,
+    );
+    Ok(join_segments(vec![segment], walk.unreached.is_some()))
 }
 
 fn blob_error(job: &Job, fault: &str) -> ScanError {

@@ -10,14 +10,20 @@
 //! then notes) unless a blob of the history holds it already. A note's text is also a blob of
 //! its notes reference's tree: that blob's finding (at a path made of the annotated object's
 //! hex digits) gives way to the note's, which says what it is.
+//!
+//! Reading: a whole history's tree walk reads each packed commit whole and scans its message
+//! there ([`WalkMessages`]); what is left (loose commits, a range's, tags, notes) is read here on
+//! the workers, from the packs when they hold it. A note whose blob the pack-order scan already
+//! read and found clean is counted, not read again.
 
 use std::collections::HashSet;
 
 use git2::{ObjectType, Oid, Repository};
 
 use super::odb::{PackEntries, PackObjects, PackOrder};
+use super::oid_set::{raw, OidMap};
 use super::walk::CommitWalk;
-use super::{commit_info, open_with_objects, GitOptions, RevSelection};
+use super::{commit_info, open_with_objects, GitError, GitOptions, RevSelection};
 use crate::report::{Finding, MessageKind, MessageOrigin, ScanError, Subject};
 use crate::scan::ScanEngine;
 use crate::source::{pool, BlobScanner};
@@ -40,6 +46,42 @@ pub(crate) struct Messages {
     pub in_notes: HashSet<String>,
 }
 
+/// Commit messages the tree walk scanned as it read each commit whole from the packs (the
+/// walk reads every commit anyway: a second read of each, by id, cost more than the scan).
+#[derive(Debug, Default)]
+pub(crate) struct WalkMessages {
+    /// Findings, each with the walk index of its commit.
+    found: Vec<(usize, Finding)>,
+    /// Walk indexes of the commits scanned.
+    done: Vec<usize>,
+    scanned: u64,
+    bytes: u64,
+    /// Blobs the pack-order scan read and found nothing in (their sizes): a note that is one
+    /// is counted, not read again.
+    pub(crate) clean: OidMap<u64>,
+}
+
+impl WalkMessages {
+    /// Scans the message of commit number `c` of the walk, `raw` being the whole commit.
+    pub(crate) fn scan(&mut self, scanner: &mut BlobScanner<'_>, c: usize, raw: &[u8]) {
+        let mut part = Part::default();
+        let (found, _) = scan_one(scanner, &mut part, body(raw), MessageKind::Commit);
+        self.scanned += part.scanned;
+        self.bytes += part.bytes;
+        self.done.push(c);
+        self.found.extend(found.into_iter().map(|f| (c, f)));
+    }
+
+    /// Adds what another stretch of the walk scanned.
+    pub(crate) fn merge(&mut self, mut other: WalkMessages) {
+        self.found.append(&mut other.found);
+        self.done.append(&mut other.done);
+        self.scanned += other.scanned;
+        self.bytes += other.bytes;
+        self.clean.extend(other.clean);
+    }
+}
+
 /// One message to read: what holds it, and what a finding in it names.
 #[derive(Debug, Clone)]
 struct Msg {
@@ -50,6 +92,11 @@ struct Msg {
     name: Option<String>,
     /// The commit the finding carries (the commit itself, the tag's, the annotated one).
     commit: Option<Oid>,
+    /// No reference reaches the object (`--all-objects`).
+    unreached: bool,
+    /// Where its findings rank when a credential is in several messages: a commit's walk
+    /// index, then the tags and notes in the order listed.
+    rank: usize,
 }
 
 /// Messages a reading thread takes at least (below that, one thread reads them all).
@@ -57,7 +104,8 @@ const MIN_PER_THREAD: usize = 2048;
 
 /// Scans the messages of `walk` (and the tags and notes on its commits) in `repo`, on
 /// `opts.threads` threads; objects are read from `packs` when it holds them (a whole
-/// history's pack listing), else with libgit2.
+/// history's pack listing), else with libgit2. `in_walk` is what the tree walk scanned.
+#[allow(clippy::too_many_arguments)]
 pub(crate) fn scan_messages(
     repo: &Repository,
     walk: &CommitWalk,
@@ -66,17 +114,31 @@ pub(crate) fn scan_messages(
     suppressor: &Suppressor,
     opts: &GitOptions,
     packs: Option<(&PackOrder, &[PackEntries])>,
+    in_walk: WalkMessages,
 ) -> Messages {
     let t0 = std::time::Instant::now();
-    let mut jobs: Vec<Msg> = walk
-        .commits
-        .iter()
-        .map(|&c| Msg {
-            kind: MessageKind::Commit,
-            object: c,
-            name: None,
-            commit: Some(c),
-        })
+    let unreached_from = walk
+        .unreached
+        .as_ref()
+        .map_or(usize::MAX, |(from, _)| *from);
+    let commit_msg = |i: usize| Msg {
+        kind: MessageKind::Commit,
+        object: walk.commits[i],
+        name: None,
+        commit: Some(walk.commits[i]),
+        unreached: i >= unreached_from,
+        rank: i,
+    };
+    // The commits the walk did not read whole (loose ones, a range's) are read here.
+    let mut done = vec![false; walk.commits.len()];
+    for &c in &in_walk.done {
+        if let Some(d) = done.get_mut(c) {
+            *d = true;
+        }
+    }
+    let mut jobs: Vec<Msg> = (0..walk.commits.len())
+        .filter(|&i| !done[i])
+        .map(commit_msg)
         .collect();
     let mut errors = Vec::new();
     let walked: HashSet<Oid> = if sel.all_refs {
@@ -89,7 +151,31 @@ pub(crate) fn scan_messages(
     let pushed = |_: Oid| true;
     list_tags(repo, Some(&sel.tags), &pushed, &mut jobs, &mut errors);
     list_tags(repo, None, &wanted, &mut jobs, &mut errors);
-    list_notes(repo, &wanted, &mut jobs, &mut errors);
+    let mut objects = packs.map(|(order, packs)| PackObjects::new(order, packs));
+    list_notes(repo, objects.as_mut(), &wanted, &mut jobs, &mut errors);
+    drop(objects);
+    if let Some((_, inventory)) = &walk.unreached {
+        list_unreached_tags(repo, &inventory.tags, &mut jobs);
+    }
+    let commits = walk.commits.len();
+    for (k, m) in jobs.iter_mut().enumerate() {
+        if m.kind != MessageKind::Commit {
+            m.rank = commits + k;
+        }
+    }
+    // A note whose blob the pack-order scan found nothing in holds nothing as a note either
+    // (the same content steps): counted, not read again.
+    let (mut known, mut known_bytes) = (0, 0);
+    if !in_walk.clean.is_empty() {
+        jobs.retain(|m| match in_walk.clean.get(&raw(m.object)) {
+            Some(size) if m.kind == MessageKind::Note => {
+                known += 1;
+                known_bytes += size;
+                false
+            }
+            _ => true,
+        });
+    }
 
     log::info!(
         target: crate::source::TIMING,
@@ -124,7 +210,15 @@ pub(crate) fn scan_messages(
         errors,
         ..Messages::default()
     };
-    let mut found = Vec::new();
+    let mut found: Vec<(usize, Finding)> = Vec::new();
+    out.scanned = in_walk.scanned + known;
+    out.bytes = in_walk.bytes + known_bytes;
+    let mut ranked: Vec<(usize, Msg, Finding)> = in_walk
+        .found
+        .into_iter()
+        .filter(|(c, _)| *c < commits)
+        .map(|(c, f)| (c, commit_msg(c), f))
+        .collect();
     for mut part in parts {
         out.scanned += part.scanned;
         out.bytes += part.bytes;
@@ -133,14 +227,19 @@ pub(crate) fn scan_messages(
         found.append(&mut part.found);
     }
     // One finding per credential: the first message (commits in walk order, tags, notes).
-    found.sort_by_key(|(i, _)| *i);
+    ranked.extend(
+        found
+            .into_iter()
+            .map(|(i, f)| (jobs[i].rank, jobs[i].clone(), f)),
+    );
+    ranked.sort_by_key(|(rank, _, _)| *rank);
     let mut seen: HashSet<String> = HashSet::new();
-    for (i, f) in found {
+    for (_, m, f) in ranked {
         if seen.insert(f.fingerprint.clone()) {
-            let m = &jobs[i];
             let commit = m.commit.and_then(|c| repo.find_commit(c).ok());
-            out.found
-                .push(labelled(f, m.kind, m.object, m.name.clone(), commit));
+            let mut f = labelled(f, m.kind, m.object, m.name.clone(), commit);
+            f.unreachable = m.unreached.then(|| m.object.to_string());
+            out.found.push(f);
         }
     }
     out
@@ -288,6 +387,8 @@ fn list_tags(
                     object: oid,
                     name: name.clone(),
                     commit,
+                    unreached: false,
+                    rank: 0,
                 });
             }
             if tag.target_type() != Some(ObjectType::Tag) {
@@ -298,12 +399,39 @@ fn list_tags(
     }
 }
 
+/// `--all-objects`: the annotated tags of the object database that no listed tag (a
+/// reference's, or one down a chain from it) is, named by their ids.
+fn list_unreached_tags(repo: &Repository, tags: &[Oid], jobs: &mut Vec<Msg>) {
+    let listed: HashSet<Oid> = jobs
+        .iter()
+        .filter(|m| m.kind == MessageKind::Tag)
+        .map(|m| m.object)
+        .collect();
+    for &oid in tags.iter().filter(|t| !listed.contains(t)) {
+        let commit = repo
+            .find_tag(oid)
+            .ok()
+            .and_then(|t| t.target().ok())
+            .and_then(|t| t.peel_to_commit().ok())
+            .map(|c| c.id());
+        jobs.push(Msg {
+            kind: MessageKind::Tag,
+            object: oid,
+            name: None,
+            commit,
+            unreached: true,
+            rank: 0,
+        });
+    }
+}
+
 /// Links of a chain of tags followed.
 const MAX_TAG_CHAIN: usize = 32;
 
 /// Lists the notes of every `refs/notes/*` reference on objects `wanted` takes.
 fn list_notes(
     repo: &Repository,
+    mut objects: Option<&mut PackObjects<'_>>,
     wanted: &dyn Fn(Oid) -> bool,
     jobs: &mut Vec<Msg>,
     errors: &mut Vec<ScanError>,
@@ -311,29 +439,34 @@ fn list_notes(
     let Ok(refs) = repo.references_glob("refs/notes/*") else {
         return;
     };
-    let names: Vec<String> = refs
+    let names: Vec<(String, Result<Oid, git2::Error>)> = refs
         .flatten()
-        .filter_map(|r| r.name().map(str::to_string))
+        .filter_map(|r| {
+            let name = r.name()?.to_string();
+            Some((name, r.peel_to_commit().map(|c| c.id())))
+        })
         .collect();
     let mut done = HashSet::new();
-    for name in names {
-        let notes = match repo.notes(Some(&name)) {
+    for (name, commit) in names {
+        let notes = commit
+            .map_err(|e| GitError::git("its commit", e))
+            .and_then(|c| super::notes::list(repo, objects.as_deref_mut(), c));
+        let notes = match notes {
             Ok(n) => n,
             Err(e) => {
-                errors.push(history_error(format!(
-                    "{name}: cannot list the notes: {}",
-                    e.message()
-                )));
+                errors.push(history_error(format!("{name}: cannot list the notes: {e}")));
                 continue;
             }
         };
-        for (note, annotated) in notes.flatten() {
+        for (note, annotated) in notes {
             if wanted(annotated) && done.insert(note) {
                 jobs.push(Msg {
                     kind: MessageKind::Note,
                     object: note,
                     name: Some(format!("{name} on {annotated}")),
                     commit: Some(annotated),
+                    unreached: false,
+                    rank: 0,
                 });
             }
         }

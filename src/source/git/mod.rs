@@ -7,8 +7,10 @@
 mod blobs;
 mod date;
 mod history;
+mod inventory;
 mod memo;
 mod messages;
+mod notes;
 mod odb;
 mod oid_set;
 mod promisor;
@@ -147,6 +149,8 @@ pub(crate) struct GitOptions {
     /// History: also list every other place (blob and its first commit and path) of each
     /// reported credential in `ScanReport::also_at`, for the grouped view.
     pub all_places: bool,
+    /// History: scan file contents only, not commit messages, tag annotations and notes.
+    pub no_messages: bool,
     /// History: blobs to skip (a datastore had them scanned) and the record of those read.
     pub memo: Option<std::sync::Arc<BlobMemo>>,
     /// Partial clones: whether and how far the blobs the scan needs are fetched.

@@ -22,6 +22,9 @@ pub(crate) struct RevSelection {
     /// Annotated tags (name, tag object) whose messages are scanned besides those under
     /// `refs/tags/`: a push's new tags, whose refs do not exist yet.
     pub tags: Vec<(String, Oid)>,
+    /// Also every object no reference reaches (`--all-objects`): the commits, blobs and
+    /// annotated tags of the object database that the walk of the references does not meet.
+    pub all_objects: bool,
 }
 
 impl RevSelection {

@@ -16,6 +16,9 @@ use super::tree_entries::{Dir, TreeEntries, Version, MODE_TREE};
 use super::{git_path, join_path, GitError};
 
 const MODE_LINK: i32 = 0o120000;
+
+/// A commit object as stored, read whole.
+pub(crate) type RawCommit = Arc<Vec<u8>>;
 const MODE_GITLINK: i32 = 0o160000;
 
 /// The commits of a selection, in walk order (every parent before its children).
@@ -30,6 +33,9 @@ pub(crate) struct CommitWalk {
     pub tips: Vec<Oid>,
     /// A walked commit at the edge of a shallow clone (its parents are not in the clone).
     pub shallow_edge: Option<Oid>,
+    /// With `--all-objects`: where the commits no reference reaches start in `commits` (they
+    /// come after the reachable ones), and the blobs and tags of the object database.
+    pub unreached: Option<(usize, super::inventory::Inventory)>,
 }
 
 /// Walks the commits of `sel`.
@@ -165,6 +171,11 @@ impl<'a> TreeWalker<'a> {
         self.symlinks.len() as u64
     }
 
+    /// Every blob met, taken from the walker (which then has met none).
+    pub(crate) fn take_blobs(&mut self) -> OidSet {
+        std::mem::take(&mut self.blobs)
+    }
+
     /// Takes in the walker of a later stretch of the same walk and the jobs it listed: keeps the
     /// jobs whose blob this walker has not met (the earlier stretch met the others first), and
     /// remembers everything the later walker met.
@@ -189,6 +200,19 @@ impl<'a> TreeWalker<'a> {
         repo.find_commit(commit)
             .map(|c| c.tree_id())
             .map_err(|e| GitError::git(format!("commit {commit}"), e))
+    }
+
+    /// [`TreeWalker::commit_tree`], with the whole commit when the packs hold it (for its
+    /// message); libgit2 reads a loose commit's tree only.
+    pub(crate) fn commit_tree_and_raw(
+        &mut self,
+        repo: &Repository,
+        commit: Oid,
+    ) -> Result<(Oid, Option<RawCommit>), GitError> {
+        if let Some(Ok(Some((tree, raw)))) = self.packs.as_mut().map(|p| p.commit(commit)) {
+            return Ok((tree, Some(raw)));
+        }
+        self.commit_tree(repo, commit).map(|tree| (tree, None))
     }
 
     /// Marks everything in `tree` as seen without reporting it: the base of a range.

@@ -20,6 +20,7 @@ mod index_file;
 mod pack;
 
 pub(crate) use cache_tree::CacheTree;
+pub(crate) use entry::ObjectType;
 pub(crate) use error::OdbError;
 pub(crate) use index_file::{IndexEntry, IndexFile};
 pub(crate) use pack::{PackEntries, PackObjects, PackOrder, PackReader};

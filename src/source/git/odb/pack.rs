@@ -627,6 +627,9 @@ impl<'a> PackReader<'a> {
     }
 }
 
+/// A commit's tree and the whole commit.
+pub(crate) type TreeAndCommit = (Oid, Arc<Vec<u8>>);
+
 /// Objects of a repository's packs by id, each pack read by its own [`PackReader`].
 pub(crate) struct PackObjects<'a> {
     order: &'a PackOrder,
@@ -666,6 +669,19 @@ impl<'a> PackObjects<'a> {
             None => reader.read(k)?.iter().take(HEAD).copied().collect(),
         };
         Ok(tree_line(&head))
+    }
+
+    /// The commit `oid` whole, with the tree its first line names: for a walk that also scans
+    /// the commit's message. `None` as for [`PackObjects::commit_tree`].
+    pub(crate) fn commit(&mut self, oid: Oid) -> Result<Option<TreeAndCommit>, OdbError> {
+        let Some(data) = self.read(oid)? else {
+            return Ok(None);
+        };
+        let line = data
+            .iter()
+            .position(|&b| b == b'\n')
+            .map_or(&data[..0], |i| &data[..=i]);
+        Ok(tree_line(line).map(|tree| (tree, data)))
     }
 
     /// The reader of the pack holding `oid` and the object's entry in it.
