@@ -1,8 +1,8 @@
 //! Partial clones (`git clone --filter=blob:none`) of a local bare repository served with
 //! `uploadpack.allowFilter`: keyfence fetches the blobs the scan needs from the promisor remote
-//! and finds what a full clone finds; `--no-fetch`, a small `--max-fetch` and a dead remote are
-//! each one error with the count of blobs left unscanned (exit 2 when nothing was found; as
-//! everywhere, findings win and give 1).
+//! and finds what a full clone finds (a dead remote's share from the next promisor remote);
+//! `--no-fetch`, a small `--max-fetch` and a dead remote are each one error with the count of
+//! blobs left unscanned (exit 2 when nothing was found; as everywhere, findings win and give 1).
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -253,4 +253,12 @@ fn a_dead_promisor_remote_is_one_error_naming_it() {
         message.contains("promisor remote `origin`") && message.contains("failed"),
         "{message}"
     );
+
+    // As in git, another promisor remote is asked for what the first could not send.
+    git_in(&part, &["remote", "add", "backup", &s.url()]);
+    git_in(&part, &["config", "remote.backup.promisor", "true"]);
+    let (code, doc) = run(&part, &["history"]);
+    assert_eq!(code, Some(1), "{doc}");
+    assert_eq!(doc["errors"], serde_json::json!([]), "{doc}");
+    assert_eq!(missing(&part), 0);
 }

@@ -102,8 +102,9 @@ impl<'a> Missing<'a> {
         let mut seen = std::collections::HashSet::new();
         missing.retain(|&o| seen.insert(o));
         let wanted = missing.len();
+        // As git does, a remote that fails leaves the rest to the next one.
         for remote in self.remotes.clone() {
-            if missing.is_empty() || self.stop.is_some() {
+            if missing.is_empty() || matches!(self.stop, Some(Stop::Bound)) {
                 break;
             }
             self.fetch_from(&remote, &missing);
@@ -180,7 +181,7 @@ impl<'a> Missing<'a> {
                 self.opts.off_hint
             ),
             Some(Stop::Bound) => format!(
-                "fetching stopped at the --max-fetch bound of {} bytes ({} fetched, {} blobs); \
+                "fetching stopped at the --max-fetch bound of {} bytes ({} bytes fetched, {} blobs); \
                  raise --max-fetch to fetch the rest from `{remote}`",
                 self.opts.max_bytes.unwrap_or(0),
                 self.opts.fetched.load(Ordering::Relaxed),
