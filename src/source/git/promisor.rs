@@ -12,6 +12,7 @@ use git2::{OdbLookupFlags, Oid, Repository};
 
 use super::blobs::Job;
 use crate::report::{ScanError, Subject};
+use crate::source::TIMING;
 
 /// Fetches blobs a partial clone lacks from one of its promisor remotes.
 pub(crate) trait BlobFetcher: Send + Sync + std::fmt::Debug {
@@ -102,6 +103,7 @@ impl<'a> Missing<'a> {
         let mut seen = std::collections::HashSet::new();
         missing.retain(|&o| seen.insert(o));
         let wanted = missing.len();
+        let started = std::time::Instant::now();
         // As git does, a remote that fails leaves the rest to the next one.
         for remote in self.remotes.clone() {
             if missing.is_empty() || matches!(self.stop, Some(Stop::Bound)) {
@@ -111,6 +113,13 @@ impl<'a> Missing<'a> {
             let _ = odb.refresh();
             missing.retain(|&o| !here(o));
         }
+        log::info!(
+            target: TIMING,
+            "partial clone: {wanted} blobs missing, {} fetched ({} bytes in all) {:.2}s",
+            wanted - missing.len(),
+            self.opts.fetched.load(Ordering::Relaxed),
+            started.elapsed().as_secs_f64()
+        );
         missing.sort_unstable();
         if self.opts.fetcher.is_none() {
             self.stop = Some(Stop::Off);
