@@ -259,3 +259,24 @@ fn disk_bytes(objects: &Path) -> u64 {
     }
     total
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// git's order: the remote `extensions.partialclone` names, then each remote marked
+    /// `promisor = true` (once), not one marked false; none in a plain repository.
+    #[test]
+    fn promisor_remotes_in_git_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let repo = Repository::init(dir.path()).unwrap();
+        assert!(promisor_remotes(&repo).is_empty());
+        let mut config = repo.config().unwrap();
+        config.set_bool("remote.first.promisor", true).unwrap();
+        config.set_bool("remote.off.promisor", false).unwrap();
+        config.set_str("remote.my.fork.promisor", "yes").unwrap();
+        config.set_bool("remote.origin.promisor", true).unwrap();
+        config.set_str("extensions.partialclone", "origin").unwrap();
+        assert_eq!(promisor_remotes(&repo), ["origin", "first", "my.fork"]);
+    }
+}
