@@ -15,13 +15,15 @@ use std::time::Instant;
 
 use git2::Repository;
 
+use super::attribution::{introduced_and_others, join_key_ids};
 use super::blobs::{scan_parallel, Collected, Job, Prescan, Side};
+use super::inventory;
 use super::messages::WalkMessages;
 use super::odb::{PackEntries, PackObjects, PackOrder};
 use super::oid_set::{raw, OidMap, OidSet};
 use super::walk::{base_versions, walk_commits, CommitWalk, TreeWalker};
 use super::{commit_info, open_with_objects, GitError, GitOptions, RevSelection, TIMING};
-use crate::report::{Finding, ScanError, ScanReport, Subject};
+use crate::report::{ScanError, ScanReport, Subject};
 use crate::scan::ScanEngine;
 use crate::source::pool;
 use crate::source::{BlobScanner, Progress};
@@ -79,67 +81,6 @@ fn scan(
     })
 }
 
-/// The id that names the unreached object holding a finding of commit number `c` at `path`:
-/// the blob, for a blob no walked commit holds (its path is its id) or one of a commit no
-/// reference reaches (looked up in its tree; the commit's id if that fails); `None` for what a
-/// reference reaches.
-fn unreached_object(
-    repo: &Repository,
-    walk: &CommitWalk,
-    from: usize,
-    c: u32,
-    path: &str,
-) -> Option<String> {
-    // An archive's member is `archive!member`: the blob is the archive.
-    let blob_path = path.split('!').next().unwrap_or(path);
-    if c == UNREACHED_BLOB {
-        return Some(blob_path.to_string());
-    }
-    let &commit = walk
-        .commits
-        .get(c as usize)
-        .filter(|_| c as usize >= from)?;
-    let blob = repo
-        .find_commit(commit)
-        .and_then(|k| k.tree())
-        .and_then(|t| t.get_path(std::path::Path::new(blob_path)).map(|e| e.id()));
-    Some(blob.unwrap_or(commit).to_string())
-}
-
-/// `--all-objects`: lists the object database and puts the commits no reference reaches after
-/// the walk's (see `inventory`).
-fn add_unreached(
-    repo: &Repository,
-    walk: &mut CommitWalk,
-    order: &PackOrder,
-    listed: Option<&[PackEntries]>,
-) -> Result<(), GitError> {
-    let t0 = Instant::now();
-    let own;
-    let packs = match listed {
-        Some(p) => p,
-        None => {
-            own = order.packs();
-            &own
-        }
-    };
-    let inventory = super::inventory::list(repo, packs)?;
-    let unreached = super::inventory::unreached_commits(repo, &inventory.commits, &walk.commits)?;
-    log::info!(
-        target: TIMING,
-        "object database listed: {} commits ({} unreached), {} blobs, {} tags {:.2}s",
-        inventory.commits.len(),
-        unreached.len(),
-        inventory.blobs.len(),
-        inventory.tags.len(),
-        t0.elapsed().as_secs_f64()
-    );
-    let from = walk.commits.len();
-    walk.commits.extend(unreached);
-    walk.unreached = Some((from, inventory));
-    Ok(())
-}
-
 /// The pack-order reading of a whole history started before the commits were listed: the
 /// packs, their reader, and the flag that stops the early reader once the list is done.
 struct Early<'p> {
@@ -167,7 +108,11 @@ fn scan_listed(
     }
     let mut walk = walk?;
     if sel.all_objects {
-        add_unreached(repo, &mut walk, order, early.as_ref().map(|e| e.packs))?;
+        let listed = early.as_ref().map(|e| e.packs);
+        let (unreached, inventory) = inventory::unreached(repo, &walk.commits, order, listed)?;
+        let from = walk.commits.len();
+        walk.commits.extend(unreached);
+        walk.unreached = Some((from, inventory));
     }
     log::info!(
         target: TIMING,
@@ -255,7 +200,7 @@ fn scan_listed(
             f.commit = info.clone();
         }
         if let Some((from, _)) = &walk.unreached {
-            f.unreachable = unreached_object(repo, &walk, *from, c, &f.path);
+            f.unreachable = inventory::unreached_object(repo, &walk.commits, *from, c, &f.path);
         }
         if reported {
             report.findings.push(f);
@@ -361,18 +306,7 @@ fn collect_and_scan(
     if let Some((_, inventory)) = &walk.unreached {
         // Blobs no walked tree holds, each named by its id.
         let met = std::mem::take(&mut produced.met);
-        produced.jobs.extend(
-            inventory
-                .blobs
-                .iter()
-                .filter(|b| !met.contains(*b))
-                .filter_map(|b| git2::Oid::from_bytes(b).ok())
-                .map(|oid| Job {
-                    oid,
-                    path: oid.to_string().into_bytes(),
-                    side: Side::Commit(UNREACHED_BLOB),
-                }),
-        );
+        produced.jobs.extend(inventory.unmet_blobs(&met));
     }
     let known = opts
         .memo
@@ -481,10 +415,6 @@ struct Produced {
     symlinks: u64,
     errors: Vec<ScanError>,
 }
-
-/// The walk index the findings of a blob no walked commit holds carry (`--all-objects`): after
-/// every commit, and never a commit's (a staged blob's is `u32::MAX`, not met in history).
-const UNREACHED_BLOB: u32 = u32::MAX - 1;
 
 /// Commits below which the commit walk is not split between threads.
 const MIN_COMMITS_PER_SEGMENT: usize = 1000;
@@ -639,80 +569,4 @@ fn commit_error(commit: git2::Oid, e: &GitError) -> ScanError {
         subject: Subject::Commit(commit.to_string()),
         message: format!("not fully scanned: {e}"),
     }
-}
-
-/// A key ID committed alone and its secret committed later are one credential: the pair's
-/// finding, at the commit that completed it, names the commit where the key ID appeared
-/// (`key_id_commit`), and the key ID's own finding is dropped. A key ID that stays alone, or
-/// whose pair came first, keeps its finding.
-fn join_key_ids(findings: &mut Vec<(u32, Finding)>, commits: &[git2::Oid]) {
-    let is_lone_key = |f: &Finding| f.secret.is_none() && f.session_token.is_none();
-    // The latest commit that paired each key ID with a secret.
-    let mut paired: HashMap<&str, u32> = HashMap::new();
-    for (c, f) in findings.iter() {
-        if let (Some(k), Some(_)) = (&f.key_id, &f.secret) {
-            let e = paired.entry(k.as_str()).or_insert(*c);
-            *e = (*e).max(*c);
-        }
-    }
-    if paired.is_empty() {
-        return;
-    }
-    // The earliest commit where each paired key ID was found alone, before its pair.
-    let mut alone: HashMap<String, u32> = HashMap::new();
-    for (c, f) in findings.iter() {
-        if let Some(k) = f.key_id.as_deref().filter(|_| is_lone_key(f)) {
-            if paired.get(k).is_some_and(|&p| p >= *c) {
-                let e = alone.entry(k.to_string()).or_insert(*c);
-                *e = (*e).min(*c);
-            }
-        }
-    }
-    if alone.is_empty() {
-        return;
-    }
-    findings.retain(|(_, f)| {
-        !(is_lone_key(f) && f.key_id.as_deref().is_some_and(|k| alone.contains_key(k)))
-    });
-    for (c, f) in findings.iter_mut() {
-        if let (Some(k), Some(_)) = (&f.key_id, &f.secret) {
-            if let Some(&first) = alone.get(k.as_str()).filter(|&&a| a < *c) {
-                f.key_id_commit = commits.get(first as usize).map(|o| o.to_string());
-            }
-        }
-    }
-}
-
-/// Keeps one finding per credential, the earliest (walk order, then path and line), and drops
-/// the credentials that base versions held. Returns them and how many credentials were dropped
-/// as already there.
-pub(crate) fn introduced(collected: Collected) -> (Vec<(u32, Finding)>, u64) {
-    let (first, _, preexisting) = introduced_and_others(collected);
-    (first, preexisting)
-}
-
-/// Findings, each with the index of its commit in the walk.
-type Placed = Vec<(u32, Finding)>;
-
-/// [`introduced`], with the other places of the credentials it keeps (each other blob that
-/// holds one, at its first commit and path).
-fn introduced_and_others(collected: Collected) -> (Placed, Placed, u64) {
-    let mut first: HashMap<String, (u32, Finding)> = HashMap::new();
-    let mut others = Vec::new();
-    for (c, f) in collected.found {
-        match first.get_mut(&f.fingerprint) {
-            Some(kept) if (kept.0, &kept.1.path, kept.1.line) <= (c, &f.path, f.line) => {
-                others.push((c, f));
-            }
-            Some(kept) => others.push(std::mem::replace(kept, (c, f))),
-            None => {
-                first.insert(f.fingerprint.clone(), (c, f));
-            }
-        }
-    }
-    let before = first.len();
-    first.retain(|fp, _| !collected.before.contains(fp));
-    others.retain(|(_, f)| first.contains_key(&f.fingerprint));
-    let preexisting = (before - first.len()) as u64;
-    (first.into_values().collect(), others, preexisting)
 }

@@ -9,9 +9,14 @@ use std::collections::{HashMap, HashSet};
 
 use git2::{Oid, Repository};
 
-use super::odb::{ObjectType, PackEntries};
+use super::blobs::{Job, Side};
+use super::odb::{ObjectType, PackEntries, PackOrder};
 use super::oid_set::{raw, OidMap, OidSet};
-use super::GitError;
+use super::{GitError, TIMING};
+
+/// The walk index the findings of a blob no walked commit holds carry: after every commit, and
+/// never a commit's (a staged blob's is `u32::MAX`, not met in history).
+pub(crate) const UNREACHED_BLOB: u32 = u32::MAX - 1;
 
 /// Every commit, blob and annotated tag of a repository's object database.
 #[derive(Debug, Default)]
@@ -24,10 +29,82 @@ pub(crate) struct Inventory {
     pub tags: Vec<Oid>,
 }
 
+impl Inventory {
+    /// Jobs for the blobs that no walked tree holds (`met` are those the walk met), each named
+    /// by its id, which is also its path.
+    pub(crate) fn unmet_blobs<'s>(&'s self, met: &'s OidSet) -> impl Iterator<Item = Job> + 's {
+        self.blobs
+            .iter()
+            .filter(|b| !met.contains(*b))
+            .filter_map(|b| Oid::from_bytes(b).ok())
+            .map(|oid| Job {
+                oid,
+                path: oid.to_string().into_bytes(),
+                side: Side::Commit(UNREACHED_BLOB),
+            })
+    }
+}
+
+/// Lists the object database of `repo` (with `listed`, the whole history's pack listing, when
+/// there is one) and the commits of it that are not in `walked`, in the order to walk them
+/// after those (see [`unreached_commits`]).
+pub(crate) fn unreached(
+    repo: &Repository,
+    walked: &[Oid],
+    order: &PackOrder,
+    listed: Option<&[PackEntries]>,
+) -> Result<(Vec<Oid>, Inventory), GitError> {
+    let t0 = std::time::Instant::now();
+    let own;
+    let packs = match listed {
+        Some(p) => p,
+        None => {
+            own = order.packs();
+            &own
+        }
+    };
+    let inventory = list(repo, packs)?;
+    let unreached = unreached_commits(repo, &inventory.commits, walked)?;
+    log::info!(
+        target: TIMING,
+        "object database listed: {} commits ({} unreached), {} blobs, {} tags {:.2}s",
+        inventory.commits.len(),
+        unreached.len(),
+        inventory.blobs.len(),
+        inventory.tags.len(),
+        t0.elapsed().as_secs_f64()
+    );
+    Ok((unreached, inventory))
+}
+
+/// The id that names the unreached object holding a finding of commit number `c` of `commits`
+/// (the unreached ones from `from` on) at `path`: the blob, for a blob no walked commit holds
+/// (its path is its id) or one of a commit no reference reaches (looked up in its tree; the
+/// commit's id if that fails); `None` for what a reference reaches.
+pub(crate) fn unreached_object(
+    repo: &Repository,
+    commits: &[Oid],
+    from: usize,
+    c: u32,
+    path: &str,
+) -> Option<String> {
+    // An archive's member is `archive!member`: the blob is the archive.
+    let blob_path = path.split('!').next().unwrap_or(path);
+    if c == UNREACHED_BLOB {
+        return Some(blob_path.to_string());
+    }
+    let &commit = commits.get(c as usize).filter(|_| c as usize >= from)?;
+    let blob = repo
+        .find_commit(commit)
+        .and_then(|k| k.tree())
+        .and_then(|t| t.get_path(std::path::Path::new(blob_path)).map(|e| e.id()));
+    Some(blob.unwrap_or(commit).to_string())
+}
+
 /// Lists the objects of `repo` (its object directories and alternates): the packed ones typed
 /// from `packs` (the pack listing of the scan), the rest from their headers. An object whose
 /// type cannot be read is an error: it is one the scan was asked to read.
-pub(crate) fn list(repo: &Repository, packs: &[PackEntries]) -> Result<Inventory, GitError> {
+fn list(repo: &Repository, packs: &[PackEntries]) -> Result<Inventory, GitError> {
     let mut typed: OidMap<ObjectType> = OidMap::default();
     for pack in packs {
         for e in &pack.entries {
@@ -78,11 +155,7 @@ pub(crate) fn list(repo: &Repository, packs: &[PackEntries]) -> Result<Inventory
 /// the parents do not decide): what no reference reaches, walked after what one does. A parent
 /// that is missing (pruned while its child was kept) is no obstacle: a commit is ordered by the
 /// parents the list holds.
-pub(crate) fn unreached_commits(
-    repo: &Repository,
-    all: &[Oid],
-    walked: &[Oid],
-) -> Result<Vec<Oid>, GitError> {
+fn unreached_commits(repo: &Repository, all: &[Oid], walked: &[Oid]) -> Result<Vec<Oid>, GitError> {
     let walked: HashSet<Oid> = walked.iter().copied().collect();
     let left: Vec<Oid> = all
         .iter()

@@ -4,6 +4,7 @@
 //! read with git2, and, on the hot path of a whole history, straight from the pack files
 //! (`odb`, which also parses the index), since libgit2 serialises readers on process-wide locks.
 
+mod attribution;
 mod blobs;
 mod date;
 mod history;

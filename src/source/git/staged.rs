@@ -115,7 +115,7 @@ fn scan(
     );
     report.stats.merge(&collected.stats);
     report.errors.append(&mut collected.errors);
-    let (findings, preexisting) = super::history::introduced(collected);
+    let (findings, preexisting) = super::attribution::introduced(collected);
     report.stats.preexisting = preexisting;
     report.findings = findings.into_iter().map(|(_, f)| f).collect();
     report.stats.elapsed_ms = started.elapsed().as_millis() as u64;

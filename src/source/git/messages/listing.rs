@@ -1,0 +1,145 @@
+//! Which tags and notes a walk's messages include: the annotated tags under `refs/tags/` (and a
+//! push's new ones), with the tags down their chains; the notes of every `refs/notes/*`
+//! reference; with `--all-objects`, the tags that none of those lead to.
+
+use std::collections::HashSet;
+
+use git2::{ObjectType, Oid, Repository};
+
+use super::super::odb::PackObjects;
+use super::super::GitError;
+use super::{history_error, MessageKind, Msg};
+use crate::report::ScanError;
+
+/// Lists the annotated tags `extra` names, or else those under `refs/tags/` (tags of tags
+/// followed), whose commit `wanted` takes.
+pub(super) fn list_tags(
+    repo: &Repository,
+    extra: Option<&[(String, Oid)]>,
+    wanted: &dyn Fn(Oid) -> bool,
+    jobs: &mut Vec<Msg>,
+    errors: &mut Vec<ScanError>,
+) {
+    let starts: Vec<(Option<String>, Oid)> = match extra {
+        Some(extra) => extra.iter().map(|(n, o)| (Some(n.clone()), *o)).collect(),
+        None => match repo.references_glob("refs/tags/*") {
+            Ok(refs) => refs
+                .flatten()
+                .filter_map(|r| Some((r.name().map(str::to_string), r.target()?)))
+                .collect(),
+            Err(e) => {
+                errors.push(history_error(format!(
+                    "cannot list the tags: {}",
+                    e.message()
+                )));
+                return;
+            }
+        },
+    };
+    let mut done = HashSet::new();
+    for (name, mut oid) in starts {
+        // A chain of tags ends at most this many links down (git itself stops at a cycle).
+        for _ in 0..MAX_TAG_CHAIN {
+            if !done.insert(oid) {
+                break;
+            }
+            let Ok(tag) = repo.find_tag(oid) else {
+                break;
+            };
+            let target = tag.target_id();
+            let commit = tag
+                .target()
+                .ok()
+                .and_then(|t| t.peel_to_commit().ok())
+                .map(|c| c.id());
+            if wanted(commit.unwrap_or(target)) {
+                jobs.push(Msg {
+                    kind: MessageKind::Tag,
+                    object: oid,
+                    name: name.clone(),
+                    commit,
+                    unreached: false,
+                    rank: 0,
+                });
+            }
+            if tag.target_type() != Some(ObjectType::Tag) {
+                break;
+            }
+            oid = target;
+        }
+    }
+}
+
+/// `--all-objects`: the annotated tags of the object database that no listed tag (a
+/// reference's, or one down a chain from it) is, named by their ids.
+pub(super) fn list_unreached_tags(repo: &Repository, tags: &[Oid], jobs: &mut Vec<Msg>) {
+    let listed: HashSet<Oid> = jobs
+        .iter()
+        .filter(|m| m.kind == MessageKind::Tag)
+        .map(|m| m.object)
+        .collect();
+    for &oid in tags.iter().filter(|t| !listed.contains(t)) {
+        let commit = repo
+            .find_tag(oid)
+            .ok()
+            .and_then(|t| t.target().ok())
+            .and_then(|t| t.peel_to_commit().ok())
+            .map(|c| c.id());
+        jobs.push(Msg {
+            kind: MessageKind::Tag,
+            object: oid,
+            name: None,
+            commit,
+            unreached: true,
+            rank: 0,
+        });
+    }
+}
+
+/// Links of a chain of tags followed.
+const MAX_TAG_CHAIN: usize = 32;
+
+/// Lists the notes of every `refs/notes/*` reference on objects `wanted` takes.
+pub(super) fn list_notes(
+    repo: &Repository,
+    mut objects: Option<&mut PackObjects<'_>>,
+    wanted: &dyn Fn(Oid) -> bool,
+    jobs: &mut Vec<Msg>,
+    errors: &mut Vec<ScanError>,
+) {
+    let Ok(refs) = repo.references_glob("refs/notes/*") else {
+        return;
+    };
+    let names: Vec<(String, Result<Oid, git2::Error>)> = refs
+        .flatten()
+        .filter_map(|r| {
+            let name = r.name()?.to_string();
+            Some((name, r.peel_to_commit().map(|c| c.id())))
+        })
+        .collect();
+    let mut done = HashSet::new();
+    for (name, commit) in names {
+        let notes = commit
+            .map_err(|e| GitError::git("its commit", e))
+            .and_then(|c| super::super::notes::list(repo, objects.as_deref_mut(), c));
+        let notes = match notes {
+            Ok(n) => n,
+            Err(e) => {
+                errors.push(history_error(format!("{name}: cannot list the notes: {e}")));
+                continue;
+            }
+        };
+        for (note, annotated) in notes {
+            if wanted(annotated) && done.insert(note) {
+                jobs.push(Msg {
+                    kind: MessageKind::Note,
+                    object: note,
+                    name: Some(format!("{name} on {annotated}")),
+                    commit: Some(annotated),
+                    unreached: false,
+                    rank: 0,
+                });
+            }
+        }
+    }
+}
