@@ -231,6 +231,38 @@ fn pre_receive_rejects_a_credential_in_a_pushed_commit_message_and_tag() {
     c.git(&["tag", "-d", "v1"]);
     c.git(&["tag", "-a", "-m", "release 1", "v1"]);
     assert_exit(&c.git_output(&["push", &url, "refs/tags/v1"]), 0, "push");
+
+    // A note on a commit the server has: the push of `refs/notes/commits` is rejected, the
+    // credential named as a note (not as the notes tree's blob); a clean note then passes, and
+    // a later push reports only the note it adds.
+    c.git(&["notes", "add", "-m", "reviewed", "HEAD"]);
+    assert_exit(
+        &c.git_output(&["push", &url, "refs/notes/commits"]),
+        0,
+        "push",
+    );
+    let pushed = c
+        .git(&["rev-parse", "refs/notes/commits"])
+        .trim()
+        .to_string();
+    let (note_msg, note_id) = leaky_message(110);
+    c.git(&["notes", "add", "-m", &note_msg, "HEAD~1"]);
+    let out = c.git_output(&["push", &url, "refs/notes/commits"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{err}");
+    assert!(err.contains(&note_id) && err.contains("note"), "{err}");
+    assert!(
+        !err.contains(&format!("{}:", c.git(&["rev-parse", "HEAD~1"]).trim())),
+        "reported at the notes tree's path: {err}"
+    );
+    // The rejected notes commit is dropped (it would still be pushed under a later one).
+    c.git(&["update-ref", "refs/notes/commits", &pushed]);
+    c.git(&["notes", "add", "-m", "clean note", "HEAD~1"]);
+    assert_exit(
+        &c.git_output(&["push", &url, "refs/notes/commits"]),
+        0,
+        "push",
+    );
 }
 
 #[test]
@@ -284,4 +316,39 @@ fn the_commit_msg_hook_blocks_a_credential_and_passes_a_clean_message() {
     assert_eq!(origins(&doc)[0].2, 5);
     let out = r.keyfence_exit(&["commit-msg", "missing.txt"], 2);
     assert_contains(&String::from_utf8_lossy(&out.stderr), "missing.txt");
+}
+
+#[test]
+fn pre_push_of_notes_reports_the_note_it_adds_as_a_note() {
+    let r = Repo::new();
+    r.write("README", "hello\n");
+    r.commit("initial");
+    r.git(&["notes", "add", "-m", "reviewed", "HEAD"]);
+    let old = r
+        .git(&["rev-parse", "refs/notes/commits"])
+        .trim()
+        .to_string();
+    let (msg, id) = leaky_message(111);
+    r.git(&["notes", "add", "-f", "-m", &msg, "HEAD"]);
+    let new = r
+        .git(&["rev-parse", "refs/notes/commits"])
+        .trim()
+        .to_string();
+    let input = format!("refs/notes/commits {new} refs/notes/commits {old}\n");
+    let mut cmd = r.fx.keyfence();
+    cmd.args(["pre-push", "origin", "file:///nowhere", "--format", "json"]);
+    let out = assert_cmd::Command::from_std(cmd)
+        .write_stdin(input)
+        .output()
+        .unwrap();
+    let doc = json_report(&out.stdout);
+    assert_exit(&out, 1, "pre-push of refs/notes/commits");
+    let found = findings(&doc);
+    assert_eq!(found.len(), 1, "{doc}");
+    assert_eq!(found[0]["origin"], "note", "{doc}");
+    assert_eq!(found[0]["key_id"], id.as_str());
+    assert_eq!(
+        found[0]["object_name"],
+        format!("refs/notes/commits on {}", r.head())
+    );
 }

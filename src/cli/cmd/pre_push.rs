@@ -59,7 +59,7 @@ fn hook_selection(
             continue;
         }
         let fields: Vec<&str> = line.split_whitespace().collect();
-        let [_local_ref, local, _remote_ref, remote_sha] = fields[..] else {
+        let [local_ref, local, remote_ref, remote_sha] = fields[..] else {
             bail!(
                 "standard input line {}: expected `<local ref> <local sha> <remote ref> <remote sha>`, got {line:?}",
                 n + 1
@@ -73,6 +73,11 @@ fn hook_selection(
             .with_context(|| format!("standard input line {}: commit {local}", n + 1))?;
         sel.include.push(local);
         let remote_sha = parse_oid(remote_sha, n)?;
+        if remote_ref.starts_with("refs/notes/") || local_ref.starts_with("refs/notes/") {
+            let old = (!remote_sha.is_zero() && repo.find_commit(remote_sha).is_ok())
+                .then_some(remote_sha);
+            sel.notes.push((remote_ref.to_string(), local, old));
+        }
         if !remote_sha.is_zero() && repo.find_commit(remote_sha).is_ok() {
             sel.exclude.push(remote_sha);
         } else if let Some(glob) = remote.and_then(remote_glob) {

@@ -30,7 +30,7 @@ use crate::report::{Finding, MessageKind, MessageOrigin, ScanError, Subject};
 use crate::scan::ScanEngine;
 use crate::source::{pool, BlobScanner};
 use crate::suppress::Suppressor;
-use listing::{list_notes, list_tags, list_unreached_tags};
+use listing::{list_notes, list_pushed_notes, list_tags, list_unreached_tags};
 
 /// What the messages gave: findings (each with its commit set when there is one), problems and
 /// how many messages were scanned.
@@ -154,6 +154,7 @@ pub(crate) fn scan_messages(
     let pushed = |_: Oid| true;
     list_tags(repo, Some(&sel.tags), &pushed, &mut jobs, &mut errors);
     list_tags(repo, None, &wanted, &mut jobs, &mut errors);
+    list_pushed_notes(repo, &sel.notes, &mut jobs, &mut errors);
     let mut objects = packs.map(|(order, packs)| PackObjects::new(order, packs));
     list_notes(repo, objects.as_mut(), &wanted, &mut jobs, &mut errors);
     drop(objects);

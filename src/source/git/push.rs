@@ -206,6 +206,10 @@ pub(crate) fn push_selection(
         if object.kind() == Some(ObjectType::Tag) {
             sel.tags.push((u.name.clone(), u.new));
         }
+        if u.name.starts_with("refs/notes/") {
+            let old = (!u.old.is_zero()).then_some(u.old);
+            sel.notes.push((u.name.clone(), commit.id(), old));
+        }
         sel.include.push(commit.id());
         tips.push((i, commit.id()));
         if !u.old.is_zero() && repo.find_commit(u.old).is_ok() {

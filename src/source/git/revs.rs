@@ -22,6 +22,10 @@ pub(crate) struct RevSelection {
     /// Annotated tags (name, tag object) whose messages are scanned besides those under
     /// `refs/tags/`: a push's new tags, whose refs do not exist yet.
     pub tags: Vec<(String, Oid)>,
+    /// Notes references a push updates (name, new commit, old commit when there was one): the
+    /// notes the new commit holds and the old one did not are scanned as notes, their refs not
+    /// being updated yet.
+    pub notes: Vec<(String, Oid, Option<Oid>)>,
     /// Also every object no reference reaches (`--all-objects`): the commits, blobs and
     /// annotated tags of the object database that the walk of the references does not meet.
     pub all_objects: bool,

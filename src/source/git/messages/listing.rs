@@ -99,7 +99,47 @@ pub(super) fn list_unreached_tags(repo: &Repository, tags: &[Oid], jobs: &mut Ve
 /// Links of a chain of tags followed.
 const MAX_TAG_CHAIN: usize = 32;
 
-/// Lists the notes of every `refs/notes/*` reference on objects `wanted` takes.
+/// Lists the notes that pushed notes references add (see [`RevSelection::notes`]): those of the
+/// new commit that the old one does not hold.
+///
+/// [`RevSelection::notes`]: super::super::RevSelection::notes
+pub(super) fn list_pushed_notes(
+    repo: &Repository,
+    pushed: &[(String, Oid, Option<Oid>)],
+    jobs: &mut Vec<Msg>,
+    errors: &mut Vec<ScanError>,
+) {
+    for (name, new, old) in pushed {
+        let before: HashSet<Oid> = match old.map(|o| super::super::notes::list(repo, None, o)) {
+            Some(Ok(notes)) => notes.into_iter().map(|(note, _)| note).collect(),
+            // The old notes cannot be listed: every note of the new commit is scanned.
+            _ => HashSet::new(),
+        };
+        match super::super::notes::list(repo, None, *new) {
+            Ok(notes) => {
+                for (note, annotated) in notes.into_iter().filter(|(n, _)| !before.contains(n)) {
+                    jobs.push(note_msg(name, note, annotated));
+                }
+            }
+            Err(e) => errors.push(history_error(format!("{name}: cannot list the notes: {e}"))),
+        }
+    }
+}
+
+/// The message of the note `note` of `name` on `annotated`.
+fn note_msg(name: &str, note: Oid, annotated: Oid) -> Msg {
+    Msg {
+        kind: MessageKind::Note,
+        object: note,
+        name: Some(format!("{name} on {annotated}")),
+        commit: Some(annotated),
+        unreached: false,
+        rank: 0,
+    }
+}
+
+/// Lists the notes of every `refs/notes/*` reference on objects `wanted` takes (none that
+/// `jobs` already holds).
 pub(super) fn list_notes(
     repo: &Repository,
     mut objects: Option<&mut PackObjects<'_>>,
@@ -117,7 +157,11 @@ pub(super) fn list_notes(
             Some((name, r.peel_to_commit().map(|c| c.id())))
         })
         .collect();
-    let mut done = HashSet::new();
+    let mut done: HashSet<Oid> = jobs
+        .iter()
+        .filter(|m| m.kind == MessageKind::Note)
+        .map(|m| m.object)
+        .collect();
     for (name, commit) in names {
         let notes = commit
             .map_err(|e| GitError::git("its commit", e))
@@ -131,14 +175,7 @@ pub(super) fn list_notes(
         };
         for (note, annotated) in notes {
             if wanted(annotated) && done.insert(note) {
-                jobs.push(Msg {
-                    kind: MessageKind::Note,
-                    object: note,
-                    name: Some(format!("{name} on {annotated}")),
-                    commit: Some(annotated),
-                    unreached: false,
-                    rank: 0,
-                });
+                jobs.push(note_msg(&name, note, annotated));
             }
         }
     }
