@@ -262,3 +262,59 @@ fn a_dead_promisor_remote_is_one_error_naming_it() {
     assert_eq!(doc["errors"], serde_json::json!([]), "{doc}");
     assert_eq!(missing(&part), 0);
 }
+
+/// Notes fetched into a partial clone come without their blobs: a scan of main (whose walk
+/// does not read the notes tree) fetches them as notes, or counts them in one error with
+/// `--no-fetch`, not one error per note (missing file blobs would be counted in an error of
+/// their own).
+#[test]
+fn a_partial_clone_fetches_its_missing_notes_or_counts_them_once() {
+    let r = Repo::new();
+    r.write("README", "hello\n");
+    let mut ids = Vec::new();
+    for i in 0..3u64 {
+        // A new file each time: every file blob is at the tip, which the clone checked out.
+        r.write(&format!("f{i}.txt"), format!("{i}\n"));
+        r.commit(&format!("c{i}"));
+        let (text, id) = pair(40 + i);
+        r.git(&["notes", "add", "-m", &format!("pasted:\n{text}"), "HEAD"]);
+        ids.push(id);
+    }
+    let dir = Fixture::new();
+    let src = r.path().display().to_string();
+    git_in(dir.path(), &["clone", "-q", "--mirror", &src, "srv.git"]);
+    let srv = dir.path().join("srv.git");
+    git_in(&srv, &["config", "uploadpack.allowFilter", "true"]);
+    let url = format!("file://{}", srv.display());
+    git_in(
+        dir.path(),
+        &["clone", "-q", "--filter=blob:none", &url, "part"],
+    );
+    let part = dir.path().join("part");
+    git_in(
+        &part,
+        &["fetch", "-q", "origin", "refs/notes/*:refs/notes/*"],
+    );
+    assert_eq!(missing(&part), 3, "the three notes' blobs are missing");
+
+    let (code, doc) = run(&part, &["history", "main", "--no-fetch"]);
+    assert_eq!(code, Some(2), "{doc}");
+    let (message, count) = one_error(&doc);
+    assert_eq!(count, 3, "{message}");
+    assert!(findings(&doc).is_empty(), "{doc}");
+
+    let (code, doc) = run(&part, &["history", "main"]);
+    assert_eq!(code, Some(1), "{doc}");
+    assert_eq!(doc["errors"], serde_json::json!([]), "{doc}");
+    let mut found: Vec<String> = findings(&doc)
+        .iter()
+        .map(|f| {
+            assert_eq!(f["origin"], "note", "{f}");
+            f["key_id"].as_str().unwrap().to_string()
+        })
+        .collect();
+    found.sort();
+    ids.sort();
+    assert_eq!(found, ids);
+    assert_eq!(missing(&part), 0);
+}

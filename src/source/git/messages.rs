@@ -22,6 +22,7 @@ use std::collections::HashSet;
 
 use git2::{Oid, Repository};
 
+use super::blobs::{Job, Side};
 use super::odb::{PackEntries, PackObjects, PackOrder};
 use super::oid_set::{raw, OidMap};
 use super::walk::CommitWalk;
@@ -180,7 +181,7 @@ pub(crate) fn scan_messages(
             _ => true,
         });
     }
-
+    fetch_missing_notes(repo, opts, &mut jobs, &mut errors);
     log::info!(
         target: crate::source::TIMING,
         "messages listed: {} {:.2}s",
@@ -247,6 +248,36 @@ pub(crate) fn scan_messages(
         }
     }
     out
+}
+
+/// A partial clone's missing note blobs (a notes ref fetched with `--filter=blob:none`) are
+/// fetched like the history's blobs (`promisor`); the notes still missing are left out and
+/// counted in one error, not one per note.
+fn fetch_missing_notes(
+    repo: &Repository,
+    opts: &GitOptions,
+    jobs: &mut Vec<Msg>,
+    errors: &mut Vec<ScanError>,
+) {
+    let notes: Vec<Job> = jobs
+        .iter()
+        .filter(|m| m.kind == MessageKind::Note)
+        .map(|m| Job {
+            oid: m.object,
+            path: Vec::new(),
+            side: Side::Before,
+        })
+        .collect();
+    if notes.is_empty() {
+        return;
+    }
+    let mut missing = super::promisor::Missing::new(repo, &opts.fetch);
+    let wanted = notes.len();
+    let present: HashSet<Oid> = missing.complete(notes).into_iter().map(|j| j.oid).collect();
+    if present.len() < wanted {
+        jobs.retain(|m| m.kind != MessageKind::Note || present.contains(&m.object));
+    }
+    errors.extend(missing.error());
 }
 
 /// What one reading thread found: findings with the index of their message.
