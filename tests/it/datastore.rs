@@ -734,3 +734,26 @@ fn findings_shows_the_verification_outcomes_the_store_recorded_without_asking_ag
     assert_contains(&err, "v.db: the verification outcome of");
     assert_contains(&err, "does not read back: unknown status `maybe`");
 }
+
+#[test]
+fn a_tag_made_after_a_run_on_a_commit_walked_then_is_scanned_by_the_next() {
+    let r = Repo::with_files(&[("README.md", "hello\n")]);
+    let db = db_in(&r);
+    let (code, doc, stderr) = r.keyfence_json(&["history", "--datastore", &db]);
+    assert_eq!(code, Some(0), "{stderr}{doc}");
+    // No new commit: only a tag of the commit the first run walked, with a pasted pair.
+    let (text, id) = pair(31);
+    r.git(&["tag", "-a", "-m", &format!("release\n\n{text}"), "v1"]);
+    let (code, doc, stderr) = r.keyfence_json(&["history", "--datastore", &db]);
+    assert_eq!(code, Some(1), "{stderr}{doc}");
+    assert_eq!(doc["stats"]["commits_scanned"], 0, "{doc}");
+    let found = findings(&doc);
+    assert_eq!(found.len(), 1, "{doc}");
+    assert_eq!(found[0]["origin"], "tag-message");
+    assert_eq!(found[0]["key_id"], id.as_str());
+    // Found once: a later run lists it from the store, --new does not list it again.
+    let (code, doc, _) = r.keyfence_json(&["history", "--datastore", &db, "--new"]);
+    assert_eq!((code, findings(&doc).len()), (Some(0), 0), "{doc}");
+    let (_, doc, _) = r.keyfence_json(&["history", "--datastore", &db]);
+    assert_eq!(findings(&doc).len(), 1, "{doc}");
+}
