@@ -91,24 +91,17 @@ mod tests {
     use crate::source::git::odb::testing::git;
     use crate::source::git::odb::PackOrder;
 
-    /// Runs `git` with `input` on its standard input.
+    /// Runs `git` in `dir` with `input` (written to a file first) as its standard input.
     fn git_in(dir: &std::path::Path, args: &[&str], input: &str) -> String {
-        use std::io::Write;
-        let mut child = std::process::Command::new("git")
+        let file = dir.join("stdin.txt");
+        std::fs::write(&file, input).unwrap();
+        let out = std::process::Command::new("git")
             .current_dir(dir)
             .args(args)
-            .stdin(std::process::Stdio::piped())
-            .stdout(std::process::Stdio::piped())
-            .spawn()
+            .stdin(std::fs::File::open(&file).unwrap())
+            .output()
             .unwrap();
-        child
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(input.as_bytes())
-            .unwrap();
-        let out = child.wait_with_output().unwrap();
-        assert!(out.status.success());
+        assert!(out.status.success(), "git {args:?}");
         String::from_utf8_lossy(&out.stdout).trim().to_string()
     }
 
