@@ -354,10 +354,7 @@ fn collect_and_scan(
     // Blobs the walk did not meet that gave nothing: a note's text is one when its notes
     // reference is not walked, and need not be read again as a message.
     if !opts.no_messages {
-        produced.messages.clean = pre
-            .into_iter()
-            .filter_map(|(id, p)| Some((id, p.clean_size()?)))
-            .collect();
+        produced.messages.clean = pre;
     }
     rest.sort_unstable_by_key(|(k, _)| *k);
     let rest: Vec<Job> = rest.into_iter().map(|(_, j)| j).collect();

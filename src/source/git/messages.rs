@@ -22,9 +22,10 @@ use std::collections::HashSet;
 
 use git2::{Oid, Repository};
 
+use super::blobs::Prescanned;
 use super::blobs::{Job, Side};
 use super::odb::{PackEntries, PackObjects, PackOrder};
-use super::oid_set::{raw, OidMap};
+use super::oid_set::{raw, OidMap, OidSet};
 use super::walk::CommitWalk;
 use super::{commit_info, open_with_objects, GitOptions, RevSelection};
 use crate::report::{Finding, MessageKind, MessageOrigin, ScanError, Subject};
@@ -60,9 +61,9 @@ pub(crate) struct WalkMessages {
     done: Vec<usize>,
     scanned: u64,
     bytes: u64,
-    /// Blobs the pack-order scan read and found nothing in (their sizes): a note that is one
+    /// Blobs of the pack-order scan the walk did not meet: a note that is one and gave nothing
     /// is counted, not read again.
-    pub(crate) clean: OidMap<u64>,
+    pub(crate) clean: OidMap<Prescanned>,
 }
 
 impl WalkMessages {
@@ -83,6 +84,27 @@ impl WalkMessages {
         self.scanned += other.scanned;
         self.bytes += other.bytes;
         self.clean.extend(other.clean);
+    }
+}
+
+/// Blobs already scanned that a note need not be read for, and the notes so counted.
+pub(super) struct Known<'a> {
+    clean: &'a OidMap<Prescanned>,
+    count: u64,
+    bytes: u64,
+}
+
+impl Known<'_> {
+    /// True (and counted) when the note blob `note` gave nothing to the pack-order scan.
+    pub(super) fn skips(&mut self, note: Oid) -> bool {
+        match self.clean.get(&raw(note)).and_then(Prescanned::clean_size) {
+            Some(size) => {
+                self.count += 1;
+                self.bytes += size;
+                true
+            }
+            None => false,
+        }
     }
 }
 
@@ -145,19 +167,34 @@ pub(crate) fn scan_messages(
         .map(commit_msg)
         .collect();
     let mut errors = Vec::new();
-    let walked: HashSet<Oid> = if sel.all_refs {
-        HashSet::new()
+    let walked: OidSet = if sel.all_refs {
+        OidSet::default()
     } else {
-        walk.commits.iter().copied().collect()
+        walk.commits.iter().map(|&c| raw(c)).collect()
     };
-    let wanted = |target: Oid| sel.all_refs || walked.contains(&target);
+    let wanted = |target: Oid| sel.all_refs || walked.contains(&raw(target));
     // A push's new tag is scanned whatever it points at (a tag of a commit already there).
     let pushed = |_: Oid| true;
     list_tags(repo, Some(&sel.tags), &pushed, &mut jobs, &mut errors);
     list_tags(repo, None, &wanted, &mut jobs, &mut errors);
     list_pushed_notes(repo, &sel.notes, &mut jobs, &mut errors);
     let mut objects = packs.map(|(order, packs)| PackObjects::new(order, packs));
-    list_notes(repo, objects.as_mut(), &wanted, &mut jobs, &mut errors);
+    // A note whose blob the pack-order scan found nothing in holds nothing as a note either
+    // (the same content steps): counted, not read again.
+    let mut known = Known {
+        clean: &in_walk.clean,
+        count: 0,
+        bytes: 0,
+    };
+    list_notes(
+        repo,
+        objects.as_mut(),
+        &wanted,
+        &mut known,
+        &mut jobs,
+        &mut errors,
+    );
+    let (known, known_bytes) = (known.count, known.bytes);
     drop(objects);
     if let Some((_, inventory)) = &walk.unreached {
         list_unreached_tags(repo, &inventory.tags, &mut jobs);
@@ -167,19 +204,6 @@ pub(crate) fn scan_messages(
         if m.kind != MessageKind::Commit {
             m.rank = commits + k;
         }
-    }
-    // A note whose blob the pack-order scan found nothing in holds nothing as a note either
-    // (the same content steps): counted, not read again.
-    let (mut known, mut known_bytes) = (0, 0);
-    if !in_walk.clean.is_empty() {
-        jobs.retain(|m| match in_walk.clean.get(&raw(m.object)) {
-            Some(size) if m.kind == MessageKind::Note => {
-                known += 1;
-                known_bytes += size;
-                false
-            }
-            _ => true,
-        });
     }
     fetch_missing_notes(repo, opts, &mut jobs, &mut errors);
     log::info!(

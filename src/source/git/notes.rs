@@ -24,33 +24,50 @@ pub(crate) fn list(
     let mut out = Vec::new();
     // (tree, the hex digits of its path): a path is at most 40 digits, so the stack is
     // bounded by the depth that allows (20 levels of 2 digits) whatever the tree holds.
-    let mut stack = vec![(tree, String::new())];
+    let mut stack = vec![(tree, Vec::new())];
+    let mut path = Vec::with_capacity(HEX);
     while let Some((tree, prefix)) = stack.pop() {
         let data = reader.read(tree, "tree")?;
         let mut subtrees = Vec::new();
         for (mode, name, id) in TreeEntries(&data) {
-            let Some(name) = std::str::from_utf8(name)
-                .ok()
-                .filter(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_hexdigit()))
-            else {
+            if name.is_empty() || !name.iter().all(u8::is_ascii_hexdigit) {
                 continue;
-            };
-            let path = format!("{prefix}{name}");
-            let id = Oid::from_bytes(id).map_err(|e| GitError::git("notes tree", e))?;
+            }
+            let len = prefix.len() + name.len();
             if mode == MODE_TREE {
-                if path.len() < HEX {
-                    subtrees.push((id, path));
+                if len < HEX {
+                    subtrees.push((oid(id), [&prefix[..], name].concat()));
                 }
-            } else if path.len() == HEX {
-                if let Ok(annotated) = Oid::from_str(&path) {
-                    out.push((id, annotated));
-                }
+            } else if len == HEX {
+                path.clear();
+                path.extend_from_slice(&prefix);
+                path.extend_from_slice(name);
+                out.push((oid(id), oid(&from_hex(&path))));
             }
         }
         // Depth first in tree order.
         stack.extend(subtrees.into_iter().rev());
     }
     Ok(out)
+}
+
+/// An object id from its 20 bytes (a tree entry's are always 20).
+fn oid(bytes: &[u8; 20]) -> Oid {
+    Oid::from_bytes(bytes).unwrap_or_else(|_| Oid::zero())
+}
+
+/// 40 hex digits (checked by the caller) as 20 bytes.
+fn from_hex(hex: &[u8]) -> [u8; 20] {
+    let digit = |b: u8| match b {
+        b'0'..=b'9' => b - b'0',
+        b'a'..=b'f' => b - b'a' + 10,
+        _ => b.to_ascii_lowercase().wrapping_sub(b'a') + 10,
+    };
+    let mut out = [0u8; 20];
+    for (i, pair) in hex.chunks_exact(2).take(20).enumerate() {
+        out[i] = digit(pair[0]) << 4 | digit(pair[1]);
+    }
+    out
 }
 
 /// Reads objects from the packs when it can, else with libgit2.

@@ -8,7 +8,7 @@ use git2::{ObjectType, Oid, Repository};
 
 use super::super::odb::PackObjects;
 use super::super::GitError;
-use super::{history_error, MessageKind, Msg};
+use super::{history_error, Known, MessageKind, Msg};
 use crate::report::ScanError;
 
 /// Lists the annotated tags `extra` names, or else those under `refs/tags/` (tags of tags
@@ -144,6 +144,7 @@ pub(super) fn list_notes(
     repo: &Repository,
     mut objects: Option<&mut PackObjects<'_>>,
     wanted: &dyn Fn(Oid) -> bool,
+    known: &mut Known<'_>,
     jobs: &mut Vec<Msg>,
     errors: &mut Vec<ScanError>,
 ) {
@@ -174,7 +175,7 @@ pub(super) fn list_notes(
             }
         };
         for (note, annotated) in notes {
-            if wanted(annotated) && done.insert(note) {
+            if wanted(annotated) && done.insert(note) && !known.skips(note) {
                 jobs.push(note_msg(&name, note, annotated));
             }
         }
