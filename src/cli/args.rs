@@ -334,7 +334,7 @@ pub(crate) struct FetchArgs {
     pub(crate) no_fetch: bool,
     /// In a partial clone, stop fetching missing blobs once the fetched packs take SIZE bytes
     /// on disk (`500m`, `2g`; default: no bound); what is left is one error with the count.
-    #[arg(long, value_name = "SIZE", value_parser = super::fetch::parse_size, conflicts_with = "no_fetch")]
+    #[arg(long, value_name = "SIZE", value_parser = parse_size, conflicts_with = "no_fetch")]
     pub(crate) max_fetch: Option<u64>,
 }
 
@@ -655,4 +655,45 @@ pub(crate) struct VerifyCommandArgs {
     /// Report options.
     #[command(flatten)]
     pub(crate) report: ReportArgs,
+}
+
+/// A size in bytes, with an optional binary suffix as git writes them: `500m`, `2G`, `64k`,
+/// `1024` (`k`, `m`, `g`, `t`, upper or lower case, with or without a trailing `b`/`iB`).
+fn parse_size(text: &str) -> Result<u64, String> {
+    let t = text.trim();
+    let lower = t.to_ascii_lowercase();
+    let digits = lower.trim_end_matches(|c: char| c.is_ascii_alphabetic());
+    let unit = &lower[digits.len()..];
+    let shift = match unit.trim_end_matches("ib").trim_end_matches('b') {
+        "" => 0,
+        "k" => 10,
+        "m" => 20,
+        "g" => 30,
+        "t" => 40,
+        _ => return Err(format!("{t:?}: not a size (e.g. 500m, 2g, 1048576)")),
+    };
+    let n: u64 = digits
+        .parse()
+        .map_err(|_| format!("{t:?}: not a size (e.g. 500m, 2g, 1048576)"))?;
+    n.checked_mul(1 << shift)
+        .ok_or_else(|| format!("{t:?}: too large"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes_take_binary_suffixes() {
+        assert_eq!(parse_size("1024"), Ok(1024));
+        assert_eq!(parse_size("64k"), Ok(64 << 10));
+        assert_eq!(parse_size("500M"), Ok(500 << 20));
+        assert_eq!(parse_size("2G"), Ok(2 << 30));
+        assert_eq!(parse_size("2GiB"), Ok(2 << 30));
+        assert_eq!(parse_size("1tb"), Ok(1 << 40));
+        assert!(parse_size("").is_err());
+        assert!(parse_size("12q").is_err());
+        assert!(parse_size("-1").is_err());
+        assert!(parse_size("99999999999t").is_err());
+    }
 }

@@ -10,6 +10,7 @@ use anyhow::Result;
 use git2::Repository;
 use sha2::{Digest, Sha256};
 
+use super::url::without_userinfo;
 use crate::config::EffectiveConfig;
 use crate::report::{Coverage, ScanReport, SetAside};
 use crate::source::archive::ArchiveOptions;
@@ -93,18 +94,6 @@ pub(super) fn ruleset_digest(
     h.finalize().iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// A URL without its user name and password.
-pub(super) fn strip_userinfo(url: &str) -> String {
-    match url.split_once("://") {
-        Some((scheme, rest)) => {
-            let (authority, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
-            let host = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
-            format!("{scheme}://{host}{path}")
-        }
-        None => url.to_string(),
-    }
-}
-
 /// A repository's name in the store: its `origin` remote's URL (without credentials) when it
 /// has one, else its absolute path.
 pub(super) fn repo_name(repo: &Repository) -> String {
@@ -113,7 +102,7 @@ pub(super) fn repo_name(repo: &Repository) -> String {
         .ok()
         .and_then(|r| r.url().map(str::to_string))
     {
-        return strip_userinfo(&url);
+        return without_userinfo(&url);
     }
     let root = crate::source::git::repository_root(repo);
     let abs = std::fs::canonicalize(&root).unwrap_or(root);

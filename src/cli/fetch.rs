@@ -14,6 +14,7 @@ use std::sync::Arc;
 use git2::Oid;
 
 use super::args::FetchArgs;
+use super::url::mask_userinfo;
 use crate::source::git::{BlobFetcher, FetchOptions};
 
 /// The fetch options of `--no-fetch` and `--max-fetch`.
@@ -79,78 +80,7 @@ impl BlobFetcher for GitFetcher {
         Err(format!(
             "git fetch ({}): {}",
             out.status,
-            strip_userinfo(&tail)
+            mask_userinfo(&tail)
         ))
-    }
-}
-
-/// `scheme://user:secret@host` as `scheme://***@host`: git's words may quote a URL.
-fn strip_userinfo(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    let mut rest = text;
-    while let Some(at) = rest.find("://") {
-        let (head, tail) = rest.split_at(at + 3);
-        out.push_str(head);
-        let end = tail
-            .find(|c: char| c == '/' || c.is_whitespace())
-            .unwrap_or(tail.len());
-        match tail[..end].rfind('@') {
-            Some(a) => {
-                out.push_str("***");
-                rest = &tail[a..];
-            }
-            None => rest = tail,
-        }
-    }
-    out.push_str(rest);
-    out
-}
-
-/// A size in bytes, with an optional binary suffix as git writes them: `500m`, `2G`, `64k`,
-/// `1024` (`k`, `m`, `g`, `t`, upper or lower case, with or without a trailing `b`/`iB`).
-pub(super) fn parse_size(text: &str) -> Result<u64, String> {
-    let t = text.trim();
-    let lower = t.to_ascii_lowercase();
-    let digits = lower.trim_end_matches(|c: char| c.is_ascii_alphabetic());
-    let unit = &lower[digits.len()..];
-    let shift = match unit.trim_end_matches("ib").trim_end_matches('b') {
-        "" => 0,
-        "k" => 10,
-        "m" => 20,
-        "g" => 30,
-        "t" => 40,
-        _ => return Err(format!("{t:?}: not a size (e.g. 500m, 2g, 1048576)")),
-    };
-    let n: u64 = digits
-        .parse()
-        .map_err(|_| format!("{t:?}: not a size (e.g. 500m, 2g, 1048576)"))?;
-    n.checked_mul(1 << shift)
-        .ok_or_else(|| format!("{t:?}: too large"))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn sizes_take_binary_suffixes() {
-        assert_eq!(parse_size("1024"), Ok(1024));
-        assert_eq!(parse_size("64k"), Ok(64 << 10));
-        assert_eq!(parse_size("500M"), Ok(500 << 20));
-        assert_eq!(parse_size("2G"), Ok(2 << 30));
-        assert_eq!(parse_size("2GiB"), Ok(2 << 30));
-        assert_eq!(parse_size("1tb"), Ok(1 << 40));
-        assert!(parse_size("").is_err());
-        assert!(parse_size("12q").is_err());
-        assert!(parse_size("-1").is_err());
-        assert!(parse_size("99999999999t").is_err());
-    }
-
-    #[test]
-    fn userinfo_is_hidden() {
-        assert_eq!(
-            strip_userinfo("fatal: https://u:tok@host/r.git failed; see file:///tmp/x"),
-            "fatal: https://***@host/r.git failed; see file:///tmp/x"
-        );
     }
 }

@@ -8,8 +8,8 @@ use std::process::{Command, Stdio};
 use anyhow::{bail, Context, Result};
 use sha2::{Digest, Sha256};
 
-use super::datastore::strip_userinfo;
 use super::output::sanitize;
+use super::url::without_userinfo;
 
 /// True when `s` is a clone URL (`scheme://…` or scp-like `user@host:path`), not a local path.
 pub(super) fn is_url(s: &str) -> bool {
@@ -24,7 +24,7 @@ pub(super) fn is_url(s: &str) -> bool {
 
 /// The cache directory's name for `url`: readable, and unique by a hash of the whole URL.
 fn mirror_name(url: &str) -> String {
-    let shown: String = strip_userinfo(url)
+    let shown: String = without_userinfo(url)
         .chars()
         .map(|c| {
             if c.is_ascii_alphanumeric() || c == '-' || c == '.' {
@@ -61,7 +61,7 @@ pub(super) fn mirror(url: &str, cache: &Path) -> Result<PathBuf> {
             "update".as_ref(),
             "--prune".as_ref(),
         ])
-        .with_context(|| format!("fetching {}", sanitize(&strip_userinfo(url))))?;
+        .with_context(|| format!("fetching {}", sanitize(&without_userinfo(url))))?;
         return Ok(dir);
     }
     // Cloned beside its place and renamed into it: a clone killed halfway is never taken for
@@ -76,7 +76,7 @@ pub(super) fn mirror(url: &str, cache: &Path) -> Result<PathBuf> {
         url.as_ref(),
         partial.as_os_str(),
     ])
-    .with_context(|| format!("cloning {}", sanitize(&strip_userinfo(url))))?;
+    .with_context(|| format!("cloning {}", sanitize(&without_userinfo(url))))?;
     std::fs::rename(&partial, &dir)
         .with_context(|| format!("cannot move the clone into {}", dir.display()))?;
     Ok(dir)

@@ -15,6 +15,7 @@ mod output;
 mod process;
 mod progress;
 mod timing;
+mod url;
 mod verify;
 
 use anyhow::{Context, Result};

@@ -10,6 +10,7 @@ use anyhow::{bail, Result};
 use super::args::{NoVerifyArgs, VerifyArgs, VerifyNetArgs};
 use super::output::sanitize;
 use super::progress::with_verify_progress;
+use super::url::without_userinfo;
 use crate::report::ScanReport;
 use crate::verify::{verify_findings, CanaryAccounts, HttpClient, NetworkSettings, VerifyOptions};
 
@@ -121,29 +122,4 @@ pub(super) fn run(
         );
     }
     Ok(())
-}
-
-/// A proxy URL without its `user:password@` part, for messages.
-fn without_userinfo(url: &str) -> String {
-    let (scheme, rest) = url.split_once("://").unwrap_or(("", url));
-    let rest = rest.rsplit_once('@').map_or(rest, |(_, host)| host);
-    if scheme.is_empty() {
-        rest.to_string()
-    } else {
-        format!("{scheme}://{rest}")
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn proxy_passwords_are_not_shown() {
-        assert_eq!(
-            without_userinfo("http://u:p@proxy:3128"),
-            "http://proxy:3128"
-        );
-        assert_eq!(without_userinfo("proxy:3128"), "proxy:3128");
-    }
 }

@@ -17,13 +17,14 @@ use git2::{Oid, Repository};
 
 use crate::cli::args::{worker_threads, HistoryArgs, ProgressChoice};
 use crate::cli::datastore::{
-    apply, now, open_store, record_verifications, repo_name, ruleset_digest, strip_userinfo,
+    apply, now, open_store, record_verifications, repo_name, ruleset_digest,
 };
 use crate::cli::git::git_options;
 use crate::cli::load::{finish, load};
 use crate::cli::mirror::{is_url, mirror};
 use crate::cli::output::{emit, sanitize};
 use crate::cli::progress::with_progress;
+use crate::cli::url::without_userinfo;
 use crate::cli::verify::{check_unused, verify_report};
 use crate::cli::ExitCode;
 use crate::config::EffectiveConfig;
@@ -85,11 +86,11 @@ pub(crate) fn run(args: HistoryArgs) -> Result<ExitCode> {
                 eprintln!(
                     "keyfence: [{}/{n}] {}: {}",
                     i + 1,
-                    sanitize(&strip_userinfo(&shown)),
+                    sanitize(&without_userinfo(&shown)),
                     sanitize(&format!("{e:#}"))
                 );
                 total.errors.push(ScanError {
-                    subject: Subject::Path(strip_userinfo(&shown)),
+                    subject: Subject::Path(without_userinfo(&shown)),
                     message: format!("not scanned: {e:#}"),
                 });
             }
@@ -162,7 +163,7 @@ fn scan_one(store: &mut Store, target: Option<&str>, ctx: &Ctx<'_>) -> Result<On
             let dir = mirror(url, ctx.cache)?;
             let repo = Repository::open(&dir)
                 .with_context(|| format!("cannot open the mirror {}", dir.display()))?;
-            (repo, strip_userinfo(url))
+            (repo, without_userinfo(url))
         }
         Some(path) => {
             if !Path::new(path).exists() {
