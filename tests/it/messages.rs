@@ -124,6 +124,49 @@ fn a_pair_in_a_commit_message_a_tag_and_a_note_is_found_once_each_in_history() {
     assert_eq!(files[0].3, n_id);
 }
 
+/// A packed repository where no blob holds anything: no note can (a note's text is a blob of
+/// the packs, read by the whole-history scan), so the notes are not listed and not counted as
+/// messages; an archive on a branch not walked (expanded only once its path is known) is read
+/// whole as a note would be. A note added since is a loose blob, which the packs' scan did not
+/// read: the notes are listed again, and its credential found. (One thread: no early reader,
+/// whose run handed back late would make the listing happen anyway.)
+#[test]
+fn notes_are_listed_only_when_some_blob_could_hold_something() {
+    let r = Repo::new();
+    r.write("README", "hello\n");
+    r.commit("initial");
+    r.git(&["checkout", "-qb", "other"]);
+    let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    zip.start_file("a.txt", zip::write::SimpleFileOptions::default())
+        .unwrap();
+    std::io::Write::write_all(&mut zip, b"nothing here\n").unwrap();
+    r.write("bundle.zip", zip.finish().unwrap().into_inner());
+    r.commit("an archive");
+    r.git(&["checkout", "-q", "main"]);
+    r.git(&["notes", "add", "-m", "a clean note", "HEAD"]);
+    r.git(&["repack", "-adq"]);
+    let args = ["history", "main", "--threads", "1"];
+    let (code, doc, stderr) = r.keyfence_json(&args);
+    assert_eq!(code, Some(0), "{stderr}{doc}");
+    assert_eq!(doc["stats"]["messages_scanned"], 1, "{doc}");
+
+    let (note_msg, note_id) = leaky_message(104);
+    r.git(&["notes", "add", "-f", "-m", &note_msg, "HEAD"]);
+    let note = r.git(&["notes", "list", "HEAD"]).trim().to_string();
+    let (code, doc, stderr) = r.keyfence_json(&args);
+    assert_eq!(code, Some(1), "{stderr}{doc}");
+    assert_eq!(
+        origins(&doc),
+        vec![("note".to_string(), note.clone(), 5, note_id.clone())],
+        "{doc}"
+    );
+    // Packed too, the blob that holds something has the notes listed.
+    r.git(&["repack", "-adq"]);
+    let (code, doc, stderr) = r.keyfence_json(&args);
+    assert_eq!(code, Some(1), "{stderr}{doc}");
+    assert_eq!(origins(&doc), vec![("note".to_string(), note, 5, note_id)]);
+}
+
 #[test]
 fn a_range_reports_only_the_messages_it_introduced() {
     let (r, [commit, tag, _], [c_id, t_id, _]) = repo_with_messages();

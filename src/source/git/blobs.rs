@@ -230,10 +230,15 @@ pub(crate) struct Prescan<'a> {
     next: AtomicUsize,
     /// Set when the scan ends early: workers stop at their next blob.
     cancelled: AtomicBool,
+    /// Workers scanning now (their results not merged yet).
+    active: AtomicUsize,
     /// Rests of runs that workers stopped early handed back (see [`Prescan::work_until`]).
     handed_back: Merged<Vec<(usize, Vec<usize>)>>,
     done: Merged<OidMap<Prescanned>>,
     failed: Merged<OidMap<String>>,
+    /// Blobs left to be read once their path is known: archives, and blobs the pack reader
+    /// could not read (libgit2 tries them then).
+    left: Merged<Vec<[u8; 20]>>,
     engine: &'a ScanEngine,
     suppressor: &'a Suppressor,
     scan_binary: bool,
@@ -272,9 +277,11 @@ impl<'a> Prescan<'a> {
             units,
             next: AtomicUsize::new(0),
             cancelled: AtomicBool::new(false),
+            active: AtomicUsize::new(0),
             handed_back: Merged::default(),
             done: Merged::new(OidMap::with_capacity_and_hasher(count, Default::default())),
             failed: Merged::new(OidMap::default()),
+            left: Merged::default(),
             engine,
             suppressor,
             scan_binary: opts.scan_binary,
@@ -300,11 +307,13 @@ impl<'a> Prescan<'a> {
     /// [`Prescan::work`] until `stop` is set: then the rest of the run at hand is handed back
     /// for other workers.
     pub(crate) fn work_until(&self, stop: &AtomicBool) {
+        self.active.fetch_add(1, Ordering::SeqCst);
         let mut scanner = BlobScanner::new(self.engine, self.suppressor, self.scan_binary)
             .with_archives(self.archives);
         let mut readers: HashMap<usize, PackReader<'_>> = HashMap::new();
         let mut local = Vec::new();
         let mut failed = Vec::new();
+        let mut left = Vec::new();
         'runs: while let Some((p, blobs)) = self.take() {
             let reader = match readers.entry(p) {
                 std::collections::hash_map::Entry::Occupied(o) => o.into_mut(),
@@ -333,6 +342,7 @@ impl<'a> Prescan<'a> {
                     if let Ok(Some((head, size))) = reader.peek(k, BINARY_SNIFF_LEN) {
                         if scanner.expands(&head) {
                             // An archive: scanned once its path is known (see below).
+                            left.push(oid);
                             continue;
                         }
                         if scanner.skips(&head) {
@@ -348,11 +358,15 @@ impl<'a> Prescan<'a> {
                         failed.push((oid, e.to_string()));
                         continue;
                     }
-                    Err(_) => continue,
+                    Err(_) => {
+                        left.push(oid);
+                        continue;
+                    }
                 };
                 if scanner.expands(&data) {
                     // An archive is left to be read again once the walk has given its path:
                     // its problems (a limit hit, a corrupt entry) must name it.
+                    left.push(oid);
                     continue;
                 }
                 let blob = Blob {
@@ -370,6 +384,26 @@ impl<'a> Prescan<'a> {
         if !failed.is_empty() {
             self.failed.add(|f| f.extend(failed));
         }
+        if !left.is_empty() {
+            self.left.add(|l| l.extend(left));
+        }
+        self.active.fetch_sub(1, Ordering::SeqCst);
+    }
+
+    /// Whether every blob of the packs was scanned or left for later, and every worker is done:
+    /// no run is left untaken (one an early reader handed back after the other workers were
+    /// done is never read) and no worker still holds results. Call before [`Prescan::finish`].
+    pub(crate) fn read_all(&self) -> bool {
+        self.active.load(Ordering::SeqCst) == 0
+            && !self.cancelled.load(Ordering::Relaxed)
+            && self.next.load(Ordering::Relaxed) >= self.units.len()
+            && self.handed_back.add(|back| back.is_empty())
+    }
+
+    /// The blobs left to be read once their path is known (archives, and blobs the pack reader
+    /// could not read), taken once every worker is done.
+    pub(crate) fn take_left(&self) -> Vec<[u8; 20]> {
+        self.left.take()
     }
 
     /// What every worker scanned, by blob, and the blobs found corrupt beyond a second try with

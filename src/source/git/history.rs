@@ -16,10 +16,10 @@ use std::time::Instant;
 use git2::Repository;
 
 use super::attribution::{introduced_and_others, join_key_ids};
-use super::blobs::{scan_parallel, Collected, Job, Prescan, Side};
+use super::blobs::{scan_parallel, Collected, Job, Prescan, Prescanned, Side};
 use super::inventory;
 use super::messages::WalkMessages;
-use super::odb::{PackEntries, PackObjects, PackOrder};
+use super::odb::{only_packs, PackEntries, PackObjects, PackOrder};
 use super::oid_set::{raw, OidMap, OidSet};
 use super::walk::{base_versions, walk_commits, CommitWalk, TreeWalker};
 use super::{commit_info, open_with_objects, GitError, GitOptions, RevSelection, TIMING};
@@ -166,7 +166,9 @@ fn scan_listed(
     // Commit messages, tag annotations and notes (see `messages`).
     let t_messages = Instant::now();
     let packs = listed_packs.map(|p| (order, p));
-    let in_walk = std::mem::take(&mut produced.messages);
+    let mut in_walk = std::mem::take(&mut produced.messages);
+    // Nothing any blob held was reported or suppressed: a note (a blob) holds nothing either.
+    in_walk.every_blob_clean &= collected.found.is_empty() && collected.stats.suppressed == 0;
     let mut messages = if opts.no_messages {
         super::messages::Messages::default()
     } else {
@@ -242,7 +244,7 @@ fn collect_and_scan(
             (&listed, &own_prescan)
         }
     };
-    let (produced, (mut pre, mut failed)) = if whole {
+    let (produced, (mut pre, mut failed), left) = if whole {
         // Long histories are cut into consecutive stretches walked on threads of their own;
         // each walking thread joins the blob readers when its stretch is done.
         let n = walk.commits.len();
@@ -296,11 +298,13 @@ fn collect_and_scan(
                 .collect::<Result<Vec<_>, _>>()
                 .map(|s| join_segments(s, walk.unreached.is_some()))
         });
-        (produced, prescan.finish())
+        // `None` when some blob may not have been read (see `Prescan::read_all`).
+        let left = prescan.read_all().then(|| prescan.take_left());
+        (produced, prescan.finish(), left)
     } else {
         // A range reads few trees: libgit2 reads them without listing the packs first.
         let none = (OidMap::default(), OidMap::default());
-        (produce(repo, walk, None, progress, along), none)
+        (produce(repo, walk, None, progress, along), none, None)
     };
     let mut produced = produced?;
     if let Some((_, inventory)) = &walk.unreached {
@@ -326,7 +330,13 @@ fn collect_and_scan(
         BlobScanner::new(engine, suppressor, opts.scan_binary).with_archives(opts.archives);
     let mut rest: Vec<((usize, u64), Job)> = Vec::new();
     let mut leftover = PackObjects::new(order, packs);
+    // Blobs the pack-order scan left for later that the walk did not meet are never read.
+    let read_all = left.is_some();
+    let mut left: OidSet = left.into_iter().flatten().collect();
     for job in produced.jobs.drain(..) {
+        if !left.is_empty() {
+            left.remove(&raw(job.oid));
+        }
         if let Some(fault) = failed.remove(&raw(job.oid)) {
             collected.errors.push(blob_error(&job, &fault));
             continue;
@@ -354,6 +364,15 @@ fn collect_and_scan(
     // Blobs the walk did not meet that gave nothing: a note's text is one when its notes
     // reference is not walked, and need not be read again as a message.
     if !opts.no_messages {
+        produced.messages.every_blob_clean = read_all
+            && failed.is_empty()
+            && order.lists_all(packs)
+            && !super::promisor::is_partial(repo)
+            && std::iter::once(git_dir.join("objects"))
+                .chain(opts.object_dirs.iter().cloned())
+                .all(|dir| only_packs(&dir))
+            && pre.values().all(|p| p.clean_size().is_some())
+            && read_unmet(&left, &mut leftover, engine, suppressor, &mut pre);
         produced.messages.clean = pre;
     }
     rest.sort_unstable_by_key(|(k, _)| *k);
@@ -397,6 +416,50 @@ fn collect_and_scan(
         t3.elapsed().as_secs_f64()
     );
     Ok((collected, produced))
+}
+
+/// Bytes of packed blobs [`read_unmet`] reads at most: more, and listing the notes costs less.
+const UNMET_READ_MAX: u64 = 16 << 20;
+
+/// Reads the blobs the pack-order scan left for later (archives: expanded only once their path
+/// is known) that the walk did not meet, as a note's text is read (whole, not expanded): each
+/// found clean is added to `pre`. True when all of them were; false as soon as one was not, or
+/// when they take more than [`UNMET_READ_MAX`] in the packs (the notes are listed instead).
+fn read_unmet(
+    left: &OidSet,
+    objects: &mut PackObjects<'_>,
+    engine: &ScanEngine,
+    suppressor: &Suppressor,
+    pre: &mut OidMap<Prescanned>,
+) -> bool {
+    let oids: Vec<git2::Oid> = left
+        .iter()
+        .filter_map(|b| git2::Oid::from_bytes(b).ok())
+        .collect();
+    let mut stored = 0u64;
+    for &oid in &oids {
+        match objects.stored_len(oid) {
+            Ok(Some(len)) => stored += len,
+            _ => return false,
+        }
+    }
+    if oids.len() != left.len() || stored > UNMET_READ_MAX {
+        return false;
+    }
+    let mut scanner = BlobScanner::new(engine, suppressor, false);
+    oids.into_iter().all(|oid| {
+        let Ok(Some(data)) = objects.read(oid) else {
+            return false;
+        };
+        let clean = scanner
+            .detect_whole(&data, false)
+            .is_none_or(|f| f.is_empty())
+            && scanner.take_capped().is_empty();
+        if clean {
+            pre.insert(raw(oid), Prescanned::Clean(data.len() as u64));
+        }
+        clean
+    })
 }
 
 /// What the tree walk found: new blobs to scan, the base versions of what changed, counts and

@@ -14,11 +14,15 @@
 //! Reading: a whole history's tree walk reads each packed commit whole and scans its message
 //! there ([`WalkMessages`]); what is left (loose commits, a range's, tags, notes) is read here on
 //! the workers, from the packs when they hold it. A note whose blob the pack-order scan already
-//! read and found clean is counted, not read again.
+//! read and found clean is counted, not read again; and when every blob of the repository was
+//! read (the packs hold every object, and the pack-order scan read them all) and none held
+//! anything, no note can: the notes are not listed at all ([`WalkMessages::every_blob_clean`]).
+//! Annotated tags are read from the packs once, when listed.
 
 mod listing;
 
 use std::collections::HashSet;
+use std::sync::Arc;
 
 use git2::{Oid, Repository};
 
@@ -32,7 +36,7 @@ use crate::report::{Finding, MessageKind, MessageOrigin, ScanError, Subject};
 use crate::scan::ScanEngine;
 use crate::source::{pool, BlobScanner};
 use crate::suppress::Suppressor;
-use listing::{list_notes, list_pushed_notes, list_tags, list_unreached_tags};
+use listing::{list_notes, list_pushed_notes, list_tags, list_unreached_tags, TagReader};
 
 /// What the messages gave: findings (each with its commit set when there is one), problems and
 /// how many messages were scanned.
@@ -64,6 +68,10 @@ pub(crate) struct WalkMessages {
     /// Blobs of the pack-order scan the walk did not meet: a note that is one and gave nothing
     /// is counted, not read again.
     pub(crate) clean: OidMap<Prescanned>,
+    /// Every blob of the repository was read (by the pack-order scan, or as the walk met it)
+    /// and none held anything, reported or suppressed: a note's text is one of them, so the
+    /// notes are not listed at all.
+    pub(crate) every_blob_clean: bool,
 }
 
 impl WalkMessages {
@@ -123,6 +131,8 @@ struct Msg {
     /// Where its findings rank when a credential is in several messages: a commit's walk
     /// index, then the tags and notes in the order listed.
     rank: usize,
+    /// The object, when listing it read it already.
+    raw: Option<Arc<Vec<u8>>>,
 }
 
 /// Messages a reading thread takes at least (below that, one thread reads them all).
@@ -154,6 +164,7 @@ pub(crate) fn scan_messages(
         commit: Some(walk.commits[i]),
         unreached: i >= unreached_from,
         rank: i,
+        raw: None,
     };
     // The commits the walk did not read whole (loose ones, a range's) are read here.
     let mut done = vec![false; walk.commits.len()];
@@ -175,10 +186,14 @@ pub(crate) fn scan_messages(
     let wanted = |target: Oid| sel.all_refs || walked.contains(&raw(target));
     // A push's new tag is scanned whatever it points at (a tag of a commit already there).
     let pushed = |_: Oid| true;
-    list_tags(repo, Some(&sel.tags), &pushed, &mut jobs, &mut errors);
-    list_tags(repo, None, &wanted, &mut jobs, &mut errors);
-    list_pushed_notes(repo, &sel.notes, &mut jobs, &mut errors);
     let mut objects = packs.map(|(order, packs)| PackObjects::new(order, packs));
+    let mut tags = TagReader {
+        repo,
+        objects: objects.as_mut(),
+    };
+    list_tags(&mut tags, Some(&sel.tags), &pushed, &mut jobs, &mut errors);
+    list_tags(&mut tags, None, &wanted, &mut jobs, &mut errors);
+    list_pushed_notes(repo, &sel.notes, &mut jobs, &mut errors);
     // A note whose blob the pack-order scan found nothing in holds nothing as a note either
     // (the same content steps): counted, not read again.
     let mut known = Known {
@@ -186,14 +201,16 @@ pub(crate) fn scan_messages(
         count: 0,
         bytes: 0,
     };
-    list_notes(
-        repo,
-        objects.as_mut(),
-        &wanted,
-        &mut known,
-        &mut jobs,
-        &mut errors,
-    );
+    if !in_walk.every_blob_clean {
+        list_notes(
+            repo,
+            objects.as_mut(),
+            &wanted,
+            &mut known,
+            &mut jobs,
+            &mut errors,
+        );
+    }
     let (known, known_bytes) = (known.count, known.bytes);
     drop(objects);
     if let Some((_, inventory)) = &walk.unreached {
@@ -348,10 +365,13 @@ fn read_part(
     let mut objects = packs.map(|(order, packs)| PackObjects::new(order, packs));
     let mut scanner = BlobScanner::new(engine, suppressor, false);
     for (k, m) in chunk.iter().enumerate() {
-        // From the packs when they hold it whole; else (loose, or a pack read fails) libgit2.
-        let packed = objects
-            .as_mut()
-            .and_then(|o| o.read(m.object).ok().flatten());
+        // Read when listed, or from the packs when they hold it whole; else (loose, or a pack
+        // read fails) libgit2.
+        let packed = m.raw.clone().or_else(|| {
+            objects
+                .as_mut()
+                .and_then(|o| o.read(m.object).ok().flatten())
+        });
         let owned;
         let raw: &[u8] = match &packed {
             Some(bytes) => bytes,

@@ -212,6 +212,11 @@ impl<'a> Missing<'a> {
     }
 }
 
+/// Whether `repo` is a partial clone: objects it lacks may be fetched from a promisor remote.
+pub(crate) fn is_partial(repo: &Repository) -> bool {
+    !promisor_remotes(repo).is_empty()
+}
+
 /// The promisor remotes of `repo` as git finds them: the one `extensions.partialclone` names,
 /// then every `remote.<name>.promisor = true`.
 fn promisor_remotes(repo: &Repository) -> Vec<String> {

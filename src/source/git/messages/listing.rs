@@ -3,18 +3,90 @@
 //! reference; with `--all-objects`, the tags that none of those lead to.
 
 use std::collections::HashSet;
+use std::sync::Arc;
 
 use git2::{ObjectType, Oid, Repository};
 
-use super::super::odb::PackObjects;
+use super::super::odb::{self, PackObjects};
 use super::super::GitError;
 use super::{history_error, Known, MessageKind, Msg};
 use crate::report::ScanError;
 
+/// Reads annotated tags: from the packs when they hold them (a whole history's pack listing),
+/// else with libgit2.
+pub(super) struct TagReader<'r, 'o, 'p> {
+    pub(super) repo: &'r Repository,
+    pub(super) objects: Option<&'o mut PackObjects<'p>>,
+}
+
+/// An annotated tag: what it points at, the commit that comes to, and the object when it was
+/// read from the packs.
+struct Tag {
+    target: Oid,
+    /// The target is itself a tag.
+    of_tag: bool,
+    commit: Option<Oid>,
+    raw: Option<Arc<Vec<u8>>>,
+}
+
+impl TagReader<'_, '_, '_> {
+    /// The tag `oid`; `None` when it is no annotated tag (a tag reference may name a commit)
+    /// or cannot be read.
+    fn read(&mut self, oid: Oid) -> Option<Tag> {
+        if let Some(objects) = self.objects.as_deref_mut() {
+            match objects.kind(oid) {
+                Ok(Some(odb::ObjectType::Tag)) => {
+                    if let Some(tag) = objects.read(oid).ok().flatten().and_then(packed_tag) {
+                        return Some(tag);
+                    }
+                }
+                Ok(Some(_)) => return None,
+                _ => {}
+            }
+        }
+        // Loose, a tag of a tag (peeled down its chain), or what the packs could not give.
+        let tag = self.repo.find_tag(oid).ok()?;
+        let commit = tag
+            .target()
+            .ok()
+            .and_then(|t| t.peel_to_commit().ok())
+            .map(|c| c.id());
+        Some(Tag {
+            target: tag.target_id(),
+            of_tag: tag.target_type() == Some(ObjectType::Tag),
+            commit,
+            raw: None,
+        })
+    }
+}
+
+/// A packed tag whose header names a commit, tree or blob (`object` then `type`, as git writes
+/// them); `None` for a tag of a tag, or a header that does not parse (then libgit2 reads it).
+fn packed_tag(raw: Arc<Vec<u8>>) -> Option<Tag> {
+    let mut lines = raw.split(|&b| b == b'\n');
+    let hex = lines.next()?.strip_prefix(b"object ")?;
+    let kind = lines.next()?.strip_prefix(b"type ")?;
+    if hex.len() != 40 {
+        return None;
+    }
+    let target = Oid::from_str(std::str::from_utf8(hex).ok()?).ok()?;
+    let commit = match kind {
+        b"commit" => Some(target),
+        b"tree" | b"blob" => None,
+        _ => return None,
+    };
+    Some(Tag {
+        target,
+        of_tag: false,
+        commit,
+        raw: Some(raw),
+    })
+}
+
 /// Lists the annotated tags `extra` names, or else those under `refs/tags/` (tags of tags
 /// followed), whose commit `wanted` takes.
 pub(super) fn list_tags(
-    repo: &Repository,
+    tags: &mut TagReader<'_, '_, '_>,
     extra: Option<&[(String, Oid)]>,
     wanted: &dyn Fn(Oid) -> bool,
     jobs: &mut Vec<Msg>,
@@ -22,7 +94,7 @@ pub(super) fn list_tags(
 ) {
     let starts: Vec<(Option<String>, Oid)> = match extra {
         Some(extra) => extra.iter().map(|(n, o)| (Some(n.clone()), *o)).collect(),
-        None => match repo.references_glob("refs/tags/*") {
+        None => match tags.repo.references_glob("refs/tags/*") {
             Ok(refs) => refs
                 .flatten()
                 .filter_map(|r| Some((r.name().map(str::to_string), r.target()?)))
@@ -43,29 +115,24 @@ pub(super) fn list_tags(
             if !done.insert(oid) {
                 break;
             }
-            let Ok(tag) = repo.find_tag(oid) else {
+            let Some(tag) = tags.read(oid) else {
                 break;
             };
-            let target = tag.target_id();
-            let commit = tag
-                .target()
-                .ok()
-                .and_then(|t| t.peel_to_commit().ok())
-                .map(|c| c.id());
-            if wanted(commit.unwrap_or(target)) {
+            if wanted(tag.commit.unwrap_or(tag.target)) {
                 jobs.push(Msg {
                     kind: MessageKind::Tag,
                     object: oid,
                     name: name.clone(),
-                    commit,
+                    commit: tag.commit,
                     unreached: false,
                     rank: 0,
+                    raw: tag.raw,
                 });
             }
-            if tag.target_type() != Some(ObjectType::Tag) {
+            if !tag.of_tag {
                 break;
             }
-            oid = target;
+            oid = tag.target;
         }
     }
 }
@@ -92,6 +159,7 @@ pub(super) fn list_unreached_tags(repo: &Repository, tags: &[Oid], jobs: &mut Ve
             commit,
             unreached: true,
             rank: 0,
+            raw: None,
         });
     }
 }
@@ -135,6 +203,7 @@ fn note_msg(name: &str, note: Oid, annotated: Oid) -> Msg {
         commit: Some(annotated),
         unreached: false,
         rank: 0,
+        raw: None,
     }
 }
 

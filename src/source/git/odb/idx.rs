@@ -94,6 +94,11 @@ impl PackIndex {
         &self.data[self.data.len() - TRAILER as usize..][..20]
     }
 
+    /// How many objects the index lists.
+    pub(crate) fn count(&self) -> usize {
+        self.count
+    }
+
     /// The `.pack` file this index describes.
     pub(crate) fn pack(&self) -> &Path {
         &self.pack

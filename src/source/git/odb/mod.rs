@@ -1,7 +1,7 @@
 //! Readers of git's object database and index formats, one module per on-disk format: pack
-//! indexes (`idx`), pack entry headers (`entry`), deltas (`delta`), pack files (`pack`), the
-//! index file (`index_file`) and its cache-tree (`cache_tree`), with one error type naming the
-//! file and offset at fault (`error`).
+//! indexes (`idx`), pack entry headers (`entry`), deltas (`delta`), pack files (`pack`), loose
+//! objects (`loose`), the index file (`index_file`) and its cache-tree (`cache_tree`), with one
+//! error type naming the file and offset at fault (`error`).
 //!
 //! They exist for speed where libgit2 is slow for keyfence's access patterns: libgit2 serialises
 //! object reads on process-wide locks, so a whole-history scan reads the packs itself, in pack
@@ -17,12 +17,14 @@ mod entry;
 mod error;
 mod idx;
 mod index_file;
+mod loose;
 mod pack;
 
 pub(crate) use cache_tree::CacheTree;
 pub(crate) use entry::ObjectType;
 pub(crate) use error::OdbError;
 pub(crate) use index_file::{IndexEntry, IndexFile};
+pub(crate) use loose::only_packs;
 pub(crate) use pack::{PackEntries, PackObjects, PackOrder, PackReader};
 
 /// The packs of the object directory `objects` that do not match their index (truncated or

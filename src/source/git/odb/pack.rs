@@ -48,6 +48,8 @@ const PACK_CHECKSUM: u64 = 20;
 #[derive(Debug, Default)]
 pub(crate) struct PackOrder {
     indexes: Vec<PackIndex>,
+    /// Indexes found that could not be read.
+    unread: usize,
 }
 
 impl PackOrder {
@@ -62,17 +64,28 @@ impl PackOrder {
     /// quarantine), in that order.
     pub(crate) fn load_dirs(dirs: &[PathBuf]) -> PackOrder {
         let mut indexes = Vec::new();
+        let mut unread = 0;
         for objects in dirs {
-            if let Ok(dir) = std::fs::read_dir(objects.join("pack")) {
-                let mut paths: Vec<_> = dir
-                    .filter_map(|e| e.ok().map(|e| e.path()))
-                    .filter(|p| p.extension().is_some_and(|x| x == "idx"))
-                    .collect();
-                paths.sort();
-                indexes.extend(paths.iter().filter_map(|p| PackIndex::open(p).ok()));
+            match std::fs::read_dir(objects.join("pack")) {
+                Ok(dir) => {
+                    let mut paths: Vec<_> = dir
+                        .filter_map(|e| e.ok().map(|e| e.path()))
+                        .filter(|p| p.extension().is_some_and(|x| x == "idx"))
+                        .collect();
+                    paths.sort();
+                    for path in paths {
+                        match PackIndex::open(&path) {
+                            Ok(index) => indexes.push(index),
+                            Err(_) => unread += 1,
+                        }
+                    }
+                }
+                // No pack directory holds no pack; one that cannot be listed may.
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(_) => unread += 1,
             }
         }
-        PackOrder { indexes }
+        PackOrder { indexes, unread }
     }
 
     /// A sort key: (pack number, offset in the pack); loose and unknown objects sort last, and
@@ -84,6 +97,16 @@ impl PackOrder {
             .enumerate()
             .find_map(|(i, idx)| idx.lookup(raw).ok().flatten().map(|o| (i, o)))
             .unwrap_or((usize::MAX, u64::MAX))
+    }
+
+    /// Whether `packs` (the [`PackOrder::packs`] of this order) list every object of every pack
+    /// found: each index was read, each pack listed whole, each entry typed.
+    pub(crate) fn lists_all(&self, packs: &[PackEntries]) -> bool {
+        self.unread == 0
+            && packs.len() == self.indexes.len()
+            && self.indexes.iter().zip(packs).all(|(index, pack)| {
+                pack.entries.len() == index.count() && pack.entries.iter().all(|e| e.kind.is_some())
+            })
     }
 
     /// The entries of every pack, in offset order. A pack that cannot be read is left out: its
@@ -653,6 +676,22 @@ impl<'a> PackObjects<'a> {
             Some((reader, k)) => reader.read(k).map(Some),
             None => Ok(None),
         }
+    }
+
+    /// The bytes object `oid` takes in its pack (compressed, with its header); `None` when no
+    /// listed pack holds it.
+    pub(crate) fn stored_len(&mut self, oid: Oid) -> Result<Option<u64>, OdbError> {
+        Ok(self
+            .locate(oid)?
+            .map(|(reader, k)| reader.pack.end(k) - reader.pack.entries[k].offset))
+    }
+
+    /// The type of object `oid` as the pack listing gives it; `None` when no listed pack holds
+    /// it or its entry is untyped.
+    pub(crate) fn kind(&mut self, oid: Oid) -> Result<Option<ObjectType>, OdbError> {
+        Ok(self
+            .locate(oid)?
+            .and_then(|(reader, k)| reader.pack.entries[k].kind))
     }
 
     /// The tree the commit `oid` names on its first line, inflating no more of the commit than

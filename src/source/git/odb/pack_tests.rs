@@ -17,6 +17,7 @@ fn finds_small_and_large_offsets_and_misses() {
             PathBuf::new(),
         )
         .unwrap()],
+        unread: 0,
     };
     assert_eq!(order.key(Oid::from_bytes(&a).unwrap()), (0, 12));
     assert_eq!(order.key(Oid::from_bytes(&b).unwrap()), (0, 5_000_000_000));
