@@ -167,22 +167,6 @@ fn notes_are_listed_only_when_some_blob_could_hold_something() {
     assert_eq!(origins(&doc), vec![("note".to_string(), note, 5, note_id)]);
 }
 
-/// A notes reference's history scanned alone (`keyfence history refs/notes/commits`): its notes
-/// are reported as notes, on the commits they annotate, not as files of the notes tree.
-#[test]
-fn a_notes_reference_scanned_alone_reports_its_notes_as_notes() {
-    let (r, [_, _, note], [_, _, n_id]) = repo_with_messages();
-    let annotated = r.git(&["rev-parse", "HEAD~1"]).trim().to_string();
-    let (code, doc, stderr) = r.keyfence_json(&["history", "refs/notes/commits"]);
-    assert_eq!(code, Some(1), "{stderr}{doc}");
-    assert_eq!(
-        origins(&doc),
-        vec![("note".to_string(), note, 5, n_id)],
-        "{doc}"
-    );
-    assert_eq!(findings(&doc)[0]["commit"], annotated.as_str(), "{doc}");
-}
-
 #[test]
 fn a_range_reports_only_the_messages_it_introduced() {
     let (r, [commit, tag, _], [c_id, t_id, _]) = repo_with_messages();

@@ -21,7 +21,6 @@ use super::inventory;
 use super::messages::WalkMessages;
 use super::odb::{only_packs, PackEntries, PackObjects, PackOrder};
 use super::oid_set::{raw, OidMap, OidSet};
-use super::promisor::Missing;
 use super::walk::{base_versions, walk_commits, CommitWalk, TreeWalker};
 use super::{commit_info, open_with_objects, GitError, GitOptions, RevSelection, TIMING};
 use crate::report::{ScanError, ScanReport, Subject};
@@ -153,9 +152,9 @@ fn scan_listed(
             repo, &walk, engine, suppressor, opts, progress, order, early, along,
         )
     };
-    let (mut collected, mut produced, mut missing) = scan_with(along, early)?;
+    let (mut collected, mut produced) = scan_with(along, early)?;
     if along && !collected.found.is_empty() {
-        (collected, produced, missing) = scan_with(false, None)?;
+        (collected, produced) = scan_with(false, None)?;
     }
     let stats = &mut report.stats;
     stats.merge(&collected.stats);
@@ -173,19 +172,8 @@ fn scan_listed(
     let mut messages = if opts.no_messages {
         super::messages::Messages::default()
     } else {
-        super::messages::scan_messages(
-            repo,
-            &walk,
-            sel,
-            (engine, suppressor),
-            opts,
-            packs,
-            in_walk,
-            &mut missing,
-        )
+        super::messages::scan_messages(repo, &walk, sel, engine, suppressor, opts, packs, in_walk)
     };
-    // One error for the blobs a partial clone lacks, the files' and the notes' together.
-    report.errors.extend(missing.error());
     log::info!(
         target: TIMING,
         "{} messages {:.2}s",
@@ -229,17 +217,17 @@ fn scan_listed(
 /// Walks the trees, then scans every new blob (and, for a range, the base versions) in pack
 /// order on the workers.
 #[allow(clippy::too_many_arguments)]
-fn collect_and_scan<'r>(
-    repo: &'r Repository,
+fn collect_and_scan(
+    repo: &Repository,
     walk: &CommitWalk,
     engine: &ScanEngine,
     suppressor: &Suppressor,
-    opts: &'r GitOptions,
+    opts: &GitOptions,
     progress: &Progress,
     order: &PackOrder,
     early: Option<Early<'_>>,
     along: bool,
-) -> Result<(Collected, Produced, Missing<'r>), GitError> {
+) -> Result<(Collected, Produced), GitError> {
     let t0 = Instant::now();
     let threads = pool::worker_count(opts.threads);
     let git_dir = repo.path();
@@ -342,8 +330,7 @@ fn collect_and_scan<'r>(
         BlobScanner::new(engine, suppressor, opts.scan_binary).with_archives(opts.archives);
     let mut rest: Vec<((usize, u64), Job)> = Vec::new();
     let mut leftover = PackObjects::new(order, packs);
-    // What the pack-order scan left for later, less what the walk met (read below): the rest
-    // is read only if the notes might be skipped (see `read_unmet`).
+    // Blobs the pack-order scan left for later that the walk did not meet are never read.
     let read_all = left.is_some();
     let mut left: OidSet = left.into_iter().flatten().collect();
     for job in produced.jobs.drain(..) {
@@ -375,8 +362,7 @@ fn collect_and_scan<'r>(
     collected.stats.merge(&attributor.stats);
     collected.errors.append(&mut attributor.errors);
     // Blobs the walk did not meet that gave nothing: a note's text is one when its notes
-    // reference is not walked, and need not be read again as a message. When every blob of the
-    // repository was read and none gave anything, the notes need not even be listed.
+    // reference is not walked, and need not be read again as a message.
     if !opts.no_messages {
         produced.messages.every_blob_clean = read_all
             && failed.is_empty()
@@ -392,7 +378,7 @@ fn collect_and_scan<'r>(
     rest.sort_unstable_by_key(|(k, _)| *k);
     let rest: Vec<Job> = rest.into_iter().map(|(_, j)| j).collect();
     // A partial clone's missing blobs are fetched first (see `promisor`).
-    let mut missing = Missing::new(repo, &opts.fetch);
+    let mut missing = super::promisor::Missing::new(repo, &opts.fetch);
     let rest = missing.complete(rest);
     let t2 = Instant::now();
     let left = rest.len();
@@ -419,6 +405,7 @@ fn collect_and_scan<'r>(
             progress,
         ));
     }
+    collected.errors.extend(missing.error());
     log::info!(
         target: TIMING,
         "walk and pack-order scan {:.2}s, attribution {:.2}s, \
@@ -428,7 +415,7 @@ fn collect_and_scan<'r>(
         (t3 - t2).as_secs_f64(),
         t3.elapsed().as_secs_f64()
     );
-    Ok((collected, produced, missing))
+    Ok((collected, produced))
 }
 
 /// Bytes of packed blobs [`read_unmet`] reads at most: more, and listing the notes costs less.

@@ -30,7 +30,6 @@ use super::blobs::Prescanned;
 use super::blobs::{Job, Side};
 use super::odb::{PackEntries, PackObjects, PackOrder};
 use super::oid_set::{raw, OidMap, OidSet};
-use super::promisor::Missing;
 use super::walk::CommitWalk;
 use super::{commit_info, open_with_objects, GitOptions, RevSelection};
 use crate::report::{Finding, MessageKind, MessageOrigin, ScanError, Subject};
@@ -141,18 +140,17 @@ const MIN_PER_THREAD: usize = 2048;
 
 /// Scans the messages of `walk` (and the tags and notes on its commits) in `repo`, on
 /// `opts.threads` threads; objects are read from `packs` when it holds them (a whole
-/// history's pack listing), else with libgit2. `in_walk` is what the tree walk scanned;
-/// `missing` counts the blobs a partial clone lacks (the files' so far, then the notes').
+/// history's pack listing), else with libgit2. `in_walk` is what the tree walk scanned.
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn scan_messages(
     repo: &Repository,
     walk: &CommitWalk,
     sel: &RevSelection,
-    (engine, suppressor): (&ScanEngine, &Suppressor),
+    engine: &ScanEngine,
+    suppressor: &Suppressor,
     opts: &GitOptions,
     packs: Option<(&PackOrder, &[PackEntries])>,
     in_walk: WalkMessages,
-    missing: &mut Missing<'_>,
 ) -> Messages {
     let t0 = std::time::Instant::now();
     let unreached_from = walk
@@ -208,7 +206,6 @@ pub(crate) fn scan_messages(
             repo,
             objects.as_mut(),
             &wanted,
-            walk.boundary.is_empty(),
             &mut known,
             &mut jobs,
             &mut errors,
@@ -225,7 +222,7 @@ pub(crate) fn scan_messages(
             m.rank = commits + k;
         }
     }
-    fetch_missing_notes(missing, &mut jobs);
+    fetch_missing_notes(repo, opts, &mut jobs, &mut errors);
     log::info!(
         target: crate::source::TIMING,
         "messages listed: {} {:.2}s",
@@ -295,10 +292,14 @@ pub(crate) fn scan_messages(
 }
 
 /// A partial clone's missing note blobs (a notes ref fetched with `--filter=blob:none`) are
-/// fetched like the history's blobs, with the same bookkeeping (`missing`): the notes still
-/// missing are left out and counted in the scan's one error with the files' blobs, not one
-/// error per note.
-fn fetch_missing_notes(missing: &mut Missing<'_>, jobs: &mut Vec<Msg>) {
+/// fetched like the history's blobs (`promisor`); the notes still missing are left out and
+/// counted in one error, not one per note.
+fn fetch_missing_notes(
+    repo: &Repository,
+    opts: &GitOptions,
+    jobs: &mut Vec<Msg>,
+    errors: &mut Vec<ScanError>,
+) {
     let notes: Vec<Job> = jobs
         .iter()
         .filter(|m| m.kind == MessageKind::Note)
@@ -311,11 +312,13 @@ fn fetch_missing_notes(missing: &mut Missing<'_>, jobs: &mut Vec<Msg>) {
     if notes.is_empty() {
         return;
     }
+    let mut missing = super::promisor::Missing::new(repo, &opts.fetch);
     let wanted = notes.len();
     let present: HashSet<Oid> = missing.complete(notes).into_iter().map(|j| j.oid).collect();
     if present.len() < wanted {
         jobs.retain(|m| m.kind != MessageKind::Note || present.contains(&m.object));
     }
+    errors.extend(missing.error());
 }
 
 /// What one reading thread found: findings with the index of their message.

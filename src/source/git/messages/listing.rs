@@ -208,13 +208,11 @@ fn note_msg(name: &str, note: Oid, annotated: Oid) -> Msg {
 }
 
 /// Lists the notes of every `refs/notes/*` reference on objects `wanted` takes (none that
-/// `jobs` already holds), and every note of a reference whose tip `wanted` takes when `whole`
-/// (no range: the reference's history is scanned whole).
+/// `jobs` already holds).
 pub(super) fn list_notes(
     repo: &Repository,
     mut objects: Option<&mut PackObjects<'_>>,
     wanted: &dyn Fn(Oid) -> bool,
-    whole: bool,
     known: &mut Known<'_>,
     jobs: &mut Vec<Msg>,
     errors: &mut Vec<ScanError>,
@@ -235,9 +233,6 @@ pub(super) fn list_notes(
         .map(|m| m.object)
         .collect();
     for (name, commit) in names {
-        // A notes reference whose history is scanned whole (`keyfence history refs/notes/x`)
-        // has all its notes scanned as notes, not only those on walked commits.
-        let selected = whole && commit.as_ref().is_ok_and(|&c| wanted(c));
         let notes = commit
             .map_err(|e| GitError::git("its commit", e))
             .and_then(|c| super::super::notes::list(repo, objects.as_deref_mut(), c));
@@ -249,7 +244,7 @@ pub(super) fn list_notes(
             }
         };
         for (note, annotated) in notes {
-            if (selected || wanted(annotated)) && done.insert(note) && !known.skips(note) {
+            if wanted(annotated) && done.insert(note) && !known.skips(note) {
                 jobs.push(note_msg(&name, note, annotated));
             }
         }
